@@ -1,0 +1,1 @@
+"""One module per ``automix`` sub-command; see :mod:`automix.cli`."""
