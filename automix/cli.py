@@ -17,6 +17,10 @@ from automix import __version__
 from automix.errors import AutomixError
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "inspect",
+    "estimate",
+    "demo",
+    "models",
 )
 """Sub-command modules under ``automix.commands``, in ``--help`` order."""
 

@@ -1,0 +1,219 @@
+"""Block-wise decoding of audio files (the I/O edge of the audio engine).
+
+WAV, AIFF, FLAC, OGG/Vorbis and MP3 are decoded with soundfile (libsndfile).
+M4A/AAC (and anything else libsndfile cannot open) is decoded with the
+optional PyAV package (``pip install "automix-reaper[m4a]"``); without it a
+:class:`~automix.errors.MediaError` names the file and that command.
+
+Every reader returns float32 arrays of shape ``(n_frames, n_channels)``.
+Reads outside the file (negative start, past the end) return zeros there, so
+callers can ask for padded windows without bounds arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import soundfile as sf
+
+from automix.errors import MediaError
+
+M4A_INSTALL_HINT = 'pip install "automix-reaper[m4a]"'
+"""The command that installs the optional M4A/AAC decoder."""
+
+_PYAV_SUFFIXES = frozenset({".m4a", ".mp4", ".aac", ".alac", ".wma", ".opus", ".wv", ".ape"})
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file holds: ``frames`` samples per channel at ``sample_rate`` Hz."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+class AudioReader:
+    """Random-access reader of one audio file; use as a context manager.
+
+    ``read(start_frame, n_frames)`` returns ``(n_frames, channels)`` float32,
+    zero outside ``[0, frames)``.
+    """
+
+    info: AudioInfo
+
+    def read(self, start_frame: int, n_frames: int) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __enter__(self) -> "AudioReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _padded(self, start_frame: int, n_frames: int, fetch) -> np.ndarray:
+        out = np.zeros((max(n_frames, 0), self.info.channels), dtype=np.float32)
+        lo = max(start_frame, 0)
+        hi = min(start_frame + n_frames, self.info.frames)
+        if hi > lo:
+            data = fetch(lo, hi - lo)
+            out[lo - start_frame: lo - start_frame + data.shape[0]] = data
+        return out
+
+
+class SoundfileReader(AudioReader):
+    """Reader backed by libsndfile (WAV, AIFF, FLAC, OGG, MP3)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        try:
+            self._file = sf.SoundFile(str(self._path))
+        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+            raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
+        self.info = AudioInfo(self._path, int(self._file.samplerate), int(self._file.channels),
+                              int(self._file.frames), str(self._file.format))
+        self._pos = 0
+
+    def _fetch(self, start: int, n: int) -> np.ndarray:
+        if start != self._pos:
+            self._file.seek(start)
+        data = self._file.read(n, dtype="float32", always_2d=True)
+        self._pos = start + data.shape[0]
+        return data
+
+    def read(self, start_frame: int, n_frames: int) -> np.ndarray:
+        return self._padded(start_frame, n_frames, self._fetch)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class PyAVReader(AudioReader):
+    """Reader backed by PyAV (FFmpeg) for M4A/AAC and other compressed formats.
+
+    Decodes forward only, keeping a window of decoded samples; a read before
+    the window restarts decoding from the beginning of the file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        try:
+            import av  # noqa: F401
+        except ImportError as exc:
+            raise MediaError(f"this format needs the optional PyAV decoder: {M4A_INSTALL_HINT}",
+                             file=self._path) from exc
+        self._av = av
+        self._open()
+        stream = self._container.streams.audio[0]
+        rate = int(stream.rate or stream.codec_context.sample_rate)
+        channels = int(stream.codec_context.channels)
+        frames = self._count_frames(stream, rate)
+        self.info = AudioInfo(self._path, rate, channels, frames, stream.codec_context.name.upper())
+
+    def _open(self) -> None:
+        try:
+            self._container = self._av.open(str(self._path))
+            if not self._container.streams.audio:
+                raise MediaError("no audio stream in file", file=self._path)
+        except self._av.error.FFmpegError as exc:  # type: ignore[attr-defined]
+            raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
+        self._frames_iter = self._container.decode(audio=0)
+        self._buf = np.zeros((0, 0), dtype=np.float32)
+        self._buf_start = 0
+
+    def _count_frames(self, stream, rate: int) -> int:
+        if stream.duration is not None and stream.time_base is not None:
+            return int(round(float(stream.duration * stream.time_base) * rate))
+        total = 0
+        for frame in self._frames_iter:
+            total += frame.samples
+        self.close()
+        self._open()
+        return total
+
+    def _decode_more(self) -> bool:
+        try:
+            frame = next(self._frames_iter)
+        except StopIteration:
+            return False
+        raw = frame.to_ndarray()
+        arr = raw.astype(np.float32)
+        if np.issubdtype(raw.dtype, np.integer):
+            arr /= float(np.iinfo(raw.dtype).max) + 1.0
+        if frame.format.is_planar:
+            arr = arr.T
+        else:
+            arr = arr.reshape(-1, len(frame.layout.channels))
+        self._buf = arr if self._buf.size == 0 else np.concatenate([self._buf, arr])
+        return True
+
+    def _fetch(self, start: int, n: int) -> np.ndarray:
+        if start < self._buf_start:
+            self.close()
+            self._open()
+        while self._buf_start + self._buf.shape[0] < start + n:
+            if not self._decode_more():
+                break
+        rel = start - self._buf_start
+        data = self._buf[rel: rel + n] if self._buf.size else np.zeros((0, self.info.channels), np.float32)
+        # drop what lies before this read; reads are mostly monotonic
+        if rel > 0 and self._buf.size:
+            self._buf = self._buf[rel:]
+            self._buf_start = start
+        return data[:, : self.info.channels]
+
+    def read(self, start_frame: int, n_frames: int) -> np.ndarray:
+        return self._padded(start_frame, n_frames, self._fetch)
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def open_audio(path: str | Path) -> AudioReader:
+    """Open ``path`` with the right backend; raises MediaError if missing/undecodable."""
+    p = Path(path)
+    if not p.exists():
+        raise MediaError("media file not found", file=p)
+    if p.suffix.lower() in _PYAV_SUFFIXES:
+        return PyAVReader(p)
+    try:
+        return SoundfileReader(p)
+    except MediaError as sf_error:
+        try:
+            return PyAVReader(p)
+        except MediaError:
+            raise sf_error from None
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """Sample rate, channels and length of ``path``."""
+    with open_audio(path) as reader:
+        return reader.info
+
+
+def iter_blocks(path: str | Path, block_frames: int) -> Iterator[np.ndarray]:
+    """Consecutive ``(<= block_frames, channels)`` float32 blocks of the whole file."""
+    if block_frames <= 0:
+        raise MediaError(f"block size must be positive, got {block_frames}", file=path)
+    with open_audio(path) as reader:
+        for start in range(0, reader.info.frames, block_frames):
+            yield reader.read(start, min(block_frames, reader.info.frames - start))
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """The whole file as ``((n_frames, channels) float32, sample_rate)``; for short files."""
+    with open_audio(path) as reader:
+        return reader.read(0, reader.info.frames), reader.info.sample_rate

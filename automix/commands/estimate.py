@@ -1,0 +1,133 @@
+"""``automix estimate``: mixing parameters (gain, pan, 5-band EQ) of a finished mix.
+
+Two inputs:
+
+* ``automix estimate SONG_DIR`` — a folder with stems and a mix file. The mix
+  is ``--mix`` or the one audio file whose name contains ``mix`` or
+  ``master``; stems are ``--stems DIR`` (relative to SONG_DIR), else the
+  ``Stems/`` sub-folder when present, else the other audio files.
+* ``automix estimate PROJECT.rpp --mix MIX.wav`` — stems rendered from the
+  project's tracks (pre-fader), estimated per project region.
+
+Prints a table per region × track; ``--json OUT`` also writes the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from automix.audio_io import audio_info
+from automix.errors import EstimationError
+from automix.estimate import Estimate, estimate_mix
+from automix.features import RegionSpan
+
+AUDIO_SUFFIXES = (".wav", ".aif", ".aiff", ".flac", ".ogg", ".mp3", ".m4a")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``estimate`` sub-command."""
+    p = subparsers.add_parser("estimate", help="estimate gain/pan/EQ of stems in a reference mix",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", type=Path, help="song folder (stems + mix) or a REAPER .rpp project")
+    p.add_argument("--mix", type=Path, help="the reference mix file (required with a project)")
+    p.add_argument("--stems", type=Path, help="stems folder, relative to the song folder")
+    p.add_argument("--json", type=Path, help="write the estimate as JSON to this file ('-' = stdout)")
+    p.add_argument("--frame-s", type=float, default=0.1, help="analysis frame length in seconds (0.1)")
+    p.add_argument("--no-align", action="store_true", help="do not correct offsets / polarity flips")
+    p.add_argument("--smoothing", type=float, default=None, help="EMA coefficient for frame-wise gains (e.g. 0.9)")
+    p.set_defaults(func=run)
+
+
+def _audio_files(folder: Path) -> list[Path]:
+    return sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+
+
+def _song_dir_inputs(folder: Path, mix: Path | None, stems_dir: Path | None) -> tuple[Path, list[Path]]:
+    if not folder.is_dir():
+        raise EstimationError("not a folder or .rpp project", file=folder)
+    files = _audio_files(folder)
+    if mix is None:
+        cands = [f for f in files if "mix" in f.stem.lower() or "master" in f.stem.lower()]
+        if len(cands) != 1:
+            raise EstimationError(f"cannot tell which file is the mix (candidates: {[c.name for c in cands]}); "
+                                  "use --mix", file=folder)
+        mix = cands[0]
+    if stems_dir is not None:
+        stems = _audio_files(folder / stems_dir)
+    elif (folder / "Stems").is_dir():
+        stems = _audio_files(folder / "Stems")
+    else:
+        stems = [f for f in files if f.resolve() != Path(mix).resolve()]
+    if not stems:
+        raise EstimationError("no stem files found", file=folder)
+    return Path(mix), stems
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``automix estimate``."""
+    from automix.render import RenderReport, render_file, render_track
+
+    source: Path = args.source
+    report = RenderReport()
+    if source.suffix.lower() == ".rpp":
+        from automix.project_reader import read_project
+
+        if args.mix is None:
+            raise EstimationError("a project needs the reference mix: --mix MIX.wav", file=source)
+        project = read_project(source)
+        sr = project.sample_rate
+        end_s = project.end_s
+        tracks = project.audio_tracks
+        if not tracks:
+            raise EstimationError("the project has no audio track", file=source)
+        stems = [(t.name or f"track {t.index + 1}",
+                  (lambda t=t: render_track(project, t, sample_rate=sr, end_s=end_s, report=report)))
+                 for t in tracks]
+        regions = [RegionSpan(r.name or f"region {r.number}", r.start_s, r.end_s) for r in project.regions]
+        mix_path = args.mix
+    else:
+        mix_path, stem_paths = _song_dir_inputs(source, args.mix, args.stems)
+        infos = [audio_info(p) for p in stem_paths]
+        sr = infos[0].sample_rate
+        end_s = max(i.duration_s for i in infos)
+        stems = [(p.stem, (lambda p=p: render_file(p, sample_rate=sr, length_s=end_s))) for p in stem_paths]
+        regions = []
+    mix_info = audio_info(mix_path)
+    if not regions:
+        regions = [RegionSpan("song", 0.0, end_s)]
+    est = estimate_mix(stems, lambda: render_file(mix_path, sample_rate=sr), sr, regions,
+                       frame_s=args.frame_s, align=not args.no_align, smoothing=args.smoothing,
+                       mix_channels=1 if mix_info.channels == 1 else 2)
+    notes = report.skipped + report.approximations
+    if mix_info.sample_rate != sr:
+        notes.append(f"mix resampled from {mix_info.sample_rate} Hz to {sr} Hz")
+    if not getattr(args, "quiet", False):
+        print(format_table(est, notes))
+    if args.json is not None:
+        data = est.to_json()
+        data["notes"] = notes
+        text = json.dumps(data, indent=2)
+        if str(args.json) == "-":
+            print(text)
+        else:
+            args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def format_table(est: Estimate, notes: list[str] | None = None) -> str:
+    """A readable table: one block per region, one row per track."""
+    lines = []
+    for w in list(est.warnings) + list(notes or []):
+        lines.append(f"note: {w}")
+    for reg in est.regions:
+        lines.append(f"\n[{reg.region}] {reg.start_s:.2f}–{reg.end_s:.2f} s   fit residual {reg.residual_db:.1f} dB")
+        lines.append(f"{'track':<28}{'gain dB':>8}{'pan':>7}   eq dB (low lowmid mid himid high)   flags")
+        for t in reg.tracks:
+            gain = "—" if t.gain_db is None else f"{t.gain_db:.2f}"
+            pan = "—" if t.pan is None else f"{t.pan:+.2f}"
+            eq = "—" if t.eq_db is None else " ".join(f"{v:+.1f}" for v in t.eq_db)
+            flags = "; ".join(t.reasons)
+            lines.append(f"{t.track[:27]:<28}{gain:>8}{pan:>7}   {eq:<34}{flags}")
+    return "\n".join(lines)

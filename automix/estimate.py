@@ -1,0 +1,432 @@
+"""Mixing parameters (gain, pan, 5-band EQ) that turn stems into a reference mix.
+
+Model, per region, channel c ∈ {L, R} and sub-band b::
+
+    mix_c,b(t) ≈ Σ_k a_k,c,b · stem_k,c,b(t)        a ≥ 0
+
+solved by non-negative least squares on per-frame features: for every frame
+(``frame_s``, default 0.1 s, rectangular, non-overlapping) the band-limited
+cross-energies ``Σ stem_k·stem_j`` and ``Σ stem_k·mix`` (from the frame's FFT,
+bins of each sub-band of :mod:`automix.bands`) are accumulated over the
+region's frames. A track is excluded from a frame when its frame RMS is below
+``inactive_rms`` (0.001 = −60 dBFS; the MLR paper uses 0.01 on its own scale).
+Because the regression is on waveforms (the frame cross-energies are its
+sufficient statistics), correlated stems — bleed — are handled exactly.
+
+* broadband ``a_k,c`` = the same regression over all bands (one per channel);
+* gain: ``g = sqrt((a_L² + a_R²) / 2)`` and pan from ``(a_L, a_R)`` by the
+  constant-power law ``L = √2·cos θ·g``, ``R = √2·sin θ·g``, ``θ = (pan+1)·π/4``
+  (0 dB in each channel at centre), in :func:`gain_pan_from_channel_gains`;
+* EQ: per band the same ``g_b`` from ``a_k,·,b``; ``eq_db[b] = g_b,dB − g_dB``.
+
+Optional EMA smoothing produces a frame-wise gain track (1 s windows) as in
+the MLR paper. Low-confidence estimates (silent, barely active, collinear
+with another stem, absent from the mix, mono mix) are flagged with reasons.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from scipy.fft import next_fast_len, rfft, rfftfreq
+from scipy.optimize import nnls
+
+from automix.alignment import Alignment, detect_alignments, shift_blocks
+from automix.bands import BAND_NAMES, N_BANDS
+from automix.errors import EstimationError
+from automix.features import RegionSpan, band_masks
+
+BlockSource = Callable[[], Iterator[np.ndarray]]
+"""A callable returning a fresh iterator of ``(n, 2)`` float blocks (for two passes)."""
+
+INACTIVE_RMS = 1e-3
+MIN_ACTIVE_FRACTION = 0.1
+COLLINEAR_CORRELATION = 0.995
+CLIP_LEVEL = 0.999
+
+
+def gain_pan_from_channel_gains(gain_l: float, gain_r: float) -> tuple[float, float]:
+    """Constant-power law inverse: channel amplitudes → (gain amplitude, REAPER pan −1…+1).
+
+    ``L = √2·cos θ·g``, ``R = √2·sin θ·g`` with ``θ = (pan + 1)·π/4``; the
+    one place this conversion lives (REAPER's own taper is unverified).
+    """
+    gl, gr = max(float(gain_l), 0.0), max(float(gain_r), 0.0)
+    g = math.sqrt((gl * gl + gr * gr) / 2.0)
+    if g == 0.0:
+        return 0.0, 0.0
+    theta = math.atan2(gr, gl)
+    return g, theta / (math.pi / 4.0) - 1.0
+
+
+def channel_gains_from_gain_pan(gain_amp: float, pan: float) -> tuple[float, float]:
+    """Constant-power law: (gain amplitude, pan −1…+1) → (left, right) amplitudes."""
+    theta = (min(max(pan, -1.0), 1.0) + 1.0) * math.pi / 4.0
+    return math.sqrt(2.0) * math.cos(theta) * gain_amp, math.sqrt(2.0) * math.sin(theta) * gain_amp
+
+
+def _db(amp: float) -> float:
+    return 20.0 * math.log10(amp) if amp > 0 else -math.inf
+
+
+@dataclass(frozen=True)
+class TrackEstimate:
+    """One track in one region.
+
+    ``gain_db``/``pan``/``eq_db`` are None when not estimable (silent track);
+    ``confident`` is False with ``reasons`` whenever the numbers should not be trusted.
+    """
+
+    track: str
+    gain_db: float | None
+    pan: float | None
+    eq_db: tuple[float, ...] | None
+    active_fraction: float
+    confident: bool
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegionEstimate:
+    """Estimates of every track in one region, plus the fit's residual (dB below the mix)."""
+
+    region: str
+    start_s: float
+    end_s: float
+    tracks: tuple[TrackEstimate, ...]
+    residual_db: float
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The whole result; ``frame_gain_db`` ``(n_windows, n_tracks)`` only with smoothing."""
+
+    sample_rate: int
+    regions: tuple[RegionEstimate, ...]
+    alignments: tuple[Alignment, ...]
+    warnings: tuple[str, ...]
+    frame_times_s: np.ndarray | None = None
+    frame_gain_db: np.ndarray | None = None
+
+    def to_json(self) -> dict:
+        """JSON-ready dict (region × track: gain_db, pan, eq_db[5], confidence)."""
+        return {
+            "sample_rate": self.sample_rate,
+            "warnings": list(self.warnings),
+            "alignments": [{"track": a.track, "offset_samples": a.offset_samples, "polarity": a.polarity,
+                            "correlation": round(a.correlation, 4)} for a in self.alignments
+                           if a.changes_signal],
+            "regions": [{
+                "region": r.region, "start_s": r.start_s, "end_s": r.end_s,
+                "residual_db": _round(r.residual_db),
+                "tracks": [{"track": t.track, "gain_db": _round(t.gain_db), "pan": _round(t.pan, 3),
+                            "eq_db": None if t.eq_db is None else [_round(v) for v in t.eq_db],
+                            "active_fraction": round(t.active_fraction, 3),
+                            "confident": t.confident, "reasons": list(t.reasons)} for t in r.tracks],
+            } for r in self.regions],
+        }
+
+
+def _round(v: float | None, nd: int = 2) -> float | None:
+    if v is None or not math.isfinite(v):
+        return None
+    return round(float(v), nd)
+
+
+def _stereo(block: np.ndarray) -> np.ndarray:
+    x = np.asarray(block, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.shape[1] == 1:
+        x = np.repeat(x, 2, axis=1)
+    return x[:, :2]
+
+
+def _excerpt(source: BlockSource, n: int) -> np.ndarray:
+    parts, got = [], 0
+    for b in source():
+        x = _stereo(b)
+        parts.append(x)
+        got += x.shape[0]
+        if got >= n:
+            break
+    return np.concatenate(parts)[:n] if parts else np.zeros((0, 2))
+
+
+def _solve_nnls(gram: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    """argmin_{x≥0} xᵀGx − 2xᵀc for symmetric PSD G (K×K) and c (K,)."""
+    k = gram.shape[0]
+    x = np.zeros(k)
+    use = np.diag(gram) > 0
+    if not use.any():
+        return x
+    g = gram[np.ix_(use, use)]
+    g = g + np.eye(g.shape[0]) * (1e-9 * np.trace(g) / g.shape[0] + 1e-30)
+    lower = np.linalg.cholesky(g)
+    rhs = np.linalg.solve(lower, cross[use])
+    x[use] = nnls(lower.T, rhs, maxiter=50 * k)[0]
+    return x
+
+
+class _Accumulator:
+    """Per-region, per-band, per-channel Gram matrices and cross vectors."""
+
+    def __init__(self, n_regions: int, k: int) -> None:
+        self.gram = np.zeros((n_regions, N_BANDS, 2, k, k))
+        self.cross = np.zeros((n_regions, N_BANDS, 2, k))
+        self.mix_energy = np.zeros(n_regions)
+        self.active = np.zeros((n_regions, k))
+        self.frames = np.zeros(n_regions)
+        self.frame_gram: list[np.ndarray] = []   # (F, 2, K, K) broadband, for smoothing
+        self.frame_cross: list[np.ndarray] = []  # (F, 2, K)
+
+
+def estimate_mix(stems: Sequence[tuple[str, BlockSource]], mix: BlockSource, sample_rate: int,
+                 regions: Sequence[RegionSpan], *, frame_s: float = 0.1, align: bool = True,
+                 align_excerpt_s: float = 15.0, max_lag_s: float = 0.1, smoothing: float | None = None,
+                 smoothing_window_s: float = 1.0, inactive_rms: float = INACTIVE_RMS,
+                 mix_channels: int = 2) -> Estimate:
+    """Estimate per region and track gain_db, pan and eq_db[5] (see the module docstring).
+
+    Args:
+        stems: ``(name, block source)`` pairs; blocks ``(n, 2)`` (or mono) at ``sample_rate``.
+        mix: block source of the reference mix at ``sample_rate``.
+        sample_rate: Hz, shared by stems and mix.
+        regions: spans to estimate over (frames are assigned by their centre).
+        frame_s: analysis frame length in seconds.
+        align: detect and correct constant offsets / polarity flips first.
+        smoothing: EMA coefficient (e.g. 0.9) for frame-wise gains, or None.
+        mix_channels: 1 when the reference mix is mono (pan is then not measurable).
+    """
+    if not stems:
+        raise EstimationError("no stems to estimate")
+    if not regions:
+        raise EstimationError("no regions to estimate over")
+    names = [n for n, _ in stems]
+    k = len(stems)
+    warnings: list[str] = []
+    alignments: list[Alignment] = []
+    if align:
+        n_ex = int(align_excerpt_s * sample_rate)
+        mix_ex = _excerpt(mix, n_ex)
+        excerpts = [(name, _excerpt(src, n_ex)) for name, src in stems]
+        for a in detect_alignments(excerpts, mix_ex, sample_rate, max_lag_s=max_lag_s):
+            alignments.append(a)
+            if a.changes_signal:
+                warnings.append("alignment corrected: " + a.describe(sample_rate))
+    frame = max(int(round(frame_s * sample_rate)), 16)
+    hop = frame // 2
+    nfft = next_fast_len(frame)
+    masks = band_masks(rfftfreq(nfft, 1.0 / sample_rate))
+    window = np.hanning(frame + 2)[1:-1]
+    starts = np.array([r.start_s for r in regions])
+    ends = np.array([r.end_s for r in regions])
+    acc = _Accumulator(len(regions), k)
+    iters = [shift_blocks(src(), alignments[i]) if align else src() for i, (_, src) in enumerate(stems)]
+    iters.append(mix())
+    stats = {"nonfinite": 0, "clipped_frames": 0, "pos": 0, "mix_len": None}
+    bufs = [np.zeros((0, 2)) for _ in range(k + 1)]
+    exhausted = [False] * (k + 1)
+    final = False
+    while not final:
+        for i, it in enumerate(iters):
+            if exhausted[i]:
+                continue
+            b = next(it, None)
+            if b is None:
+                exhausted[i] = True
+                if i == k:
+                    stats["mix_len"] = stats["pos"] + bufs[k].shape[0]
+                continue
+            raw = np.asarray(b)
+            n_bad = int(raw.size - np.count_nonzero(np.isfinite(raw)))
+            x = _stereo(raw)
+            if n_bad:
+                stats["nonfinite"] += n_bad
+                x = np.where(np.isfinite(x), x, 0.0)
+            bufs[i] = np.concatenate([bufs[i], x]) if bufs[i].size else x
+        final = all(exhausted[:k])
+        if final:
+            remaining = max(bf.shape[0] for bf in bufs[:k])
+            n_frames = -(-remaining // hop)
+            while not exhausted[k] and bufs[k].shape[0] < (n_frames - 1) * hop + frame:
+                b = next(iters[k], None)
+                if b is None:
+                    exhausted[k] = True
+                    stats["mix_len"] = stats["pos"] + bufs[k].shape[0]
+                else:
+                    bufs[k] = np.concatenate([bufs[k], np.nan_to_num(_stereo(b), nan=0.0, posinf=0.0, neginf=0.0)])
+        else:
+            n_avail = min(bufs[i].shape[0] for i in range(k + 1) if not exhausted[i])
+            n_frames = 0 if n_avail < frame else 1 + (n_avail - frame) // hop
+        if n_frames <= 0:
+            continue
+        used = (n_frames - 1) * hop + frame
+        for i, bf in enumerate(bufs):
+            if bf.shape[0] < used:
+                bufs[i] = np.concatenate([bf, np.zeros((used - bf.shape[0], 2))])
+        fr = np.stack([_frames(bf[:used], frame, hop) for bf in bufs])  # (K+1, F, N, 2)
+        _accumulate(acc, fr, window, nfft, masks, starts, ends, stats, sample_rate, hop,
+                    inactive_rms, smoothing is not None)
+        bufs = [bf[n_frames * hop:] for bf in bufs]
+        stats["pos"] += n_frames * hop
+    total_stems = stats["pos"]
+    mix_len = stats["mix_len"]
+    if mix_len is not None and mix_len + frame < total_stems:
+        warnings.append(f"mix ends at {mix_len / sample_rate:.2f} s, before the stems: later frames ignored")
+    if stats["nonfinite"]:
+        warnings.append(f"{stats['nonfinite']} NaN/inf samples replaced by 0")
+    if stats["clipped_frames"]:
+        warnings.append(f"{stats['clipped_frames']} frames with a clipped mix excluded")
+    if mix_channels == 1:
+        warnings.append("reference mix is mono: pan not measurable (reported 0)")
+    results = tuple(_solve_region(acc, r, reg, names, mix_channels) for r, reg in enumerate(regions))
+    times, gains = (None, None)
+    if smoothing is not None:
+        times, gains = _smoothed_gains(acc, hop / sample_rate, smoothing_window_s, smoothing)
+    return Estimate(sample_rate, results, tuple(alignments), tuple(warnings), times, gains)
+
+
+def _frames(x: np.ndarray, frame: int, hop: int) -> np.ndarray:
+    """``(n, 2)`` → ``(n_frames, frame, 2)`` strided view, frames every ``hop`` samples."""
+    n_frames = 1 + (x.shape[0] - frame) // hop
+    x = np.ascontiguousarray(x)
+    s0, s1 = x.strides
+    return np.lib.stride_tricks.as_strided(x, (n_frames, frame, 2), (s0 * hop, s0, s1), writeable=False)
+
+
+def _accumulate(acc: _Accumulator, fr: np.ndarray, window: np.ndarray, nfft: int, masks: np.ndarray,
+                starts: np.ndarray, ends: np.ndarray, stats: dict, sr: int, hop: int,
+                inactive_rms: float, keep_frames: bool) -> None:
+    """Add the cross-energies of frames ``fr`` (K+1, F, N, 2) — stems then mix — to ``acc``."""
+    k = fr.shape[0] - 1
+    n_frames, frame = fr.shape[1], fr.shape[2]
+    rms = np.sqrt(np.mean(fr[:k] ** 2, axis=(2, 3)))  # (K, F)
+    active = rms > inactive_rms
+    first = stats["pos"] + np.arange(n_frames) * hop
+    valid = np.ones(n_frames, bool) if stats["mix_len"] is None else first + frame <= stats["mix_len"]
+    clipped = np.mean(np.abs(fr[k]) >= CLIP_LEVEL, axis=(1, 2)) > 0.001
+    stats["clipped_frames"] += int((clipped & valid).sum())
+    valid &= ~clipped
+    fr = np.ascontiguousarray(fr.transpose(0, 1, 3, 2)) * window  # (K+1, F, 2, N)
+    spec = rfft(fr, nfft, axis=-1)  # (K+1, F, 2, B)
+    spec[:k] *= active[:, :, None, None]
+    end_s = (first + frame) / sr
+    first_s = first / sr
+    # a frame counts for a region only when it lies entirely inside it (parameters change at bounds)
+    region_of = [(first_s >= s - 1e-9) & (end_s <= e + 1e-9) & valid for s, e in zip(starts, ends)]
+    if keep_frames:
+        acc.frame_gram.append(np.zeros((n_frames, 2, k, k)))
+        acc.frame_cross.append(np.zeros((n_frames, 2, k)))
+    for b in range(N_BANDS):
+        sb = spec[..., masks[b]]  # (K+1, F, 2, nb)
+        for c in range(2):
+            x = sb[:, :, c, :]  # (K+1, F, nb)
+            for r, sel in enumerate(region_of):
+                if sel.any() and x.shape[2]:
+                    xs = x[:, sel, :].reshape(k + 1, -1)
+                    tot = (xs @ xs.conj().T).real
+                    acc.gram[r, b, c] += tot[:k, :k]
+                    acc.cross[r, b, c] += tot[:k, k]
+                    acc.mix_energy[r] += tot[k, k]
+            if keep_frames and x.shape[2]:
+                xf = np.ascontiguousarray(x.transpose(1, 0, 2))  # (F, K+1, nb)
+                g = np.matmul(xf, xf.conj().transpose(0, 2, 1)).real
+                acc.frame_gram[-1][:, c] += g[:, :k, :k] * valid[:, None, None]
+                acc.frame_cross[-1][:, c] += g[:, :k, k] * valid[:, None]
+    for r, sel in enumerate(region_of):
+        acc.frames[r] += sel.sum()
+        acc.active[r] += active[:, sel].sum(axis=1)
+
+
+def _solve_region(acc: _Accumulator, r: int, reg: RegionSpan, names: list[str], mix_channels: int) -> RegionEstimate:
+    k = len(names)
+    n_frames = acc.frames[r]
+    gram_bb = acc.gram[r].sum(axis=0)  # (2, K, K)
+    cross_bb = acc.cross[r].sum(axis=0)
+    coef = np.stack([_solve_nnls(gram_bb[c], cross_bb[c]) for c in range(2)])  # (2, K)
+    band_coef = np.stack([[_solve_nnls(acc.gram[r, b, c], acc.cross[r, b, c]) for c in range(2)]
+                          for b in range(N_BANDS)])  # (5, 2, K)
+    # residual energy of the broadband fit relative to the mix energy in the region
+    resid = sum(float(cross_bb[c] @ coef[c]) for c in range(2))
+    mix_e = float(acc.mix_energy[r])
+    fit = mix_e - resid
+    residual_db = 10 * math.log10(max(fit, 1e-30) / mix_e) if mix_e > 0 else -math.inf
+    g_sum = gram_bb.sum(axis=0)
+    diag = np.diag(g_sum)
+    out = []
+    for i, name in enumerate(names):
+        frac = float(acc.active[r, i] / n_frames) if n_frames else 0.0
+        reasons: list[str] = []
+        if diag[i] <= 0 or frac == 0.0:
+            out.append(TrackEstimate(name, None, None, None, frac, False, ("silent in region",)))
+            continue
+        if frac < MIN_ACTIVE_FRACTION:
+            reasons.append(f"active in only {100 * frac:.0f}% of the region")
+        for j in range(k):
+            if j != i and diag[j] > 0:
+                corr = g_sum[i, j] / math.sqrt(diag[i] * diag[j])
+                if abs(corr) >= COLLINEAR_CORRELATION:
+                    reasons.append(f"collinear with {names[j]!r} (correlation {corr:.4f}): only their sum is determined")
+        g, pan = gain_pan_from_channel_gains(coef[0, i], coef[1, i])
+        if g == 0.0:
+            reasons.append("not found in the mix (gain at the non-negativity bound)")
+            out.append(TrackEstimate(name, -math.inf, None, None, frac, False, tuple(reasons)))
+            continue
+        eq = []
+        for b in range(N_BANDS):
+            gb, _ = gain_pan_from_channel_gains(band_coef[b, 0, i], band_coef[b, 1, i])
+            eq.append(_db(gb) - _db(g) if gb > 0 else -math.inf)
+        missing = [BAND_NAMES[b] for b in range(N_BANDS) if not math.isfinite(eq[b])]
+        if missing:
+            reasons.append(f"band(s) {', '.join(missing)} not found in the mix")
+        if mix_channels == 1:
+            pan = 0.0
+            reasons.append("mono mix: pan not measurable")
+        out.append(TrackEstimate(name, _db(g), pan, tuple(eq), frac, not reasons, tuple(reasons)))
+    return RegionEstimate(reg.name, reg.start_s, reg.end_s, tuple(out), residual_db)
+
+
+def _smoothed_gains(acc: _Accumulator, frame_s: float, window_s: float, alpha: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Gains (dB) solved on consecutive ``window_s`` windows, EMA-smoothed with ``alpha``."""
+    if not 0.0 <= alpha < 1.0:
+        raise EstimationError(f"smoothing coefficient must be in [0, 1), got {alpha}")
+    gram = np.concatenate(acc.frame_gram) if acc.frame_gram else np.zeros((0, 2, 0, 0))
+    cross = np.concatenate(acc.frame_cross) if acc.frame_cross else np.zeros((0, 2, 0))
+    per = max(int(round(window_s / frame_s)), 1)
+    n_win = gram.shape[0] // per
+    k = gram.shape[2] if gram.ndim == 4 else 0
+    gains = np.full((n_win, k), -np.inf)
+    state = None
+    for w in range(n_win):
+        g = gram[w * per:(w + 1) * per].sum(axis=0)
+        c = cross[w * per:(w + 1) * per].sum(axis=0)
+        a = np.stack([_solve_nnls(g[ch], c[ch]) for ch in range(2)])
+        amp = np.sqrt((a[0] ** 2 + a[1] ** 2) / 2.0)
+        state = amp if state is None else alpha * state + (1.0 - alpha) * amp
+        with np.errstate(divide="ignore"):
+            gains[w] = 20.0 * np.log10(state)
+    return np.arange(n_win) * per * frame_s, gains
+
+
+def estimate_from_arrays(stems: Sequence[tuple[str, np.ndarray]], mix: np.ndarray, sample_rate: int,
+                         regions: Sequence[RegionSpan] | None = None, *, block_s: float = 4.0,
+                         **kwargs) -> Estimate:
+    """:func:`estimate_mix` on in-memory arrays ``(n,)`` or ``(n, channels)`` (short songs, tests)."""
+    block = max(int(block_s * sample_rate), 1)
+
+    def source(a: np.ndarray) -> BlockSource:
+        return lambda: (a[i:i + block] for i in range(0, a.shape[0], block))
+
+    mix_arr = np.asarray(mix)
+    if regions is None:
+        n = max([np.asarray(s).shape[0] for _, s in stems] + [0])
+        regions = [RegionSpan("song", 0.0, n / sample_rate)]
+    mono = mix_arr.ndim == 1 or mix_arr.shape[1] == 1
+    kwargs.setdefault("mix_channels", 1 if mono else 2)
+    return estimate_mix([(n, source(np.asarray(s))) for n, s in stems], source(mix_arr), sample_rate,
+                        regions, **kwargs)

@@ -1,0 +1,234 @@
+"""The genre × section model bank: which model mixes a given song section.
+
+Genres are those of the KDE paper, in its four groups (:data:`GENRE_GROUPS`):
+
+* Alt Rock · Blues · Country Rock · Indie · Funk · Reggae (``alt_rock_blues``)
+* Rock · Punk · Metal (``rock_punk_metal``)
+* Pop · Singer-Songwriter (``pop_singer_songwriter``)
+* Acoustic · Jazz · Country · Orchestral (``acoustic_jazz_country``)
+
+automix adds a few common genre names to the closest group
+(:data:`EXTRA_GENRES`: folk and world → acoustic group, electronic, hip-hop
+and R&B → pop group, soul → the funk group). Any other genre name is still
+valid (a personal model may be called ``synthwave``); it just has no group.
+
+A model is stored for a *genre key* (a genre id, a group id or ``all``) and a
+*section key* (a section id or ``all``). :func:`fallback_chain` lists the keys
+tried, most specific first::
+
+    (genre, section) → (group, section) → (genre, all) → (group, all)
+    → (all, section) → (all, all)
+
+A :class:`ModelBank` searches one or more folders (earlier folders win at the
+same step of the chain) and reports which model it chose and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from automix.errors import ModelError
+from automix.model_io import LoadedModel, ModelInfo, load_model, read_model_info
+from automix.sections import SECTION_IDS
+
+ALL = "all"
+"""Genre or section key of a model trained on every genre / every section."""
+
+
+@dataclass(frozen=True)
+class GenreGroup:
+    """A group of genres mixed alike (the KDE paper's grouping)."""
+
+    id: str
+    display_name: str
+    genres: tuple[str, ...]
+
+
+GENRE_GROUPS: tuple[GenreGroup, ...] = (
+    GenreGroup("alt_rock_blues", "Alt Rock · Blues · Country Rock · Indie · Funk · Reggae",
+               ("alt_rock", "blues", "country_rock", "indie", "funk", "reggae")),
+    GenreGroup("rock_punk_metal", "Rock · Punk · Metal", ("rock", "punk", "metal")),
+    GenreGroup("pop_singer_songwriter", "Pop · Singer-Songwriter", ("pop", "singer_songwriter")),
+    GenreGroup("acoustic_jazz_country", "Acoustic · Jazz · Country · Orchestral",
+               ("acoustic", "jazz", "country", "orchestral")),
+)
+PAPER_GENRES: tuple[str, ...] = tuple(g for grp in GENRE_GROUPS for g in grp.genres)
+GENRE_DISPLAY_NAMES: dict[str, str] = {
+    "alt_rock": "Alt Rock", "blues": "Blues", "country_rock": "Country Rock", "indie": "Indie",
+    "funk": "Funk", "reggae": "Reggae", "rock": "Rock", "punk": "Punk", "metal": "Metal",
+    "pop": "Pop", "singer_songwriter": "Singer-Songwriter", "acoustic": "Acoustic", "jazz": "Jazz",
+    "country": "Country", "orchestral": "Orchestral",
+}
+EXTRA_GENRES: dict[str, str] = {
+    "folk": "acoustic_jazz_country", "world": "acoustic_jazz_country",
+    "world_folk": "acoustic_jazz_country", "classical": "acoustic_jazz_country",
+    "electronic": "pop_singer_songwriter", "hip_hop": "pop_singer_songwriter",
+    "rnb": "pop_singer_songwriter", "soul": "alt_rock_blues",
+}
+"""automix's additions (not in the paper): genre id → group id."""
+GENRE_ALIASES: dict[str, str] = {
+    "alternative": "alt_rock", "alt": "alt_rock", "alternative_rock": "alt_rock", "altrock": "alt_rock",
+    "indie_rock": "indie", "country_rock": "country_rock", "hard_rock": "rock", "classic_rock": "rock",
+    "punk_rock": "punk", "heavy_metal": "metal", "singer_songwriter": "singer_songwriter",
+    "songwriter": "singer_songwriter", "jazz_fusion": "jazz", "orchestra": "orchestral",
+    "hiphop": "hip_hop", "rap": "hip_hop", "r_b": "rnb", "r_n_b": "rnb", "edm": "electronic",
+    "dance": "electronic", "folk_rock": "folk",
+}
+_GROUP_BY_ID = {g.id: g for g in GENRE_GROUPS}
+
+
+def normalize_genre(name: str) -> str:
+    """Genre id of a user-written genre (``"Alt Rock"`` → ``alt_rock``, ``"World/Folk"`` → ``world_folk``).
+
+    Group ids and ``all`` pass through. Raises ModelError for an empty name.
+    """
+    key = re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    if not key:
+        raise ModelError(f"empty genre name {name!r}")
+    return GENRE_ALIASES.get(key, key)
+
+
+def genre_group(genre: str) -> GenreGroup | None:
+    """The group of a genre id (or the group itself for a group id), None if it has none."""
+    g = normalize_genre(genre)
+    if g in _GROUP_BY_ID:
+        return _GROUP_BY_ID[g]
+    for grp in GENRE_GROUPS:
+        if g in grp.genres:
+            return grp
+    if g in EXTRA_GENRES:
+        return _GROUP_BY_ID[EXTRA_GENRES[g]]
+    return None
+
+
+def _check_section(section: str | None) -> str | None:
+    if section is not None and section != ALL and section not in SECTION_IDS:
+        raise ModelError(f"unknown section {section!r} (known: {', '.join(SECTION_IDS)}, {ALL})")
+    return section
+
+
+def fallback_chain(genre: str | None, section: str | None) -> tuple[tuple[str, str], ...]:
+    """The (genre key, section key) pairs to try, most specific first, without repeats."""
+    _check_section(section)
+    g = normalize_genre(genre) if genre else None
+    grp = genre_group(g).id if g and genre_group(g) else None
+    sec = section if section and section != ALL else None
+    steps: list[tuple[str | None, str | None]] = [
+        (g, sec), (grp, sec), (g, ALL), (grp, ALL), (ALL, sec), (ALL, ALL)]
+    chain: list[tuple[str, str]] = []
+    for gk, sk in steps:
+        if gk is None or sk is None:
+            continue
+        if (gk, sk) not in chain:
+            chain.append((gk, sk))
+    return tuple(chain)
+
+
+@dataclass(frozen=True)
+class BankEntry:
+    """One model file found in a bank folder.
+
+    Attributes:
+        path: the JSON file.
+        info: its description, or None when it could not be read.
+        error: why it could not be read ("" when fine).
+    """
+
+    path: Path
+    info: ModelInfo | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class BankChoice:
+    """The model chosen for a song section and how it was found.
+
+    Attributes:
+        entry: the chosen model file.
+        genre_key / section_key: the keys it is stored under.
+        requested: the (genre, section) asked for.
+        tried: the chain steps tried before it, as ``genre×section`` strings.
+    """
+
+    entry: BankEntry
+    genre_key: str
+    section_key: str
+    requested: tuple[str | None, str | None]
+    tried: tuple[str, ...]
+
+    @property
+    def is_exact(self) -> bool:
+        """True when no fallback was needed."""
+        return not self.tried
+
+    def describe(self) -> str:
+        """One line for reports: which model and why."""
+        used = f"{self.genre_key} × {self.section_key} ({self.entry.path.name})"
+        if self.is_exact:
+            return f"model {used}"
+        return f"model {used}, after no model for {', '.join(self.tried)}"
+
+
+def installed_models_dir() -> Path:
+    """The ``models/`` folder shipped beside the ``automix`` package."""
+    return Path(__file__).resolve().parents[1] / "models"
+
+
+class ModelBank:
+    """Model files in one or more folders.
+
+    Args:
+        directories: folders to search, earlier ones first (e.g. a personal
+            model folder before the shipped ``models/``). Missing folders hold
+            no models.
+    """
+
+    def __init__(self, directories: Sequence[str | Path]):
+        self.directories = tuple(Path(d) for d in directories)
+        self._entries: tuple[BankEntry, ...] | None = None
+        self._loaded: dict[Path, LoadedModel] = {}
+
+    def entries(self) -> tuple[BankEntry, ...]:
+        """Every ``*.json`` model file of the folders (unreadable ones with their error)."""
+        if self._entries is None:
+            found: list[BankEntry] = []
+            for d in self.directories:
+                if not d.is_dir():
+                    continue
+                for path in sorted(d.glob("*.json")):
+                    try:
+                        found.append(BankEntry(path, read_model_info(path)))
+                    except ModelError as exc:
+                        found.append(BankEntry(path, None, str(exc)))
+            self._entries = tuple(found)
+        return self._entries
+
+    def find(self, genre: str | None, section: str | None) -> BankChoice:
+        """The most specific readable model for ``genre`` × ``section``.
+
+        Raises:
+            ModelError: no model on the fallback chain (lists what was tried).
+        """
+        chain = fallback_chain(genre, section)
+        usable = [e for e in self.entries() if e.info is not None]
+        tried: list[str] = []
+        for gk, sk in chain:
+            for entry in usable:
+                info = entry.info
+                assert info is not None
+                if normalize_genre(info.genre) == gk and info.section == sk:
+                    return BankChoice(entry, gk, sk, (genre, section), tuple(tried))
+            tried.append(f"{gk}×{sk}")
+        where = ", ".join(str(d) for d in self.directories) or "(no folders)"
+        raise ModelError(f"no model for genre {genre!r} section {section!r} in {where} "
+                         f"(tried {', '.join(tried) or 'nothing'})")
+
+    def load(self, choice: BankChoice) -> LoadedModel:
+        """Load (once) the model of a :class:`BankChoice`."""
+        path = choice.entry.path
+        if path not in self._loaded:
+            self._loaded[path] = load_model(path)
+        return self._loaded[path]

@@ -1,0 +1,283 @@
+"""Offline preview of a mix plan: what the project will sound like after ``automix mix``.
+
+Per track the preview applies, in REAPER's order: the plan's EQ for the
+region (ReaEQ-matching biquads from :mod:`automix.eq`), the track fader
+volume, the plan's gain as the volume envelope would (linear ramps of
+:func:`automix.edit.step_points` writes (linear ramps ending at region
+boundaries, values held before the first and after the last planned region;
+volume interpolated in amplitude, as the file stores it) and the plan's pan through
+:func:`track_pan_gains`. Tracks the plan does not mention play at their fader
+volume and pan. Muted tracks are silent; when any track is soloed only soloed
+tracks play. Assumed (**unverified**): a pan envelope replaces the pan knob
+rather than adding to it; EQ settings switch at region starts without a ramp.
+
+Stems come from :func:`automix.render.render_track` (pre-fader, ``(n, 2)``
+float32 blocks on a common grid starting at 0 s). Loudness normalisation uses
+:mod:`automix.loudness` (BS.1770 integrated loudness).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from automix.eq import StreamingEq
+from automix.errors import AutomixError, MediaError
+from automix.edit import step_points
+from automix.plan import EqBand, MixPlan
+from automix.project import Project, Track
+
+DEFAULT_PREVIEW_LUFS = -16.0
+"""Suggested loudness target for fair A/B listening (``--normalize``)."""
+
+_BLOCK_S = 2.0
+
+
+def track_pan_gains(pan: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right amplitude factors of a track pan (the one pan law of the preview).
+
+    Law assumed (REAPER's exact taper is **unverified**): a constant-power
+    sine taper with the project default ``PANLAW 1`` (0 dB at centre):
+    ``L = √2·cos θ``, ``R = √2·sin θ`` with ``θ = (pan + 1)·π/4``. Centre is
+    unity on both channels, L² + R² = 2 everywhere, and a hard pan is +3 dB on
+    its side. This is the papers' law (L = cos θ, R = sin θ) scaled to 0 dB at
+    centre, and the law the demo song's intended mix applies to stereo parts.
+    ``pan`` is −1 (left) … +1 (right), scalar or any shape.
+    """
+    theta = (np.clip(np.asarray(pan, dtype=np.float64), -1.0, 1.0) + 1.0) * (np.pi / 4.0)
+    return math.sqrt(2.0) * np.cos(theta), math.sqrt(2.0) * np.sin(theta)
+
+
+class TrackMixer:
+    """Applies one track's planned EQ, gain and pan to consecutive blocks of its stem.
+
+    Args:
+        plan: the mix plan (may not mention the track).
+        guid: the track's GUID.
+        sample_rate: in Hz.
+        fader_amp: track fader volume (linear amplitude).
+        fader_pan: the pan used when the plan does not mention the track.
+    """
+
+    def __init__(self, plan: MixPlan | None, guid: str, sample_rate: int,
+                 fader_amp: float = 1.0, fader_pan: float = 0.0) -> None:
+        self.sample_rate = sample_rate
+        self.fader_amp = float(fader_amp)
+        segments = plan.envelope_segments(guid) if plan is not None else []
+        if segments:
+            vol = step_points([(a, b, 10.0 ** (g / 20.0)) for a, b, g, _p in segments])
+            pan = step_points([(a, b, p) for a, b, _g, p in segments])
+            self._vol_t, self._vol_v = np.array([p.time_s for p in vol]), np.array([p.value for p in vol])
+            self._pan_t, self._pan_v = np.array([p.time_s for p in pan]), np.array([p.value for p in pan])
+        else:
+            self._vol_t = self._pan_t = np.zeros(1)
+            self._vol_v, self._pan_v = np.ones(1), np.array([float(fader_pan)])
+        segs: list[tuple[int, tuple[EqBand, ...]]] = []
+        if plan is not None:
+            for r in sorted(plan.regions, key=lambda r: r.start_s):
+                t = r.track(guid)
+                if t is not None:
+                    segs.append((int(round(r.start_s * sample_rate)), t.eq))
+        self._eq_starts = [s for s, _ in segs]
+        self._eq_bands = [b for _, b in segs] or [()]
+        self._eq = StreamingEq(sample_rate, 2)
+
+    def _bands_at(self, sample: int) -> int:
+        """Index of the EQ setting active at ``sample`` (first one before the first region)."""
+        k = 0
+        for i, s in enumerate(self._eq_starts):
+            if s <= sample:
+                k = i
+        return k
+
+    def process(self, block: np.ndarray, start_sample: int) -> np.ndarray:
+        """Mix one ``(n, 2)`` stem block starting at ``start_sample``; returns float64 (n, 2)."""
+        n = block.shape[0]
+        cuts = [0] + [s - start_sample for s in self._eq_starts if start_sample < s < start_sample + n] + [n]
+        pieces = []
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            bands = self._eq_bands[self._bands_at(start_sample + a)]
+            pieces.append(self._eq.process(block[a:b], bands))
+        y = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        t_s = (start_sample + np.arange(n)) / self.sample_rate
+        amp = np.interp(t_s, self._vol_t, self._vol_v) * self.fader_amp
+        left, right = track_pan_gains(np.interp(t_s, self._pan_t, self._pan_v))
+        y[:, 0] *= amp * left
+        y[:, 1] *= amp * right
+        return y
+
+
+def apply_plan_to_stems(stems: Mapping[str, np.ndarray], plan: MixPlan | None, sample_rate: int) -> np.ndarray:
+    """Mix pre-fader stems with the plan's EQ, gain and pan (faders at 0 dB, centre).
+
+    Args:
+        stems: track GUID → stem shaped (n, 2) (or (n,), duplicated to both
+            channels); all starting at 0 s; shorter stems are padded with silence.
+        plan: the plan (None = plain sum).
+        sample_rate: in Hz.
+
+    Returns:
+        The mix, float64 shaped (max n, 2).
+    """
+    n = max((len(s) for s in stems.values()), default=0)
+    out = np.zeros((n, 2))
+    for guid, stem in stems.items():
+        x = np.asarray(stem, dtype=np.float64)
+        if x.ndim == 1:
+            x = np.stack([x, x], axis=1)
+        if x.ndim != 2 or x.shape[1] != 2:
+            raise AutomixError(f"stem of track {guid} must be shaped (n, 2), got {x.shape}")
+        out[: len(x)] += TrackMixer(plan, guid, sample_rate).process(x, 0)
+    return out
+
+
+def _playing_tracks(project: Project) -> list[Track]:
+    tracks = [t for t in project.audio_tracks if not t.muted]
+    if any(t.soloed for t in tracks):
+        tracks = [t for t in tracks if t.soloed]
+    if not tracks:
+        raise MediaError("the project has no audio track to render", file=project.path)
+    return tracks
+
+
+def iter_mix_blocks(project: Project, plan: MixPlan | None, *, sample_rate: int | None = None,
+                    block_s: float = _BLOCK_S) -> Iterator[np.ndarray]:
+    """Yield the mix as consecutive float64 ``(n, 2)`` blocks from 0 s to the end of the song.
+
+    With ``plan=None`` the tracks are summed at their fader volume and pan
+    (the unmixed reference).
+    """
+    from automix.render import render_track  # audio engine, imported at use
+
+    sr = int(sample_rate or project.sample_rate)
+    tracks = _playing_tracks(project)
+    streams = [render_track(project, t, sample_rate=sr, block_s=block_s, end_s=project.end_s) for t in tracks]
+    mixers = [TrackMixer(plan, t.guid, sr, t.volume_amp, t.pan) for t in tracks]
+    start = 0
+    for blocks in zip(*streams):
+        n = max(len(b) for b in blocks)
+        out = np.zeros((n, 2))
+        for mixer, b in zip(mixers, blocks):
+            out[: len(b)] += mixer.process(b, start)
+        start += n
+        yield out
+
+
+def _normalise(x: np.ndarray, sample_rate: int, target_lufs: float) -> np.ndarray:
+    from automix.loudness import integrated_loudness
+
+    lufs = integrated_loudness(x, sample_rate)
+    if not math.isfinite(lufs):
+        return x
+    return x * 10.0 ** ((target_lufs - lufs) / 20.0)
+
+
+def render_mix(project: Project, plan: MixPlan, *, sample_rate: int | None = None,
+               normalize_lufs: float | None = None) -> np.ndarray:
+    """The planned mix as one float64 array shaped (n, 2).
+
+    Args:
+        normalize_lufs: scale the result to this integrated loudness (LUFS);
+            silence is left as it is.
+    """
+    sr = int(sample_rate or project.sample_rate)
+    blocks = list(iter_mix_blocks(project, plan, sample_rate=sr))
+    x = np.concatenate(blocks) if blocks else np.zeros((0, 2))
+    return _normalise(x, sr, normalize_lufs) if normalize_lufs is not None else x
+
+
+def render_unmixed(project: Project, *, sample_rate: int | None = None,
+                   normalize_lufs: float | None = None) -> np.ndarray:
+    """The plain sum of the tracks at their fader volume and pan, shaped (n, 2), for A/B."""
+    sr = int(sample_rate or project.sample_rate)
+    blocks = list(iter_mix_blocks(project, None, sample_rate=sr))
+    x = np.concatenate(blocks) if blocks else np.zeros((0, 2))
+    return _normalise(x, sr, normalize_lufs) if normalize_lufs is not None else x
+
+
+@dataclass(frozen=True)
+class PreviewSummary:
+    """What :func:`write_preview` wrote.
+
+    Attributes:
+        path: the WAV file.
+        duration_s: its length.
+        loudness_lufs: integrated loudness of the file as written.
+        gain_db: normalisation gain applied (0 when not normalised).
+        peak_dbfs: highest sample magnitude in dBFS (may exceed 0 in a float file).
+    """
+
+    path: Path
+    duration_s: float
+    loudness_lufs: float
+    gain_db: float
+    peak_dbfs: float
+
+
+def _for_subtype(block: np.ndarray, subtype: str) -> np.ndarray:
+    """float32 samples for the file; clipped to ±1 for integer subtypes (no wrap-around)."""
+    if subtype.upper() in ("FLOAT", "DOUBLE"):
+        return block.astype(np.float32)
+    return np.clip(block, -1.0, 1.0).astype(np.float32)
+
+
+def write_preview(project: Project, plan: MixPlan | None, path: str | Path, *, sample_rate: int | None = None,
+                  normalize_lufs: float | None = None, subtype: str = "FLOAT") -> PreviewSummary:
+    """Render the mix (``plan=None``: the unmixed sum) block by block into a WAV file.
+
+    Memory stays bounded: blocks are written as they are rendered while a
+    streaming BS.1770 meter measures them; with ``normalize_lufs`` a second
+    pass rescales the temporary file into ``path``. The file appears
+    atomically (temporary file + rename). ``subtype`` is a soundfile WAV
+    subtype (``FLOAT`` keeps peaks above 0 dBFS intact; ``PCM_24`` clips them).
+    """
+    from automix.loudness import LoudnessMeter
+
+    sr = int(sample_rate or project.sample_rate)
+    path = Path(path)
+    meter = LoudnessMeter(sr, 2)
+    peak = 0.0
+    n_total = 0
+    tmp_paths: list[str] = []
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".wav", dir=path.parent)
+        os.close(fd)
+        tmp_paths.append(tmp)
+        first_subtype = "FLOAT" if normalize_lufs is not None else subtype
+        with sf.SoundFile(tmp, "w", samplerate=sr, channels=2, format="WAV", subtype=first_subtype) as fh:
+            for block in iter_mix_blocks(project, plan, sample_rate=sr):
+                meter.push(block)
+                peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
+                n_total += len(block)
+                fh.write(_for_subtype(block, first_subtype))
+        lufs = meter.integrated()
+        gain_db = 0.0
+        if normalize_lufs is not None and math.isfinite(lufs):
+            gain_db = normalize_lufs - lufs
+            fd2, tmp2 = tempfile.mkstemp(prefix=path.name + ".", suffix=".wav", dir=path.parent)
+            os.close(fd2)
+            tmp_paths.append(tmp2)
+            scale = 10.0 ** (gain_db / 20.0)
+            with sf.SoundFile(tmp, "r") as src, \
+                    sf.SoundFile(tmp2, "w", samplerate=sr, channels=2, format="WAV", subtype=subtype) as dst:
+                for block in src.blocks(blocksize=int(_BLOCK_S * sr), dtype="float64"):
+                    dst.write(_for_subtype(block * scale, subtype))
+            os.replace(tmp2, path)
+            lufs, peak = normalize_lufs, peak * scale
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise MediaError(f"cannot write preview: {exc.strerror or exc}", file=path) from None
+    finally:
+        for p in tmp_paths:
+            if os.path.exists(p):
+                os.unlink(p)
+    return PreviewSummary(path=path, duration_s=n_total / sr, loudness_lufs=lufs, gain_db=gain_db,
+                          peak_dbfs=20.0 * math.log10(peak) if peak > 0 else -math.inf)

@@ -1,0 +1,14 @@
+"""Lossless reading, editing and writing of REAPER chunk text (``.rpp`` files).
+
+Mirrors :mod:`json` (``loads``/``dumps``/``load``/``dump``) and ElementTree
+(``find``/``findall``/``iter``); ``dumps(loads(text)) == text``.
+"""
+
+from automix.rpp.document import RppDocument, decode_project_bytes, dump, dumps, load, loads
+from automix.rpp.tokens import format_number, format_value, quote, split_tokens
+from automix.rpp.tree import Chunk, Line
+
+__all__ = [
+    "RppDocument", "Chunk", "Line", "loads", "dumps", "load", "dump", "decode_project_bytes",
+    "split_tokens", "quote", "format_value", "format_number",
+]

@@ -1,0 +1,395 @@
+"""Track types: what instrument a track holds, from its (messy) name.
+
+The KDE paper models 12 basic track types; real sessions also hold keys,
+synths, strings, brass/winds, effects and whole drum kits on one track, so
+automix knows 19 types (:data:`TRACK_TYPES`), each with a stable machine id
+(``"kick"``, ``"lead_vox"`` …) and a display name.
+
+Names are matched on their *tokens*: ``01_KickTrigger`` → ``01 kick trigger``,
+``16_LeadVoxDT`` → ``16 lead vox dt``, ``OH L`` → ``oh l``. Ordered rules pick
+the type (drum pieces before ``drum``, ``bass drum`` before ``bass``, vocal
+words before instrument words …); a name that matches nothing is ``other``.
+
+User override (wins over the name):
+
+* a tag anywhere in the track name: ``Gtr DI [type: bass]``;
+* or a line ``type: <name>`` in the track notes.
+
+``<name>`` is a type id (``electric_guitar``), a display name
+(``Electric Guitar``) or a spelling of either (``lead-vox``). An unknown
+name raises :class:`~automix.errors.ProjectError` naming the track.
+
+Merging several tracks of one type into the type's basic track and spreading
+a type's prediction back to its tracks live in :mod:`automix.targets`
+(``merge_by_type``, ``spread_type_gain``, ``spread_type_pan``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from automix.errors import ProjectError
+from automix.targets import power_sum_db
+
+
+@dataclass(frozen=True)
+class TrackType:
+    """One track type.
+
+    Attributes:
+        id: stable machine id (``lead_vox``), used in model files and plans.
+        display_name: what a user reads (``Lead Vox``).
+        basic: True for the 12 basic types of the KDE paper.
+        family: coarse group (``drums``, ``bass``, ``guitars``, ``vocals``,
+            ``keys``, ``orchestral``, ``fx``, ``other``).
+    """
+
+    id: str
+    display_name: str
+    basic: bool
+    family: str
+
+
+TRACK_TYPES: tuple[TrackType, ...] = (
+    TrackType("kick", "Kick", True, "drums"),
+    TrackType("snare", "Snare", True, "drums"),
+    TrackType("hihat", "Hihat", True, "drums"),
+    TrackType("tom", "Tom", True, "drums"),
+    TrackType("drum_room", "DrumRoom", True, "drums"),
+    TrackType("overhead", "Overhead", True, "drums"),
+    TrackType("percussion", "Percussion", True, "drums"),
+    TrackType("bass", "Bass", True, "bass"),
+    TrackType("electric_guitar", "Electric Guitar", True, "guitars"),
+    TrackType("acoustic_guitar", "Acoustic Guitar", True, "guitars"),
+    TrackType("lead_vox", "Lead Vox", True, "vocals"),
+    TrackType("back_vox", "Back Vox", True, "vocals"),
+    TrackType("drum_kit", "Drum Kit", False, "drums"),
+    TrackType("keys", "Keys/Piano", False, "keys"),
+    TrackType("synth", "Synth", False, "keys"),
+    TrackType("strings", "Strings", False, "orchestral"),
+    TrackType("brass_winds", "Brass/Winds", False, "orchestral"),
+    TrackType("fx", "FX", False, "fx"),
+    TrackType("other", "Other", False, "other"),
+)
+"""Every track type, basic ones first. ``drum_kit`` is a whole kit (or several
+drum pieces) on one track, e.g. a MUSDB ``drums`` stem or ``Kick+Snare+Toms``."""
+
+TRACK_TYPE_IDS: tuple[str, ...] = tuple(t.id for t in TRACK_TYPES)
+BASIC_TYPE_IDS: tuple[str, ...] = tuple(t.id for t in TRACK_TYPES if t.basic)
+_BY_ID = {t.id: t for t in TRACK_TYPES}
+
+# ---------------------------------------------------------------- tokens
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Lower-case word tokens of a track or region name.
+
+    Splits on anything not a letter or digit, on lower→upper case changes
+    (``KickTrigger``) and on letter↔digit changes (``Tom1``, ``VS2``); an
+    all-capital word stays whole (``BGVOX``).
+    """
+    words = re.split(r"[^0-9A-Za-z]+", name)
+    tokens: list[str] = []
+    for word in words:
+        if not word:
+            continue
+        tokens.extend(p.lower() for p in _CAMEL.split(word) if p)
+    return tuple(tokens)
+
+
+def _phrases(tokens: tuple[str, ...]) -> set[str]:
+    """Single tokens, adjacent pairs joined by a space, and pairs glued together."""
+    out = set(tokens)
+    for a, b in zip(tokens, tokens[1:]):
+        out.add(f"{a} {b}")
+        out.add(a + b)
+    return out
+
+
+# ---------------------------------------------------------------- rules
+
+_DRUM_PIECES: dict[str, frozenset[str]] = {
+    "kick": frozenset({"kick", "kik", "kck", "bd", "k", "kicktrigger", "kickdrum", "bass drum",
+                       "kick drum", "bassdrum", "kick in", "kick out"}),
+    "snare": frozenset({"snare", "snr", "sn", "sd", "snare drum", "snares", "rimshot"}),
+    "tom": frozenset({"tom", "toms", "floor tom", "rack tom", "ft", "floortom", "racktom"}),
+    "hihat": frozenset({"hihat", "hh", "hat", "hats", "hi hat", "high hat", "hihats",
+                        "hi hats", "highhat"}),
+}
+_ROOM = frozenset({"room", "rooms", "rm", "drumroom", "drum room", "amb room", "kit room"})
+_OVERHEAD = frozenset({"oh", "ohs", "overhead", "overheads", "cymbal", "cymbals", "crash", "ride",
+                       "cym", "cyms"})
+_PERCUSSION = frozenset({"perc", "percussion", "tamb", "tambourine", "tamborine", "shaker",
+                         "shakers", "conga", "congas", "bongo", "bongos", "cowbell", "clap",
+                         "claps", "handclap", "handclaps", "tabla", "cajon", "timbale",
+                         "timbales", "triangle", "auxiliary percussion", "guiro", "maracas",
+                         "woodblock", "snap", "snaps", "timpani", "djembe"})
+_DRUM_KIT = frozenset({"drum", "drums", "kit", "drumkit", "drumset", "drum set", "drum kit",
+                       "beat", "beats", "break", "breaks", "breakbeat", "drum machine",
+                       "drumloop", "drum loop", "powerdrumkit", "elite drums", "drumbus"})
+_VOCAL = frozenset({"vox", "vocal", "vocals", "voc", "vocs", "vo", "voice", "voices", "singer",
+                    "vocalist", "vocalists", "vx", "lv", "lvox", "leadvox", "rap", "sing",
+                    "male singer", "female singer", "leadvocal", "vocal map"})
+_BACKING = frozenset({"bv", "bvs", "bgv", "bgvs", "bgvox", "bvox", "backing", "backings",
+                      "backs", "bkg", "bck", "bk", "back", "backup", "harmony", "harmonies",
+                      "harm", "choir", "bg", "ooh", "oohs", "aah", "aahs", "gang", "chorus",
+                      "adlib", "adlibs", "bgvocals", "backingvox", "backingvocals"})
+_BASS = frozenset({"bass", "bs", "bas", "sub", "subbass", "sub bass", "upright", "contrabass",
+                   "double bass", "electric bass", "bassgtr", "bass gtr", "basses", "808"})
+_GUITAR = frozenset({"gtr", "guitar", "guitars", "gtrs", "git", "gtr1", "egtr", "agtr",
+                     "elecgtr", "acgtr", "electric guitar", "acoustic guitar", "eg", "ag",
+                     "lap steel", "pedal steel", "dobro"})
+_BACKING_WEAK = frozenset({"bg", "back", "bk", "gang", "chorus"})
+"""Backing words that mean backing vocals only next to a vocal word (film "BG" = backgrounds)."""
+_ACOUSTIC = frozenset({"ac", "acc", "acou", "acous", "acoustic", "acgtr", "agtr", "ag",
+                       "nylon", "classical", "12string", "12 string", "ukulele", "uke",
+                       "banjo", "mandolin", "acoustic guitar"})
+_ACOUSTIC_ALONE = frozenset({"acoustic", "ukulele", "uke", "banjo", "mandolin", "acgtr",
+                             "agtr", "nylon"})
+_KEYS = frozenset({"keys", "key", "piano", "pno", "pn", "rhodes", "wurli", "wurlitzer", "organ",
+                   "hammond", "b3", "epiano", "ep", "clav", "clavinet", "harpsichord",
+                   "celesta", "glockenspiel", "glock", "vibraphone", "vibes", "marimba",
+                   "xylophone", "mellotron", "electric piano", "tack piano", "keyboard",
+                   "keyboards", "grand", "upright piano", "accordion", "real keys"})
+_SYNTH = frozenset({"synth", "synths", "syn", "sy", "synthesizer", "synthesiser", "pad", "pads",
+                    "arp", "arps", "minilogue", "moog", "juno", "prophet", "absynth",
+                    "reasynth", "serum", "massive", "sylenth", "pluck", "plucks", "sequence",
+                    "seq", "lead synth", "polysynth", "monosynth", "stab", "stabs"})
+_STRINGS = frozenset({"strings", "string", "str", "strs", "violin", "violins", "vln", "vl",
+                      "viola", "violas", "vla", "cello", "cellos", "vc", "vlc", "fiddle",
+                      "harp", "orchestra", "orch", "string section", "quartet", "ensemble"})
+_BRASS_WINDS = frozenset({"brass", "horn", "horns", "trumpet", "trumpets", "tpt", "trp",
+                          "trombone", "trombones", "tbn", "tuba", "sax", "saxes", "saxophone",
+                          "alto sax", "tenor sax", "bari sax", "flute", "flutes", "flt", "fl",
+                          "clarinet", "clarinets", "oboe", "bassoon", "winds", "woodwind",
+                          "woodwinds", "harmonica", "piccolo", "cornet", "flugelhorn",
+                          "french horn", "whistle", "recorder", "bagpipes"})
+_FX = frozenset({"fx", "sfx", "efx", "effect", "effects", "riser", "risers", "sweep", "sweeps",
+                 "whoosh", "noise", "impact", "impacts", "reverse", "build", "buildup",
+                 "scratch", "scratches", "turntable", "turntables", "dj", "vinyl", "foley",
+                 "thunder", "reverb", "verb", "delay", "dly", "echo", "atmos", "atmosphere",
+                 "ambience", "texture", "textures", "drone", "downlifter", "uplifter",
+                 "processed sound", "fx processed", "glitch"})
+_LEAD_ALONE = frozenset({"lead", "ld", "dbl", "double", "dt", "melody", "topline"})
+
+_RULES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("drum_room", _ROOM),
+    ("overhead", _OVERHEAD),
+    ("hihat", _DRUM_PIECES["hihat"]),
+    ("kick", _DRUM_PIECES["kick"]),
+    ("snare", _DRUM_PIECES["snare"]),
+    ("tom", _DRUM_PIECES["tom"]),
+    ("percussion", _PERCUSSION),
+    ("drum_kit", _DRUM_KIT),
+)
+_INSTRUMENT_RULES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("bass", _BASS),
+    ("keys", _KEYS),
+    ("synth", _SYNTH),
+    ("strings", _STRINGS),
+    ("brass_winds", _BRASS_WINDS),
+    ("fx", _FX),
+)
+
+
+@dataclass(frozen=True)
+class TrackClassification:
+    """The type of one track and why it was chosen.
+
+    Attributes:
+        type_id: one of :data:`TRACK_TYPE_IDS`.
+        source: ``"override"`` (name tag or notes line), ``"name"`` (matched
+            a rule) or ``"default"`` (nothing matched: ``other``).
+        matched: the token or phrase that decided (or the override text).
+    """
+
+    type_id: str
+    source: str
+    matched: str
+
+
+_TAG = re.compile(r"\[\s*type\s*[:=]\s*([^\]]*)\]", re.IGNORECASE)
+_NOTES_LINE = re.compile(r"^\s*type\s*[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def parse_track_type(text: str, *, track: str | None = None) -> str:
+    """Resolve a user-written type name to its id.
+
+    Accepts an id (``back_vox``), a display name (``Back Vox``) or either
+    spelled with other separators or case (``BACK-VOX``, ``Keys/Piano``).
+
+    Raises:
+        ProjectError: unknown type name (the message lists the known ids).
+    """
+    key = re.sub(r"[^0-9a-z]+", "", text.lower())
+    for t in TRACK_TYPES:
+        if key in (re.sub(r"[^0-9a-z]+", "", t.id), re.sub(r"[^0-9a-z]+", "", t.display_name.lower())):
+            return t.id
+    aliases = {"keys": "keys", "piano": "keys", "brass": "brass_winds", "winds": "brass_winds",
+               "room": "drum_room", "drums": "drum_kit", "vocals": "lead_vox", "vox": "lead_vox",
+               "backingvocals": "back_vox", "guitar": "electric_guitar", "hat": "hihat"}
+    if key in aliases:
+        return aliases[key]
+    raise ProjectError(
+        f"unknown track type {text.strip()!r} (known: {', '.join(TRACK_TYPE_IDS)})", track=track)
+
+
+def track_type(type_id: str) -> TrackType:
+    """The :class:`TrackType` with this id; ProjectError when unknown."""
+    try:
+        return _BY_ID[type_id]
+    except KeyError:
+        raise ProjectError(
+            f"unknown track type id {type_id!r} (known: {', '.join(TRACK_TYPE_IDS)})") from None
+
+
+def strip_type_tag(name: str) -> str:
+    """The track name without a ``[type: …]`` override tag."""
+    return " ".join(_TAG.sub(" ", name).split())
+
+
+def classify_track(name: str, notes: str = "") -> TrackClassification:
+    """The type of a track from its name, honouring the user's override.
+
+    Args:
+        name: the track name (``NAME``), a file name or an instrument label.
+        notes: the track notes; a ``type: <name>`` line overrides the name.
+
+    Raises:
+        ProjectError: the override names an unknown type.
+    """
+    tag = _TAG.search(name)
+    if tag:
+        return TrackClassification(parse_track_type(tag.group(1), track=name), "override", tag.group(0))
+    line = _NOTES_LINE.search(notes or "")
+    if line:
+        return TrackClassification(parse_track_type(line.group(1), track=name), "override", line.group(0).strip())
+    phrases = _phrases(name_tokens(name))
+
+    def hit(words: frozenset[str]) -> str | None:
+        found = sorted(phrases & words, key=lambda w: (-len(w), w))
+        return found[0] if found else None
+
+    pieces = [p for p, words in _DRUM_PIECES.items() if hit(words)]
+    # "bass drum" is a kick, not a bass; "snare drum" a snare, not a kit.
+    if len(pieces) >= 2 and not hit(_VOCAL):
+        return TrackClassification("drum_kit", "name", "+".join(pieces))
+    vocal = hit(_VOCAL)
+    backing = hit(_BACKING) if vocal else hit(_BACKING - _BACKING_WEAK)
+    if vocal or (backing and not hit(_GUITAR | _BASS | _KEYS | _SYNTH | _STRINGS)):
+        if backing:
+            return TrackClassification("back_vox", "name", backing)
+        return TrackClassification("lead_vox", "name", vocal or "")
+    for type_id, words in _RULES:
+        found = hit(words - {"k"})  # a lone "k" is a kick only beside another piece (K & SN)
+        if found:
+            return TrackClassification(type_id, "name", found)
+    bass = hit(_BASS)
+    guitar = hit(_GUITAR)
+    if bass:
+        return TrackClassification("bass", "name", bass)
+    if guitar:
+        acoustic = hit(_ACOUSTIC)
+        if acoustic:
+            return TrackClassification("acoustic_guitar", "name", acoustic)
+        return TrackClassification("electric_guitar", "name", guitar)
+    acoustic_alone = hit(_ACOUSTIC_ALONE)
+    if acoustic_alone:
+        return TrackClassification("acoustic_guitar", "name", acoustic_alone)
+    for type_id, words in _INSTRUMENT_RULES:
+        found = hit(words)
+        if found:
+            return TrackClassification(type_id, "name", found)
+    lead = hit(_LEAD_ALONE)
+    if lead:
+        return TrackClassification("lead_vox", "name", lead)
+    return TrackClassification("other", "default", "")
+
+
+def track_type_of(name: str, notes: str = "") -> str:
+    """Shortcut: the type id of :func:`classify_track`."""
+    return classify_track(name, notes).type_id
+
+
+def track_side_hint(name: str) -> int:
+    """−1 when a name says left (``OH L``, ``Gtr Left``), +1 right, 0 otherwise."""
+    tokens = set(name_tokens(strip_type_tag(name)))
+    left = bool(tokens & {"l", "left", "lft", "lt"})
+    right = bool(tokens & {"r", "right", "rght", "rt"})
+    return -1 if left and not right else (1 if right and not left else 0)
+
+
+
+# ---------------------------------------------------------------- merging features of a type
+
+LEVEL_WEIGHT_FEATURE = "rms_db"
+"""Feature whose power weights the averaged features when tracks are merged."""
+
+
+def _merge_rule(feature_name: str) -> str:
+    """How a feature combines over tracks: ``power`` (levels), ``max`` or ``weighted`` mean."""
+    if feature_name == "active_fraction":
+        return "max"
+    if (feature_name.endswith("_db") or feature_name.endswith("_lufs")) and "balance" not in feature_name:
+        return "power"
+    return "weighted"
+
+
+def merge_type_features(vectors: np.ndarray, feature_names: Sequence[str], track_type_ids: Sequence[str],
+                        model_types: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Features of each type's basic track from its tracks' features.
+
+    Levels (names ending ``_db``/``_lufs``, not balances) add as powers —
+    the level of the summed tracks, assuming uncorrelated signals;
+    ``active_fraction`` takes the largest; every other feature (centroid,
+    slope, spread, zcr, balance …) is the mean weighted by each track's
+    power (from :data:`LEVEL_WEIGHT_FEATURE`). NaN values (a track never
+    active) are left out.
+
+    Args:
+        vectors: (n_tracks, F) per-track features in ``feature_names`` order.
+        feature_names: the F names (e.g. ``features.REGION_FEATURE_NAMES``).
+        track_type_ids: type of each track.
+        model_types: the model's fixed list of T types.
+
+    Returns:
+        ``(per_type, present)``: (T, F) merged features (NaN for absent
+        types) and (T,) bool. Tracks of types the model lacks are ignored.
+    """
+    v = np.asarray(vectors, dtype=float)
+    names = list(feature_names)
+    if v.ndim != 2 or v.shape != (len(track_type_ids), len(names)):
+        raise ProjectError(f"features of shape {v.shape} for {len(track_type_ids)} tracks × "
+                           f"{len(names)} feature names")
+    out = np.full((len(model_types), len(names)), np.nan)
+    present = np.zeros(len(model_types), dtype=bool)
+    weight_col = names.index(LEVEL_WEIGHT_FEATURE) if LEVEL_WEIGHT_FEATURE in names else None
+    for k, t in enumerate(model_types):
+        rows = v[[i for i, tt in enumerate(track_type_ids) if tt == t]]
+        if rows.shape[0] == 0:
+            continue
+        present[k] = True
+        if weight_col is not None:
+            w = np.where(np.isfinite(rows[:, weight_col]), 10.0 ** (rows[:, weight_col] / 10.0), 0.0)
+        else:
+            w = np.ones(rows.shape[0])
+        for j, name in enumerate(names):
+            col = rows[:, j]
+            ok = np.isfinite(col)
+            if not ok.any():
+                continue
+            rule = _merge_rule(name)
+            if rule == "power":
+                out[k, j] = max(power_sum_db(col[ok]), float(col[ok].min()))
+            elif rule == "max":
+                out[k, j] = float(col[ok].max())
+            else:
+                wk = w[ok]
+                out[k, j] = float(np.average(col[ok], weights=wk)) if wk.sum() > 0 else float(col[ok].mean())
+    return out, present

@@ -1,0 +1,45 @@
+# @description automix: Learn from this project
+# @version 0.1.0
+# @author automix contributors
+# @about
+#   Learns from the open, finished project: its faders, pans, volume/pan
+#   envelopes and ReaEQ bands are exact examples of how you mix. They are added
+#   to your personal automix model, used by the other automix actions.
+#
+#   Needs the automix Python package installed for the Python that REAPER
+#   uses, and Python ReaScript enabled: run `python3 install.py --enable-python`
+#   from the automix folder (see README.md).
+"""REAPER action "automix: Learn from this project".
+
+Calls :func:`automix.reaper_actions.learn_from_project`.
+
+Importing this file has no side effects; the action runs only when REAPER
+executes it as ``__main__``.
+"""
+
+INSTALL_HINT = ("automix is not installed for the Python REAPER uses.\n"
+                "Run: python3 install.py --enable-python  (in the automix folder), then restart REAPER.")
+
+
+def main() -> None:
+    """Run the action inside REAPER; report a missing automix install in a message box."""
+    try:
+        from automix import reaper_actions
+    except ImportError as exc:
+        message = f"{INSTALL_HINT}\n\n({exc})"
+        show = globals().get("RPR_ShowMessageBox")
+        if show is None:
+            try:  # REAPER's own ReaScript module, present only inside REAPER
+                from reaper_python import RPR_ShowMessageBox as show
+            except ImportError:
+                show = None
+        if show is not None:
+            show(message, "automix: Learn from this project", 0)
+        else:
+            print(message)
+        return
+    reaper_actions.learn_from_project()
+
+
+if __name__ == "__main__":  # REAPER runs a Python ReaScript as __main__
+    main()

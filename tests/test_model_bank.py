@@ -1,0 +1,131 @@
+"""Genre names and groups, the fallback chain, bank folders, `automix models`, mixing practice data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automix.cli import main
+from automix.errors import ModelError
+from automix.mixing_practice import (
+    GENRE_GROUP_OFFSETS_DB, PRACTICE, practice_figure, practice_relative_levels, typical_level_db,
+    typical_pan,
+)
+from automix.model_bank import (
+    ALL, GENRE_GROUPS, PAPER_GENRES, ModelBank, fallback_chain, genre_group, installed_models_dir,
+    normalize_genre,
+)
+from automix.model_io import TrainingInfo, info_for, save_model
+from automix.models import MixModel, TypeTargets, type_feature_matrix, type_feature_names
+from automix.targets import power_sum_db
+from automix.tracktypes import TRACK_TYPE_IDS
+
+TYPES = ("kick", "bass", "lead_vox")
+
+
+def _write(folder, genre, section, offset_db=0.0):
+    rng = np.random.default_rng(0)
+    n = 12
+    per_type = rng.normal(size=(n, len(TYPES), 1))
+    present = np.ones((n, len(TYPES)), dtype=bool)
+    targets = TypeTargets(level=np.full((n, 3), offset_db), pan=np.zeros((n, 3)),
+                          eq_db=np.zeros((n, 3, 5)), present=present)
+    model = MixModel(TYPES, n_components=2).fit(type_feature_matrix(per_type, present), targets)
+    info = info_for(model, genre, section, type_feature_names(TYPES, ("rms_db",)),
+                    TrainingInfo("bank test", n_songs=n, n_samples=n))
+    return save_model(model, info, folder)
+
+
+def test_paper_genres_and_groups():
+    assert len(GENRE_GROUPS) == 4 and len(PAPER_GENRES) == 15
+    assert genre_group("Metal").id == "rock_punk_metal"
+    assert genre_group("Singer/Songwriter").id == "pop_singer_songwriter"
+    assert genre_group("Alt Rock").id == "alt_rock_blues"
+    assert genre_group("Orchestral").id == "acoustic_jazz_country"
+    assert genre_group("World/Folk").id == "acoustic_jazz_country"  # MedleyDB's label, automix extension
+    assert genre_group("synthwave") is None
+    assert normalize_genre("Alternative") == "alt_rock" and normalize_genre(" Hip-Hop ") == "hip_hop"
+    with pytest.raises(ModelError, match="empty genre"):
+        normalize_genre("  ")
+
+
+def test_fallback_chain_order():
+    assert fallback_chain("Punk", "chorus") == (
+        ("punk", "chorus"), ("rock_punk_metal", "chorus"), ("punk", ALL), ("rock_punk_metal", ALL),
+        (ALL, "chorus"), (ALL, ALL))
+    assert fallback_chain("synthwave", None) == (("synthwave", ALL), (ALL, ALL))
+    assert fallback_chain(None, "verse") == ((ALL, "verse"), (ALL, ALL))
+    with pytest.raises(ModelError, match="'refrain'"):
+        fallback_chain("rock", "refrain")
+
+
+def test_bank_picks_the_most_specific_model(tmp_path):
+    shipped, personal = tmp_path / "shipped", tmp_path / "personal"
+    _write(shipped, "rock_punk_metal", "chorus")
+    _write(shipped, "all", "all")
+    _write(shipped, "pop", "all")
+    bank = ModelBank([personal, shipped])
+    choice = bank.find("metal", "chorus")
+    assert (choice.genre_key, choice.section_key) == ("rock_punk_metal", "chorus")
+    assert choice.tried == ("metal×chorus",) and not choice.is_exact
+    assert "metal×chorus" in choice.describe()
+    assert bank.find("Pop", "verse").genre_key == "pop"
+    assert (bank.find("jazz", "intro").genre_key, bank.find("jazz", "intro").section_key) == (ALL, ALL)
+    _write(personal, "metal", "chorus", offset_db=-3.0)
+    bank = ModelBank([personal, shipped])
+    choice = bank.find("metal", "chorus")
+    assert choice.is_exact and choice.entry.path.parent == personal
+    loaded = bank.load(choice)
+    assert bank.load(choice) is loaded
+    pred = loaded.model.predict(np.zeros(len(TYPES) + len(TYPES)), [True, True, True])
+    np.testing.assert_allclose(pred.level, -3.0, atol=1e-9)
+
+
+def test_bank_skips_broken_files_and_reports_missing_models(tmp_path):
+    good = _write(tmp_path, "rock", "all")
+    (tmp_path / "broken.json").write_text("{not json")
+    bank = ModelBank([tmp_path, tmp_path / "absent"])
+    errors = [e for e in bank.entries() if e.error]
+    assert len(bank.entries()) == 2 and len(errors) == 1 and "broken.json" in errors[0].error
+    assert bank.find("rock", "verse").entry.path == good
+    with pytest.raises(ModelError) as err:
+        bank.find("jazz", "verse")
+    assert "jazz×verse" in str(err.value) and "all×all" in str(err.value)
+
+
+def test_models_command_lists_and_checks(tmp_path, capsys):
+    _write(tmp_path, "rock", "chorus")
+    assert main(["models", "--no-installed", "--models", str(tmp_path), "--genre", "rock",
+                 "--section", "chorus"]) == 0
+    out = capsys.readouterr().out
+    assert "rock × chorus: kde m=2" in out and "bank test" in out and "1 model(s)" in out
+    assert "rock__chorus.json" in out
+    (tmp_path / "rock__chorus.npz").write_bytes(b"tampered")
+    assert main(["models", "--no-installed", "--models", str(tmp_path)]) == 1
+    assert "BROKEN" in capsys.readouterr().out
+    assert installed_models_dir().name == "models"
+
+
+# ------------------------------------------------------------------ mixing practice data
+
+def test_practice_covers_every_track_type_with_sources():
+    assert {p.type_id for p in PRACTICE} == set(TRACK_TYPE_IDS)
+    for p in PRACTICE:
+        assert p.level_source and p.pan_source
+        assert -1.0 <= p.pan <= 1.0 and 0.0 <= p.spread <= 1.0
+    for group, offsets in GENRE_GROUP_OFFSETS_DB.items():
+        assert group in {g.id for g in GENRE_GROUPS}
+        assert all(t in TRACK_TYPE_IDS for t, _ in offsets)
+    with pytest.raises(ModelError):
+        practice_figure("theremin")
+
+
+def test_practice_figures_are_consistent():
+    pieces = [typical_level_db(t) for t in ("kick", "snare", "hihat", "tom", "overhead")]
+    assert typical_level_db("drum_kit") == pytest.approx(power_sum_db(np.array(pieces)), abs=0.1)
+    assert typical_pan("kick") == (0.0, 0.0) and typical_pan("overhead")[1] == 1.0
+    assert typical_level_db("electric_guitar", "metal") > typical_level_db("electric_guitar", "pop")
+    assert typical_level_db("kick", "jazz") < typical_level_db("kick", "rock")
+    rel = practice_relative_levels(["lead_vox", "back_vox", "bass", "kick"], "pop")
+    assert power_sum_db(rel) == pytest.approx(0.0, abs=1e-9)
+    assert rel[0] == rel.max() and rel[0] - rel[1] == pytest.approx(4.0, abs=1e-9)

@@ -1,0 +1,249 @@
+"""KDE and MLR estimators, the per-section MixModel, and the target conversions."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import check_estimator
+
+from automix.errors import ModelError, PlanError
+from automix.models import (
+    OUTPUT_GROUPS, KDERegressor, MixModel, MLRRegressor, TypeTargets, leave_one_group_out, make_estimator,
+    type_feature_matrix, type_feature_names,
+)
+from automix.targets import (
+    alpha_from_relative_loudness, alpha_to_gain_db, angle_from_pan, check_target_kind,
+    eq_db_from_band_alphas, gain_db_to_alpha, gains_from_relative_loudness, level_targets,
+    normalize_relative_loudness, pan_from_angle, power_sum_db, relative_loudness_from_alpha,
+)
+
+
+@pytest.mark.parametrize("estimator", [KDERegressor(), KDERegressor(n_components=1, alpha=0.0),
+                                       MLRRegressor(), MLRRegressor(nonnegative=True)],
+                         ids=["kde", "kde-m1", "mlr", "mlr-nnls"])
+def test_scikit_learn_estimator_checks(estimator):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skipped checks (pandas, array API) warn
+        results = check_estimator(estimator, on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert failed == []
+    assert len(results) > 40
+
+
+def _linear(rng, n, coef, intercept, noise=0.0):
+    X = rng.normal(size=(n, coef.shape[1]))
+    return X, X @ coef.T + intercept + rng.normal(scale=noise, size=(n, coef.shape[0]))
+
+
+def test_mlr_recovers_a_known_linear_relation():
+    rng = np.random.default_rng(1)
+    coef = np.array([[1.5, -2.0, 0.0, 0.5], [0.0, 3.0, 1.0, -1.0]])
+    X, Y = _linear(rng, 400, coef, np.array([4.0, -7.0]), noise=0.05)
+    m = MLRRegressor().fit(X, Y)
+    np.testing.assert_allclose(m.coef_, coef, atol=0.02)
+    np.testing.assert_allclose(m.intercept_, [4.0, -7.0], atol=0.02)
+
+
+def test_nnls_variant_keeps_slopes_non_negative():
+    rng = np.random.default_rng(2)
+    coef = np.array([[2.0, -1.5, 0.7]])
+    X, Y = _linear(rng, 300, coef, np.array([1.0]), noise=0.01)
+    free = MLRRegressor().fit(X, Y[:, 0])
+    nn = MLRRegressor(nonnegative=True).fit(X, Y[:, 0])
+    assert free.coef_[0, 1] == pytest.approx(-1.5, abs=0.01)
+    assert np.all(nn.coef_ >= 0) and nn.coef_[0, 1] == 0.0
+    assert nn.coef_[0, 0] == pytest.approx(2.0, abs=0.2)
+
+
+def test_kde_recovers_a_low_rank_linear_relation():
+    rng = np.random.default_rng(3)
+    A, B = rng.normal(size=(5, 2)), rng.normal(size=(2, 6))
+    X = rng.normal(size=(300, 5))
+    Y = X @ A @ B + 3.0
+    k = KDERegressor(n_components=2, alpha=1e-6).fit(X, Y)
+    Xt = rng.normal(size=(50, 5))
+    np.testing.assert_allclose(k.predict(Xt), Xt @ A @ B + 3.0, atol=1e-4)
+    assert k.explained_variance_ratio_.sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_kde_with_all_components_and_no_penalty_equals_mlr():
+    rng = np.random.default_rng(4)
+    X, Y = _linear(rng, 60, rng.normal(size=(4, 3)), np.zeros(4), noise=1.0)
+    k = KDERegressor(n_components=4, alpha=0.0).fit(X, Y)
+    m = MLRRegressor().fit(X, Y)
+    Xt = rng.normal(size=(20, 3))
+    np.testing.assert_allclose(k.predict(Xt), m.predict(Xt), atol=1e-8)
+
+
+def test_kde_beats_mlr_when_outputs_are_correlated():
+    """12 outputs driven by 2 latent factors + noise, 25 training songs (the paper's situation)."""
+    ratios, kde_m2, kde_m8 = [], [], []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        A, B = rng.normal(size=(8, 2)), rng.normal(size=(2, 12))
+        X = rng.normal(size=(25, 8))
+        Y = X @ A @ B + rng.normal(size=(25, 12))
+        Xt = rng.normal(size=(500, 8))
+        truth = Xt @ A @ B
+        mse = lambda est: float(np.mean((est.fit(X, Y).predict(Xt) - truth) ** 2))  # noqa: E731
+        kde, mlr = mse(KDERegressor(n_components=2)), mse(MLRRegressor())
+        assert kde < mlr, f"seed {seed}: KDE {kde:.3f} vs MLR {mlr:.3f}"
+        ratios.append(kde / mlr)
+        kde_m2.append(kde)
+        kde_m8.append(mse(KDERegressor(n_components=8)))
+    assert np.mean(ratios) < 0.75
+    assert np.mean(kde_m2) < np.mean(kde_m8)  # fewer components than outputs helps (the paper's m)
+
+
+def test_missing_outputs_are_ignored_by_mlr_and_imputed_by_kde():
+    rng = np.random.default_rng(5)
+    coef = np.array([[1.0, 2.0], [2.0, 4.0], [-1.0, 0.5]])
+    X, Y = _linear(rng, 200, coef, np.array([0.0, 1.0, 2.0]), noise=0.01)
+    mask = np.ones_like(Y, dtype=bool)
+    mask[::2, 1] = False  # type 1 absent from half the songs
+    Y_garbage = np.where(mask, Y, 1e6)
+    m = MLRRegressor().fit(X, Y_garbage, y_mask=mask)
+    np.testing.assert_allclose(m.coef_, coef, atol=0.01)
+    assert list(m.n_observed_) == [200, 100, 200]
+    k = KDERegressor(n_components=3, alpha=1e-3).fit(X, Y_garbage, y_mask=mask)
+    Xt = rng.normal(size=(30, 2))
+    np.testing.assert_allclose(k.predict(Xt)[:, [0, 2]], (Xt @ coef.T + [0, 1, 2])[:, [0, 2]], atol=0.3)
+    assert np.all(np.abs(k.predict(Xt)) < 1e3)  # the masked 1e6 never leaks in
+    never = np.ones_like(mask)
+    never[:, 2] = False
+    assert np.all(MLRRegressor().fit(X, Y, y_mask=never).predict(Xt)[:, 2] == 0.0)
+    with pytest.raises(ModelError, match="y_mask"):
+        MLRRegressor().fit(X, Y, y_mask=mask[:, :2])
+
+
+def test_bad_parameters_and_unfitted_use():
+    X, y = np.ones((5, 2)), np.arange(5.0)
+    with pytest.raises(ModelError, match="n_components"):
+        KDERegressor(n_components=0).fit(X, y)
+    with pytest.raises(ModelError, match="alpha"):
+        KDERegressor(alpha=-1.0).fit(X, y)
+    with pytest.raises(NotFittedError):
+        KDERegressor().predict(X)
+    with pytest.raises(ModelError, match="'svm'"):
+        make_estimator("svm")
+
+
+# ------------------------------------------------------------------ MixModel
+
+TYPES = ("kick", "bass", "lead_vox", "electric_guitar")
+
+
+def _song_data(rng, n):
+    per_type = rng.normal(size=(n, len(TYPES), 3))
+    present = rng.random((n, len(TYPES))) > 0.25
+    present[:, 2] = True
+    X = type_feature_matrix(per_type, present)
+    level = -6.0 - 2.0 * per_type[:, :, 0] + per_type[:, :, 1]
+    pan = np.tile([0.0, 0.0, 0.0, 0.5], (n, 1)) + 0.1 * per_type[:, :, 2]
+    eq = np.repeat((2.0 * per_type[:, :, 1])[:, :, None], 5, axis=2)
+    return X, TypeTargets(level=level, pan=pan, eq_db=eq, present=present), per_type
+
+
+def test_type_feature_matrix_zeroes_absent_types_and_flags_presence():
+    per_type = np.arange(12, dtype=float).reshape(1, 2, 6)[:, :, :3].copy()
+    X = type_feature_matrix(per_type, np.array([[True, False]]))
+    np.testing.assert_array_equal(X, [[0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0]])
+    assert type_feature_names(("kick", "bass"), ("rms_db",)) == (
+        "kick:rms_db", "bass:rms_db", "kick:present", "bass:present")
+
+
+@pytest.mark.parametrize("method", ["kde", "mlr"])
+def test_mix_model_predicts_present_types_only(method):
+    rng = np.random.default_rng(6)
+    X, targets, _ = _song_data(rng, 300)
+    model = MixModel(TYPES, method=method, n_components=4, alpha=1e-3).fit(X, targets)
+    assert set(model.estimators_) == set(OUTPUT_GROUPS)
+    Xt, truth, _ = _song_data(rng, 40)
+    errors = []
+    for i in range(40):
+        pred = model.predict(Xt[i], truth.present[i])
+        assert pred.track_types == tuple(t for t, p in zip(TYPES, truth.present[i]) if p)
+        assert pred.level.shape == pred.pan.shape == (len(pred.track_types),)
+        assert pred.eq_db.shape == (len(pred.track_types), 5)
+        errors.extend(pred.level - truth.level[i][truth.present[i]])
+        j = pred.index("lead_vox")
+        assert pred.eq_db[j, 0] == pytest.approx(truth.eq_db[i, 2, 0], abs=0.2)
+    assert np.sqrt(np.mean(np.square(errors))) < 0.2
+    nobass = np.array([True, False, True, True])
+    with pytest.raises(ModelError, match="'bass'"):
+        model.predict(Xt[0], nobass).index("bass")
+    with pytest.raises(ModelError, match="features"):
+        model.predict(Xt[0][:-1], nobass)
+
+
+def test_mix_model_rejects_bad_setup():
+    with pytest.raises(ModelError, match="target kind"):
+        MixModel(TYPES, target_kind="loudness")
+    with pytest.raises(ModelError, match="method"):
+        MixModel(TYPES, method="svm")
+    with pytest.raises(ModelError, match="not fitted"):
+        MixModel(TYPES).predict(np.zeros(3), [True] * 4)
+
+
+# ------------------------------------------------------------------ targets
+
+def test_alpha_and_db_round_trip():
+    alpha = np.array([1.0, 0.5, 2.0, 0.0])
+    np.testing.assert_allclose(alpha_to_gain_db(alpha), [0.0, -6.0206, 6.0206, -120.0], atol=1e-3)
+    np.testing.assert_allclose(gain_db_to_alpha(alpha_to_gain_db(alpha[:3])), alpha[:3])
+    with pytest.raises(PlanError, match="'rms'"):
+        check_target_kind("rms")
+
+
+def test_relative_loudness_does_not_depend_on_the_recording_level():
+    stem_db, mix_db = np.array([-20.0, -14.0]), -10.0
+    alpha = np.array([0.8, 0.3])
+    rel = relative_loudness_from_alpha(alpha, stem_db, mix_db)
+    # the same stems recorded 6 dB hotter need half the alpha for the same mix
+    rel_hot = relative_loudness_from_alpha(alpha / 2.0, stem_db + 20 * np.log10(2.0), mix_db)
+    np.testing.assert_allclose(rel, rel_hot, atol=1e-12)
+    np.testing.assert_allclose(alpha_from_relative_loudness(rel, stem_db, mix_db), alpha)
+    both = level_targets(np.array([0.8, np.nan]), stem_db, mix_db)
+    assert np.isnan(both.relative_db[1]) and both.get("alpha")[0] == 0.8
+
+
+def test_gains_from_relative_loudness_realise_the_balance():
+    stems = np.array([-30.0, -12.0, -22.0])
+    target = np.array([-3.0, -6.0, -9.0])
+    gains = gains_from_relative_loudness(target, stems)
+    after = stems + gains
+    mix = power_sum_db(after)
+    assert mix == pytest.approx(power_sum_db(stems), abs=1e-9)  # overall level kept
+    np.testing.assert_allclose(after - mix, normalize_relative_loudness(target), atol=1e-9)
+    np.testing.assert_allclose(np.diff(after), np.diff(target), atol=1e-9)
+    assert power_sum_db(normalize_relative_loudness(target)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_pan_angle_law_and_eq_from_band_alphas():
+    np.testing.assert_allclose(pan_from_angle([0.0, np.pi / 4, np.pi / 2]), [-1.0, 0.0, 1.0])
+    np.testing.assert_allclose(angle_from_pan(pan_from_angle(0.3)), 0.3)
+    eq = eq_db_from_band_alphas(np.array([[1.0, 2.0, 0.5, 1.0, 1.0]]), np.array([1.0]))
+    np.testing.assert_allclose(eq, [[0.0, 6.0206, -6.0206, 0.0, 0.0]], atol=1e-3)
+
+
+def test_leave_one_song_out_never_sees_the_held_out_song():
+    rng = np.random.default_rng(8)
+    X, targets, _ = _song_data(rng, 60)
+    songs = [f"song{i // 3}" for i in range(60)]  # 3 sections per song
+    template = MixModel(TYPES, method="mlr")
+    pred = leave_one_group_out(template, X, targets, songs)
+    assert not template.estimators_  # the template stays unfitted
+    assert np.array_equal(np.isnan(pred.level), ~targets.present)
+    err = (pred.level - targets.level)[targets.present]
+    assert np.sqrt(np.mean(err ** 2)) < 0.3  # the relation is exact: held-out songs are predicted well
+    # a song whose targets are shifted cannot predict itself: its held-out error shows the shift
+    shifted = TypeTargets(level=targets.level + np.where(np.arange(60)[:, None] < 3, 5.0, 0.0),
+                          pan=targets.pan, eq_db=targets.eq_db, present=targets.present)
+    pred2 = leave_one_group_out(template, X, shifted, songs)
+    gap = (shifted.level - pred2.level)[:3][targets.present[:3]]
+    assert np.all(gap > 4.0)
+    with pytest.raises(ModelError, match="two songs"):
+        leave_one_group_out(template, X, targets, ["one"] * 60)

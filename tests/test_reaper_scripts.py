@@ -1,0 +1,118 @@
+"""The ReaScript actions: clean import without REAPER, ReaPack headers and index, one call each."""
+
+from __future__ import annotations
+
+import importlib.util
+import runpy
+import subprocess
+import sys
+import types
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from automix.installer import ACTIONS, reapack_index_xml, script_metadata
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = REPO / "reaper_scripts"
+FUNCTIONS = {
+    "automix_auto_mix_project.py": "auto_mix_project",
+    "automix_resuggest_region.py": "resuggest_region",
+    "automix_learn_from_project.py": "learn_from_project",
+}
+
+
+def _import(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture()
+def fake_actions(monkeypatch):
+    """A stand-in ``automix.reaper_actions`` recording which function was called."""
+    calls: list[str] = []
+    module = types.ModuleType("automix.reaper_actions")
+    for func in FUNCTIONS.values():
+        setattr(module, func, lambda func=func: calls.append(func))
+    monkeypatch.setitem(sys.modules, "automix.reaper_actions", module)
+    import automix
+    monkeypatch.setattr(automix, "reaper_actions", module, raising=False)
+    return calls
+
+
+def test_the_three_actions_exist():
+    assert sorted(p.name for p in SCRIPTS.glob("*.py")) == sorted(FUNCTIONS)
+    assert [name for name, _ in ACTIONS] == list(FUNCTIONS)
+
+
+@pytest.mark.parametrize("script", sorted(FUNCTIONS))
+def test_import_has_no_side_effects(script, capsys, fake_actions):
+    pytest.importorskip("reapy")  # the scripts must import cleanly with reapy installed, REAPER absent
+    module = _import(SCRIPTS / script, "automix_script_under_test")
+    assert fake_actions == []
+    assert capsys.readouterr() == ("", "")
+    assert callable(module.main)
+
+
+@pytest.mark.parametrize("script", sorted(FUNCTIONS))
+def test_import_in_a_fresh_interpreter_touches_neither_reaper_nor_automix(script):
+    code = ("import importlib.util, sys\n"
+            f"spec = importlib.util.spec_from_file_location('s', {str(SCRIPTS / script)!r})\n"
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+            "print(sorted(k for k in sys.modules if k.startswith(('automix', 'reapy'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]" and done.stderr == ""
+
+
+@pytest.mark.parametrize("script", sorted(FUNCTIONS))
+def test_running_as_an_action_calls_exactly_one_function(script, fake_actions):
+    runpy.run_path(str(SCRIPTS / script), run_name="__main__")
+    assert fake_actions == [FUNCTIONS[script]]
+
+
+def test_missing_automix_is_reported_in_a_message_box(monkeypatch):
+    monkeypatch.setitem(sys.modules, "automix.reaper_actions", None)  # import fails
+    shown = []
+    module = _import(SCRIPTS / "automix_auto_mix_project.py", "automix_script_no_package")
+    module.RPR_ShowMessageBox = lambda msg, title, kind: shown.append((msg, title, kind))
+    module.main()
+    assert len(shown) == 1
+    message, title, kind = shown[0]
+    assert "install.py --enable-python" in message and title == "automix: Auto-mix project" and kind == 0
+
+
+def test_missing_automix_outside_reaper_is_printed(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "automix.reaper_actions", None)
+    monkeypatch.setitem(sys.modules, "reaper_python", None)  # not inside REAPER
+    module = _import(SCRIPTS / "automix_learn_from_project.py", "automix_script_printing")
+    module.main()
+    assert "automix is not installed for the Python REAPER uses" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("script", sorted(FUNCTIONS))
+def test_reapack_metadata_header(script):
+    meta = script_metadata(SCRIPTS / script)
+    assert set(meta) >= {"description", "version", "author", "about"}
+    assert meta["description"] == dict(ACTIONS)[script]
+    assert meta["version"].count(".") == 2 and meta["about"].count("\n") >= 2
+    import automix
+    assert meta["version"] == automix.__version__
+
+
+def test_index_xml_is_current_and_lists_every_script():
+    text = (SCRIPTS / "index.xml").read_text(encoding="utf-8")
+    assert text == reapack_index_xml(SCRIPTS)  # regenerate with reapack_index_xml() after editing a script
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag == "index" and root.get("version") == "1"
+    packages = root.findall("./category/reapack")
+    assert [p.get("name") for p in packages] == list(FUNCTIONS)
+    for package in packages:
+        assert package.get("type") == "script"
+        (version,) = package.findall("version")
+        source = version.find("source")
+        assert source.get("main") == "main" and source.text.endswith("/reaper_scripts/" + package.get("name"))
+        assert version.get("name") == script_metadata(SCRIPTS / package.get("name"))["version"]
