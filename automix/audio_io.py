@@ -65,6 +65,13 @@ class AudioReader:
         self.close()
 
     def _padded(self, start_frame: int, n_frames: int, fetch) -> np.ndarray:
+        if start_frame >= 0 and start_frame + n_frames <= self.info.frames and n_frames > 0:
+            data = fetch(start_frame, n_frames)
+            if data.shape[0] == n_frames:
+                return data
+            out = np.zeros((n_frames, self.info.channels), dtype=np.float32)
+            out[: data.shape[0]] = data
+            return out
         out = np.zeros((max(n_frames, 0), self.info.channels), dtype=np.float32)
         lo = max(start_frame, 0)
         hi = min(start_frame + n_frames, self.info.frames)

@@ -21,6 +21,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "estimate",
     "demo",
     "models",
+    "mix",
+    "apply",
+    "suggest",
+    "render",
+    "report",
 )
 """Sub-command modules under ``automix.commands``, in ``--help`` order."""
 

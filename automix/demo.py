@@ -209,7 +209,7 @@ def write_demo(directory: str | Path, seed: int = 0, duration_s: float = 80.0,
     for k, (part, offset_db) in enumerate(zip(song.parts, offsets)):
         rel = f"media/{k + 1:02d}-{_slug(part.name)}.wav"
         gain = 10.0 ** ((_base_db(part) + offset_db + RECORDING_LEVEL_DB) / 20.0)
-        noise = np.random.default_rng([seed, 11, k]).standard_normal(part.audio.shape)
+        noise = (np.random.default_rng([seed, 11, k]).random(part.audio.shape) - 0.5) * math.sqrt(12.0)  # RMS 1
         recorded = part.audio * gain + noise * 10.0 ** (NOISE_FLOOR_DBFS / 20.0)
         path = directory / rel
         try:
@@ -264,4 +264,23 @@ def balance_errors_db(truth: DemoTruth, gains_db: Mapping[tuple[str, str], float
         if raw:
             median = float(np.median(list(raw.values())))
             errors.update({k: v - median for k, v in raw.items()})
+    return errors
+
+
+def plan_values(plan, field_name: str = "gain_db") -> dict[tuple[str, str], float]:
+    """``{(region name, track name): value}`` of a :class:`automix.plan.MixPlan` (``gain_db`` or ``pan``)."""
+    return {(region.name, track.name): float(getattr(track, field_name))
+            for region in plan.regions for track in region.tracks}
+
+
+def pan_errors(truth: DemoTruth, pans: Mapping[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """Planned minus intended pan (REAPER units, −1…+1) per (region name, track name), active tracks only."""
+    errors = {}
+    for region in truth.regions:
+        for entry in region.tracks:
+            if entry.active:
+                key = (region.name, entry.name)
+                if key not in pans:
+                    raise AutomixError("no pan given for this track", region=region.name, track=entry.name)
+                errors[key] = float(pans[key]) - entry.pan
     return errors

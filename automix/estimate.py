@@ -46,6 +46,10 @@ INACTIVE_RMS = 1e-3
 MIN_ACTIVE_FRACTION = 0.1
 COLLINEAR_CORRELATION = 0.995
 CLIP_LEVEL = 0.999
+ABSENT_SHARE = 1e-6
+"""A track whose fitted contribution is below this share (−60 dB) of the mix energy is flagged."""
+WEAK_BAND_RATIO = 1e-4
+"""EQ is not reported for a band holding less than this share (−40 dB) of the stem's strongest band."""
 
 
 def gain_pan_from_channel_gains(gain_l: float, gain_r: float) -> tuple[float, float]:
@@ -77,7 +81,10 @@ class TrackEstimate:
     """One track in one region.
 
     ``gain_db``/``pan``/``eq_db`` are None when not estimable (silent track);
-    ``confident`` is False with ``reasons`` whenever the numbers should not be trusted.
+    ``confident`` is False with ``reasons`` whenever gain/pan should not be trusted.
+    An ``eq_db`` entry is NaN when the stem has too little energy in that band
+    (< −40 dB of its strongest band) and −inf when the band is absent from the
+    mix; ``eq_reasons`` says which.
     """
 
     track: str
@@ -87,6 +94,7 @@ class TrackEstimate:
     active_fraction: float
     confident: bool
     reasons: tuple[str, ...] = ()
+    eq_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,8 @@ class Estimate:
                 "tracks": [{"track": t.track, "gain_db": _round(t.gain_db), "pan": _round(t.pan, 3),
                             "eq_db": None if t.eq_db is None else [_round(v) for v in t.eq_db],
                             "active_fraction": round(t.active_fraction, 3),
-                            "confident": t.confident, "reasons": list(t.reasons)} for t in r.tracks],
+                            "confident": t.confident, "reasons": list(t.reasons),
+                            "eq_reasons": list(t.eq_reasons)} for t in r.tracks],
             } for r in self.regions],
         }
 
@@ -372,21 +381,36 @@ def _solve_region(acc: _Accumulator, r: int, reg: RegionSpan, names: list[str], 
                 if abs(corr) >= COLLINEAR_CORRELATION:
                     reasons.append(f"collinear with {names[j]!r} (correlation {corr:.4f}): only their sum is determined")
         g, pan = gain_pan_from_channel_gains(coef[0, i], coef[1, i])
+        contribution = sum(coef[c, i] ** 2 * gram_bb[c, i, i] for c in range(2))
+        if g > 0.0 and mix_e > 0 and contribution < ABSENT_SHARE * mix_e:
+            reasons.append(f"contributes {10 * math.log10(contribution / mix_e):.0f} dB of the mix energy: "
+                           "probably not in the mix")
         if g == 0.0:
             reasons.append("not found in the mix (gain at the non-negativity bound)")
             out.append(TrackEstimate(name, -math.inf, None, None, frac, False, tuple(reasons)))
             continue
-        eq = []
+        band_energy = np.array([acc.gram[r, b, 0, i, i] + acc.gram[r, b, 1, i, i] for b in range(N_BANDS)])
+        eq, weak, missing = [], [], []
         for b in range(N_BANDS):
             gb, _ = gain_pan_from_channel_gains(band_coef[b, 0, i], band_coef[b, 1, i])
-            eq.append(_db(gb) - _db(g) if gb > 0 else -math.inf)
-        missing = [BAND_NAMES[b] for b in range(N_BANDS) if not math.isfinite(eq[b])]
+            if band_energy[b] < WEAK_BAND_RATIO * band_energy.max():
+                eq.append(math.nan)
+                weak.append(BAND_NAMES[b])
+            elif gb <= 0:
+                eq.append(-math.inf)
+                missing.append(BAND_NAMES[b])
+            else:
+                eq.append(_db(gb) - _db(g))
+        eq_reasons = []
+        if weak:
+            eq_reasons.append(f"band(s) {', '.join(weak)}: too little energy in the stem to measure")
         if missing:
-            reasons.append(f"band(s) {', '.join(missing)} not found in the mix")
+            eq_reasons.append(f"band(s) {', '.join(missing)}: not found in the mix")
         if mix_channels == 1:
             pan = 0.0
             reasons.append("mono mix: pan not measurable")
-        out.append(TrackEstimate(name, _db(g), pan, tuple(eq), frac, not reasons, tuple(reasons)))
+        out.append(TrackEstimate(name, _db(g), pan, tuple(eq), frac, not reasons, tuple(reasons),
+                                 tuple(eq_reasons)))
     return RegionEstimate(reg.name, reg.start_s, reg.end_s, tuple(out), residual_db)
 
 

@@ -179,11 +179,23 @@ def interpreter_for(lib: PythonLib) -> Path | None:
 
 
 def _backup_once(path: Path, report: InstallReport) -> None:
+    """Save ``path`` as ``<name>.automix-bak`` unless a backup exists; an absent file is saved as empty."""
     backup = path.with_name(path.name + BACKUP_SUFFIX)
-    if path.exists() and not backup.exists():
-        report.steps.append(InstallStep("back up", path, f"copy saved as {backup.name}"))
-        if not report.dry_run:
+    if backup.exists():
+        return
+    report.steps.append(InstallStep("back up", path, f"copy saved as {backup.name}" if path.exists() else
+                                    f"it does not exist yet: empty {backup.name} records that"))
+    if not report.dry_run:
+        if path.exists():
             shutil.copy2(path, backup)
+        else:
+            backup.write_bytes(b"")
+
+
+def _only_headers(data: bytes) -> bool:
+    """True when ini bytes hold nothing but blank lines and ``[section]`` headers."""
+    return all(not line.strip() or (line.strip().startswith(b"[") and line.strip().endswith(b"]"))
+               for line in data.splitlines())
 
 
 def _write_if_changed(path: Path, new: bytes, detail: str, report: InstallReport) -> None:
@@ -191,8 +203,7 @@ def _write_if_changed(path: Path, new: bytes, detail: str, report: InstallReport
     if old == new:
         report.steps.append(InstallStep("unchanged", path, detail))
         return
-    if old is not None:
-        _backup_once(path, report)
+    _backup_once(path, report)
     report.steps.append(InstallStep("edit" if old is not None else "create", path, detail))
     if not report.dry_run:
         tmp = path.with_name(path.name + ".automix-tmp")
@@ -278,6 +289,17 @@ def _pip_step(lib: PythonLib | None, package_source: Path | None, run_pip: bool,
     report.steps.append(InstallStep("ran", None, " ".join(report.pip_command)))
 
 
+def _restore_or_remove(path: Path, restored: bytes, detail: str, report: InstallReport) -> None:
+    """Write ``restored``, or delete ``path`` when automix created it and nothing else is left in it."""
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    if backup.exists() and backup.stat().st_size == 0 and _only_headers(restored):
+        report.steps.append(InstallStep("remove", path, "automix created it and nothing else is in it"))
+        if not report.dry_run:
+            path.unlink()
+        return
+    _write_if_changed(path, restored, detail, report)
+
+
 def uninstall(resource_path: Path, *, dry_run: bool = False) -> InstallReport:
     """Remove automix's actions and scripts, restore the Python keys of ``reaper.ini`` from its backup."""
     resource_path = Path(resource_path)
@@ -286,20 +308,14 @@ def uninstall(resource_path: Path, *, dry_run: bool = False) -> InstallReport:
         kb = resource_path / "reaper-kb.ini"
         if kb.exists():
             ids = [action_command_id(name) for name, _ in ACTIONS]
-            remaining = kb_update(kb.read_bytes(), [], ids)
-            if not remaining and not kb.with_name(kb.name + BACKUP_SUFFIX).exists():
-                report.steps.append(InstallStep("remove", kb, "it only held automix actions"))
-                if not dry_run:
-                    kb.unlink()
-            else:
-                _write_if_changed(kb, remaining, "automix actions removed", report)
+            _restore_or_remove(kb, kb_update(kb.read_bytes(), [], ids), "automix actions removed", report)
         ini = resource_path / "reaper.ini"
         backup = ini.with_name(ini.name + BACKUP_SUFFIX)
         if ini.exists() and backup.exists():
             original = backup.read_bytes()
             values = {k: ini_get(original, "REAPER", k) for k in PYTHON_KEYS}
-            _write_if_changed(ini, ini_set(ini.read_bytes(), "REAPER", values),
-                              "Python settings restored from " + backup.name, report)
+            _restore_or_remove(ini, ini_set(ini.read_bytes(), "REAPER", values),
+                               "Python settings restored from " + backup.name, report)
         target_dir = resource_path.joinpath(*SCRIPTS_SUBDIR)
         for script_name, _ in ACTIONS:
             if (target_dir / script_name).exists():
@@ -312,50 +328,6 @@ def uninstall(resource_path: Path, *, dry_run: bool = False) -> InstallReport:
         raise InstallError(f"cannot update REAPER's files: {exc.strerror or exc}",
                            file=getattr(exc, "filename", None) or resource_path) from exc
     return report
-
-
-REAPACK_BASE_URL = "https://raw.githubusercontent.com/automix-reaper/automix/main/reaper_scripts/"
-"""Where ReaPack downloads the scripts from (the repository's raw ``reaper_scripts/`` folder)."""
-
-
-def script_metadata(path: Path) -> dict[str, str]:
-    """The ReaPack header tags (``@description``, ``@version`` …) of a script; multi-line ``@about`` joined."""
-    tags: dict[str, str] = {}
-    current = None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        m = re.match(r"#\s*@(\w+)\s*(.*)$", line)
-        if m:
-            current = m.group(1)
-            tags[current] = m.group(2).strip()
-        elif current == "about":
-            tags["about"] = (tags["about"] + "\n" + line[1:].strip()).strip()
-    return tags
-
-
-def reapack_index_xml(scripts_dir: Path, base_url: str = REAPACK_BASE_URL) -> str:
-    """The ReaPack ``index.xml`` listing every automix script (version from each script's header)."""
-    from xml.sax.saxutils import escape, quoteattr
-
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<index version="1" name="automix">',
-             '  <category name="Mixing">']
-    for script_name, action_name in ACTIONS:
-        meta = script_metadata(Path(scripts_dir) / script_name)
-        if "version" not in meta:
-            raise InstallError("ReaScript has no @version header", file=Path(scripts_dir) / script_name)
-        lines += [
-            f'    <reapack name={quoteattr(script_name)} type="script" desc={quoteattr(action_name)}>',
-            "      <metadata>",
-            f"        <description>{escape(meta.get('about', action_name))}</description>",
-            "      </metadata>",
-            f'      <version name={quoteattr(meta["version"])} author={quoteattr(meta.get("author", ""))}>',
-            f'        <source main="main">{escape(base_url + script_name)}</source>',
-            "      </version>",
-            "    </reapack>",
-        ]
-    lines += ["  </category>", "</index>"]
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None, *, scripts_dir: Path | None = None,

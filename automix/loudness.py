@@ -119,7 +119,14 @@ def gated_loudness_from_hops(hop_energies: np.ndarray) -> float:
     if h.shape[0] < n_per_block:
         return SILENCE_LUFS
     csum = np.concatenate([[0.0], np.cumsum(h)])
-    blocks = (csum[n_per_block:] - csum[:-n_per_block]) / n_per_block
+    return gated_loudness_from_blocks((csum[n_per_block:] - csum[:-n_per_block]) / n_per_block)
+
+
+def gated_loudness_from_blocks(block_energies: np.ndarray) -> float:
+    """Two-stage gated loudness (LUFS) from the weighted mean squares of 400 ms blocks."""
+    blocks = np.asarray(block_energies, dtype=np.float64)
+    if blocks.size == 0:
+        return SILENCE_LUFS
     lufs = _energy_to_lufs(blocks)
     kept = blocks[lufs > ABSOLUTE_GATE_LUFS]
     if kept.size == 0:

@@ -200,9 +200,12 @@ class ModelBank:
                     continue
                 for path in sorted(d.glob("*.json")):
                     try:
-                        found.append(BankEntry(path, read_model_info(path)))
+                        info = read_model_info(path)
+                        normalize_genre(info.genre)
+                        _check_section(info.section)
+                        found.append(BankEntry(path, info))
                     except ModelError as exc:
-                        found.append(BankEntry(path, None, str(exc)))
+                        found.append(BankEntry(path, None, f"{path}: {exc.message}"))
             self._entries = tuple(found)
         return self._entries
 

@@ -11,8 +11,8 @@ A model ``<genre>__<section>`` is two files side by side:
     (SHA-256 of the npz, so a changed or swapped array file is detected).
 ``<genre>__<section>.npz``
     ``<group>.<attribute>`` → array for each output group's estimator
-    (see :data:`automix.models.LEARNED_ARRAYS`), loaded with
-    ``allow_pickle=False``.
+    (see :data:`automix.models.LEARNED_ARRAYS`) and ``model.type_counts``
+    (training rows per track type), loaded with ``allow_pickle=False``.
 
 Every problem (missing, truncated, corrupt, tampered, wrong version,
 inconsistent shapes) raises :class:`~automix.errors.ModelError` naming the file.
@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ import numpy as np
 from automix.errors import ModelError
 from automix.models import LEARNED_ARRAYS, METHODS, OUTPUT_GROUPS, MixModel, make_estimator
 from automix.targets import TARGET_KINDS
+
+TYPE_COUNTS_KEY = "model.type_counts"
+"""npz key of the per-type count of training rows (types never seen are not predicted)."""
 
 FORMAT_NAME = "automix-model"
 FORMAT_VERSION = 1
@@ -90,8 +94,15 @@ class LoadedModel:
 
 
 def model_file_stem(genre: str, section: str) -> str:
-    """File name stem of the model for ``genre`` × ``section`` (``rock__chorus``)."""
-    return f"{genre}__{section}"
+    """File name stem of the model for ``genre`` × ``section`` (``rock__chorus``).
+
+    Characters other than letters, digits, ``-`` and ``_`` become ``_`` so a
+    genre like ``World/Folk`` cannot name a path outside the folder.
+    """
+    def clean(text: str) -> str:
+        return re.sub(r"[^0-9A-Za-z_-]+", "_", text).strip("_") or "unnamed"
+
+    return f"{clean(genre)}__{clean(section)}"
 
 
 def info_for(model: MixModel, genre: str, section: str, feature_names: tuple[str, ...] | list[str],
@@ -141,6 +152,7 @@ def save_model(model: MixModel, info: ModelInfo, directory: str | Path) -> Path:
     json_path, npz_path = directory / f"{stem}.json", directory / f"{stem}.npz"
     arrays = {f"{group}.{attr}": np.asarray(getattr(est, attr), dtype=float)
               for group, est in model.estimators_.items() for attr in LEARNED_ARRAYS[model.method]}
+    arrays[TYPE_COUNTS_KEY] = np.asarray(model.type_counts_, dtype=float)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     _atomic_write(npz_path, buf.getvalue())
@@ -286,5 +298,11 @@ def load_model(json_path: str | Path) -> LoadedModel:
         if info.method == "kde":
             est.n_components_ = m
         model.estimators_[group] = est
+    counts = arrays.get(TYPE_COUNTS_KEY)
+    if counts is None or counts.shape != (n_out,) or counts.dtype.kind != "f" or \
+            not np.all(np.isfinite(counts)) or np.any(counts < 0):
+        raise ModelError(f"model array {TYPE_COUNTS_KEY!r} is missing or not {n_out} counts >= 0",
+                         file=npz_path)
+    model.type_counts_ = counts
     model.n_features_in_ = n_feat
     return LoadedModel(info=info, model=model, path=path)

@@ -16,21 +16,25 @@ track type).
 
 Missing track types: a song without a type has no target for it. ``fit``
 takes ``y_mask`` (True where observed): MLR fits each output on its observed
-rows only; KDE imputes a missing entry with the type's mean over the songs that
-have it before the PCA. :class:`MixModel` bundles one estimator per output
-group (level, pan, 5 EQ bands) over a fixed list of track types and reports
-predictions only for the types present in the song.
+rows only; KDE imputes a missing entry with the type's mean over the songs
+that have it, then refines the imputation from its own predictions
+(``n_impute_iter`` rounds) before the final PCA. :class:`MixModel` bundles
+one estimator per output group (level, pan, 5 EQ bands) over a fixed list of
+track types and reports predictions only for the types present in the song;
+:func:`leave_one_group_out` gives leave-one-song-out predictions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import nnls
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from automix.bands import BAND_NAMES, N_BANDS
 from automix.errors import ModelError
@@ -80,17 +84,38 @@ class _MaskedRegressor(RegressorMixin, BaseEstimator):
         return {"multioutput": True}
 
 
-def _ridge(Xs: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray:
-    """Ridge coefficients (n_features, n_targets) of centred data; the n×n dual form when n < F."""
+def _ridge_solver(Xs: np.ndarray, alpha: float) -> Callable[[np.ndarray], np.ndarray]:
+    """A function mapping centred targets (n, k) to ridge coefficients (F, k) on centred ``Xs`` (n, F).
+
+    The matrix is factorised once (so repeated solves in the imputation loop
+    are cheap), in the dual n×n form when n < F, else the primal F×F form;
+    memory stays O(n·F + min(n, F)²) even for frame-level training sets.
+    """
     n, f = Xs.shape
     if alpha > 0:
         try:
             if n < f:
-                return Xs.T @ np.linalg.solve(Xs @ Xs.T + alpha * np.eye(n), targets)
-            return np.linalg.solve(Xs.T @ Xs + alpha * np.eye(f), Xs.T @ targets)
+                dual = cho_factor(Xs @ Xs.T + alpha * np.eye(n))
+                return lambda T: Xs.T @ cho_solve(dual, T)
+            primal = cho_factor(Xs.T @ Xs + alpha * np.eye(f))
+            return lambda T: cho_solve(primal, Xs.T @ T)
         except np.linalg.LinAlgError:  # pragma: no cover - only for degenerate data
             pass
-    return np.linalg.lstsq(Xs, targets, rcond=None)[0]
+    return lambda T: np.linalg.lstsq(Xs, T, rcond=None)[0]
+
+
+def _least_squares(Xc: np.ndarray, Yc: np.ndarray) -> np.ndarray:
+    """Minimum-norm least-squares coefficients (n_features, n_targets) of centred data.
+
+    Solved through the smaller of the two Gram matrices (n×n or F×F) with a
+    symmetric pseudo-inverse: much faster than an SVD of X when n ≪ F.
+    """
+    n, f = Xc.shape
+    if n < f:
+        gram = Xc @ Xc.T
+        return Xc.T @ (np.linalg.pinv(gram, 1e-10, hermitian=True) @ Yc)
+    gram = Xc.T @ Xc
+    return np.linalg.pinv(gram, 1e-10, hermitian=True) @ (Xc.T @ Yc)
 
 
 class KDERegressor(_MaskedRegressor):
@@ -101,15 +126,22 @@ class KDERegressor(_MaskedRegressor):
             kept (clipped to the number of outputs and samples). The paper
             found m = 8 of 12 better than 12.
         alpha: ridge penalty of each component's regression (on standardised X).
+        n_impute_iter: rounds of iterative imputation of missing targets:
+            start from each output's observed mean, then replace the missing
+            entries by the model's own prediction from X and refit (EM-like;
+            stops early once the imputed values no longer change).
+            With many absent track types, mean imputation alone flattens the
+            output correlations KDE relies on; 0 keeps the mean imputation.
 
     Learned attributes: ``x_mean_``/``x_scale_`` (n_features,), ``y_mean_``
     (n_outputs,), ``components_`` (m, n_outputs), ``coef_`` (n_features, m),
     ``explained_variance_ratio_`` (m,), ``n_components_``.
     """
 
-    def __init__(self, n_components: int = 8, alpha: float = 1.0):
+    def __init__(self, n_components: int = 8, alpha: float = 1.0, n_impute_iter: int = 20):
         self.n_components = n_components
         self.alpha = alpha
+        self.n_impute_iter = n_impute_iter
 
     def fit(self, X, y, y_mask=None):
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs).
@@ -121,14 +153,32 @@ class KDERegressor(_MaskedRegressor):
             raise ModelError(f"KDE n_components must be an integer >= 1, got {self.n_components!r}")
         if not (np.isfinite(self.alpha) and self.alpha >= 0):
             raise ModelError(f"KDE alpha must be a finite number >= 0, got {self.alpha!r}")
+        if not (isinstance(self.n_impute_iter, (int, np.integer)) and self.n_impute_iter >= 0):
+            raise ModelError(f"KDE n_impute_iter must be an integer >= 0, got {self.n_impute_iter!r}")
         X, Y, mask = self._fit_arrays(X, y, y_mask)
         self.x_mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.x_scale_ = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(self.x_mean_)), scale, 1.0)
         Xs = (X - self.x_mean_) / self.x_scale_
+        solve = _ridge_solver(Xs, float(self.alpha))
         counts = mask.sum(axis=0)
         col_mean = np.where(counts > 0, np.where(mask, Y, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
         Yf = np.where(mask, Y, col_mean)
+        self._fit_filled(solve, Yf)
+        if not mask.all():
+            observed_any = counts > 0  # an output never observed stays at 0
+            for _ in range(self.n_impute_iter):
+                new = np.where(mask, Y, np.where(observed_any, Xs @ self.coef_ @ self.components_ + self.y_mean_,
+                                                 0.0))
+                change = float(np.max(np.abs(new - Yf)))
+                Yf = new
+                self._fit_filled(solve, Yf)
+                if change <= 1e-9 * max(1.0, float(np.max(np.abs(Yf)))):
+                    break
+        return self
+
+    def _fit_filled(self, solve: Callable[[np.ndarray], np.ndarray], Yf: np.ndarray) -> None:
+        """PCA of the (imputed) targets and the ridge fit of each component."""
         self.y_mean_ = Yf.mean(axis=0)
         Yc = Yf - self.y_mean_
         _, s, vt = np.linalg.svd(Yc, full_matrices=False)
@@ -137,16 +187,16 @@ class KDERegressor(_MaskedRegressor):
         self.components_ = vt[:m]
         total = float(np.sum(s ** 2))
         self.explained_variance_ratio_ = (s[:m] ** 2 / total) if total > 0 else np.zeros(m)
-        scores = Yc @ self.components_.T
-        self.coef_ = _ridge(Xs, scores, float(self.alpha))
-        return self
+        self.coef_ = solve(Yc @ self.components_.T)
+
+    def _predict_2d(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.x_mean_) / self.x_scale_) @ self.coef_ @ self.components_ + self.y_mean_
 
     def predict(self, X):
         """Predicted outputs, shape (n_samples,) or (n_samples, n_outputs)."""
         check_is_fitted(self, "coef_")
         X = _validate(self, X, reset=False)
-        Xs = (X - self.x_mean_) / self.x_scale_
-        return self._shape_output(Xs @ self.coef_ @ self.components_ + self.y_mean_)
+        return self._shape_output(self._predict_2d(X))
 
 
 class MLRRegressor(_MaskedRegressor):
@@ -184,7 +234,7 @@ class MLRRegressor(_MaskedRegressor):
             if self.nonnegative:
                 coef = np.stack([nnls(Xc, Yc[:, k])[0] for k in range(len(cols))])
             else:
-                coef = np.linalg.lstsq(Xc, Yc, rcond=None)[0].T
+                coef = _least_squares(Xc, Yc).T
             self.coef_[cols] = coef
             self.intercept_[cols] = y_mean - coef @ x_mean
         return self
@@ -255,6 +305,9 @@ class TypePrediction:
         pan: (k,) pan per type, clipped to [−1, 1].
         eq_db: (k, 5) EQ gain per sub-band in dB.
         target_kind: one of :data:`~automix.targets.TARGET_KINDS`.
+        untrained: types present in the song that no training song had: the
+            model cannot predict them (the caller falls back, e.g. to
+            :mod:`automix.mixing_practice`); they are not in ``track_types``.
     """
 
     track_types: tuple[str, ...]
@@ -262,14 +315,16 @@ class TypePrediction:
     pan: np.ndarray
     eq_db: np.ndarray
     target_kind: str
+    untrained: tuple[str, ...] = ()
 
     def index(self, type_id: str) -> int:
         """Position of ``type_id``; ModelError if the type was not present."""
         try:
             return self.track_types.index(type_id)
         except ValueError:
-            raise ModelError(f"no prediction for track type {type_id!r} "
-                             f"(present: {', '.join(self.track_types)})") from None
+            why = " (no training song had it)" if type_id in self.untrained else ""
+            raise ModelError(f"no prediction for track type {type_id!r}{why} "
+                             f"(predicted: {', '.join(self.track_types)})") from None
 
 
 def type_feature_matrix(per_type: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -307,7 +362,8 @@ class MixModel:
         n_components / alpha / nonnegative: estimator parameters.
 
     After :meth:`fit`, ``estimators_`` maps each group of :data:`OUTPUT_GROUPS`
-    to its fitted estimator and ``n_features_in_`` is the input width.
+    to its fitted estimator, ``type_counts_`` (T,) counts the training rows
+    that had each type and ``n_features_in_`` is the input width.
     """
 
     def __init__(self, track_types: Sequence[str], method: str = "kde",
@@ -323,6 +379,7 @@ class MixModel:
         self.alpha = alpha
         self.nonnegative = nonnegative
         self.estimators_: dict[str, KDERegressor | MLRRegressor] = {}
+        self.type_counts_ = np.zeros(len(self.track_types))
         self.n_features_in_ = 0
 
     def new_estimator(self) -> KDERegressor | MLRRegressor:
@@ -338,10 +395,22 @@ class MixModel:
             raise ModelError(f"presence mask {present.shape} does not match "
                              f"{X.shape[0]} samples × {n_types} track types")
         self.estimators_ = {}
-        for name in OUTPUT_GROUPS:
-            Y = np.asarray(targets.group(name), dtype=float)
-            Y = np.where(present, np.nan_to_num(Y), 0.0)
-            self.estimators_[name] = self.new_estimator().fit(X, Y, y_mask=present)
+        Ys = [np.where(present, np.nan_to_num(np.asarray(targets.group(name), dtype=float)), 0.0)
+              for name in OUTPUT_GROUPS]
+        if self.method == "mlr":
+            # MLR outputs are independent: one fit over all groups shares each row set's solve.
+            joint = self.new_estimator().fit(X, np.hstack(Ys), y_mask=np.tile(present, len(Ys)))
+            for g, name in enumerate(OUTPUT_GROUPS):
+                est = self.new_estimator()
+                cols = slice(g * n_types, (g + 1) * n_types)
+                est.coef_, est.intercept_ = joint.coef_[cols].copy(), joint.intercept_[cols].copy()
+                est.n_observed_ = joint.n_observed_[cols].copy()
+                est.n_features_in_, est.n_outputs_, est.single_output_ = X.shape[1], n_types, False
+                self.estimators_[name] = est
+        else:
+            for name, Y in zip(OUTPUT_GROUPS, Ys):
+                self.estimators_[name] = self.new_estimator().fit(X, Y, y_mask=present)
+        self.type_counts_ = present.sum(axis=0).astype(float)
         self.n_features_in_ = X.shape[1]
         return self
 
@@ -352,9 +421,11 @@ class MixModel:
         row = np.asarray(x, dtype=float).reshape(1, -1)
         if row.shape[1] != self.n_features_in_:
             raise ModelError(f"model expects {self.n_features_in_} features, got {row.shape[1]}")
-        mask = np.asarray(present, dtype=bool).reshape(-1)
-        if mask.size != len(self.track_types):
-            raise ModelError(f"{mask.size} presence flags for {len(self.track_types)} track types")
+        asked = np.asarray(present, dtype=bool).reshape(-1)
+        if asked.size != len(self.track_types):
+            raise ModelError(f"{asked.size} presence flags for {len(self.track_types)} track types")
+        trained = self.type_counts_ > 0
+        mask = asked & trained
         out = {name: np.asarray(est.predict(row)).reshape(-1)[mask]
                for name, est in self.estimators_.items()}
         eq = np.stack([out[f"eq_{b}"] for b in BAND_NAMES], axis=1) if mask.any() \
@@ -362,7 +433,8 @@ class MixModel:
         return TypePrediction(
             track_types=tuple(t for t, p in zip(self.track_types, mask) if p),
             level=out["level"], pan=np.clip(out["pan"], -1.0, 1.0), eq_db=eq,
-            target_kind=self.target_kind)
+            target_kind=self.target_kind,
+            untrained=tuple(t for t, a, k in zip(self.track_types, asked, trained) if a and not k))
 
 
 def leave_one_group_out(model: MixModel, X: np.ndarray, targets: TypeTargets,
@@ -385,6 +457,14 @@ def leave_one_group_out(model: MixModel, X: np.ndarray, targets: TypeTargets,
     present = np.asarray(targets.present, dtype=bool)
     level, pan = np.full(present.shape, np.nan), np.full(present.shape, np.nan)
     eq = np.full(present.shape + (N_BANDS,), np.nan)
+    with threadpool_limits(limits=1):  # small matrices: BLAS threads only add overhead
+        _loo_fill(model, X, targets, ids, present, level, pan, eq)
+    mask = present[:, :, None]
+    return TypeTargets(level=np.where(present, level, np.nan), pan=np.where(present, pan, np.nan),
+                       eq_db=np.where(mask, eq, np.nan), present=present.copy())
+
+
+def _loo_fill(model, X, targets, ids, present, level, pan, eq) -> None:
     for song in dict.fromkeys(ids.tolist()):
         test = ids == song
         train = ~test
@@ -398,6 +478,3 @@ def leave_one_group_out(model: MixModel, X: np.ndarray, targets: TypeTargets,
                  for name, est in fitted.estimators_.items()}
         level[test], pan[test] = preds["level"], np.clip(preds["pan"], -1.0, 1.0)
         eq[test] = np.stack([preds[f"eq_{b}"] for b in BAND_NAMES], axis=2)
-    mask = present[:, :, None]
-    return TypeTargets(level=np.where(present, level, np.nan), pan=np.where(present, pan, np.nan),
-                       eq_db=np.where(mask, eq, np.nan), present=present.copy())

@@ -174,24 +174,57 @@ class _ItemPlayer:
             return np.repeat(x[:, :1], 2, axis=1)
         if mode == 4:
             return np.repeat(x[:, 1:2], 2, axis=1)
-        return x[:, :2]
+        return x if x.shape[1] == 2 else x[:, :2]
 
-    def add_to(self, out: np.ndarray, block_start: int) -> None:
-        """Add this item's samples falling in ``[block_start, block_start+len(out))``."""
+    def contribution(self, block_start: int, n: int) -> tuple[int, np.ndarray] | None:
+        """This item's float32 ``(m, 2)`` samples inside ``[block_start, block_start+n)``
+        and their offset in the block, or None when it does not play there."""
         lo = max(block_start, self.start)
-        hi = min(block_start + out.shape[0], self.start + self.n)
+        hi = min(block_start + n, self.start + self.n)
         if hi <= lo:
-            return
+            return None
         k0, k1 = lo - self.start, hi - self.start  # output samples relative to item start
         if self.direct:
             x = self._source(self.p0 + k0, k1 - k0)
         else:
             x = self._resampled(k0, k1)
-        x = self._to_stereo(x) * self.gains
+        x = self._to_stereo(x)
+        if not (x.flags.writeable and x.flags.owndata and x.flags.c_contiguous and x.dtype == np.float32):
+            x = np.array(x, dtype=np.float32)
+        gl, gr = float(self.gains[0]), float(self.gains[1])
+        if gl == gr:
+            if gl != 1.0:
+                np.multiply(x, np.float32(gl), out=x)  # scalar: far faster than broadcasting (2,)
+        else:
+            x[:, 0] *= np.float32(gl)
+            x[:, 1] *= np.float32(gr)
         if self.has_fades:
-            t = (np.arange(k0, k1, dtype=np.float64)) / self.sr
-            x = x * _item_envelope(self.item, t)[:, None].astype(np.float32)
-        out[lo - block_start: hi - block_start] += x
+            self._apply_fades(x, k0)
+        return lo - block_start, x
+
+    def add_to(self, out: np.ndarray, block_start: int) -> None:
+        """Add this item's samples falling in ``[block_start, block_start+len(out))``."""
+        c = self.contribution(block_start, out.shape[0])
+        if c is not None:
+            offset, x = c
+            target = out[offset: offset + x.shape[0]]
+            np.add(target, x, out=target)
+
+    def _apply_fades(self, x: np.ndarray, k0: int) -> None:
+        """Multiply ``x`` (item-relative samples k0…) by the fade gains, where they apply."""
+        n = x.shape[0]
+        fin = int(math.ceil(self.item.fade_in.length_s * self.sr))
+        fout_start = int(math.floor((self.item.length_s - self.item.fade_out.length_s) * self.sr))
+        spans = []
+        if self.item.fade_in.length_s > 0 and k0 < fin:
+            spans.append((0, min(n, fin - k0)))
+        if self.item.fade_out.length_s > 0 and k0 + n > fout_start:
+            spans.append((max(0, fout_start - k0), n))
+        if len(spans) == 2 and spans[0][1] > spans[1][0]:
+            spans = [(spans[0][0], spans[1][1])]  # overlapping fades: one pass applies both
+        for a, b in spans:
+            t = np.arange(k0 + a, k0 + b, dtype=np.float64) / self.sr
+            x[a:b] *= _item_envelope(self.item, t)[:, None].astype(np.float32)
 
     def _resampled(self, k0: int, k1: int) -> np.ndarray:
         """Output samples k0..k1 (item-relative) by polyphase resampling of a padded window.
@@ -259,10 +292,21 @@ def render_track(project: Project, track: Track, *, sample_rate: int | None = No
     try:
         players = _players(project, track, sr, report, readers)
         for start in range(0, total, block):
-            out = np.zeros((min(block, total - start), 2), dtype=np.float32)
+            n = min(block, total - start)
+            out = None
             for p in players:
-                p.add_to(out, start)
-            yield out
+                c = p.contribution(start, n)
+                if c is None:
+                    continue
+                offset, x = c
+                if out is None and offset == 0 and x.shape[0] == n:
+                    out = x  # the only or first item covering the whole block: no copy
+                    continue
+                if out is None:
+                    out = np.zeros((n, 2), dtype=np.float32)
+                target = out[offset: offset + x.shape[0]]
+                np.add(target, x, out=target)
+            yield out if out is not None else np.zeros((n, 2), dtype=np.float32)
     finally:
         for r in readers:
             r.close()

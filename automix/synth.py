@@ -168,6 +168,7 @@ def _bars(sections: tuple[SongSection, ...], tempo_bpm: float):
 
 
 def _drum_events(sections, tempo_bpm, rng) -> DrumEvents:
+    """Kick, snare, hi-hat, tom-fill and crash onsets of the whole song (patterns per section kind)."""
     ev: dict[str, list] = {k: [] for k in ("k", "kv", "s", "sv", "h", "hv", "ho", "t", "tv", "tp", "c", "cv")}
     kick_steps = {"intro": (0, 8), "verse": (0, 8, 10), "chorus": (0, 6, 8, 10), "outro": (0, 8)}
     snare_steps = {"intro": (), "verse": (4, 12), "chorus": (4, 12), "outro": (8,)}
@@ -245,8 +246,8 @@ def _tonal_notes(sections, tempo_bpm, rng):
             low, high = (52, 64) if kind == "verse" else (57, 69)
             candidates = [p for p in tones if low <= p <= high]
             for beat, dur in rhythms[rng.integers(len(rhythms))]:
-                near = sorted(candidates, key=lambda p: abs(p - lead_pitch - rng.integers(-3, 4)))
-                lead_pitch = near[0]
+                target = lead_pitch + int(rng.integers(-3, 4))  # stepwise motion around the last note
+                lead_pitch = min(candidates, key=lambda p: abs(p - target))
                 lead.append(Note(bar_s + beat * beat_s, dur * beat_s * 0.92, lead_pitch,
                                  rng.uniform(0.8, 1.0), int(rng.integers(5))))
         if "Backing Vocal" in active:

@@ -226,25 +226,28 @@ def render_voice_phrase(notes: list[Note], n_samples: int, sample_rate: int, rng
     log_f = signal.lfilter(glide_b, glide_a, np.log(freq_hz) - np.log(freq_hz[0])) + np.log(freq_hz[0])
     t = np.arange(n_samples) / sample_rate
     vib_depth = np.zeros(n_samples)
-    weights = np.zeros((len(VOWEL_FORMANTS_HZ), n_samples))
     consonant_env = np.zeros(n_samples)
-    for note in notes:
+    ordered = sorted(notes, key=lambda nt: nt.start_s)
+    vowel_at = np.zeros(n_samples, dtype=np.int64)  # each vowel holds until the next syllable starts
+    vowel_at[0] = ordered[0].vowel % len(VOWEL_FORMANTS_HZ) if ordered else 0
+    for note in ordered:
         start = int(round(note.start_s * sample_rate))
         end = min(n_samples, start + int(round(note.duration_s * sample_rate)))
         if start >= n_samples:
             continue
         local_t = np.arange(end - start) / sample_rate
         vib_depth[start:end] = np.clip((local_t - 0.15) / 0.3, 0.0, 1.0)
-        weights[:, start:end] = 0.0
-        weights[note.vowel % len(VOWEL_FORMANTS_HZ), start:end] = 1.0
+        vowel_at[start:] = note.vowel % len(VOWEL_FORMANTS_HZ)
         if rng.uniform() < 0.6:
             burst = min(n_samples - start, int(0.05 * sample_rate))
             consonant_env[start:start + burst] = np.maximum(
                 consonant_env[start:start + burst], 0.5 * note.velocity * np.linspace(1.0, 0.0, burst))
-    drift = uniform_filter1d(rng.standard_normal(n_samples), int(0.2 * sample_rate)) * 0.5
+    drift = uniform_filter1d(rng.standard_normal(n_samples), int(0.2 * sample_rate))
+    drift /= max(float(np.std(drift)), 1e-12)  # slow pitch wander, unit standard deviation
     semitones = 0.3 * vib_depth * np.sin(2 * np.pi * 5.5 * t) + 0.1 * drift
     f0_hz = np.exp(log_f) * 2.0 ** (semitones / 12.0)
     source = saw_from_freq(f0_hz, sample_rate) + breathiness * rng.standard_normal(n_samples)
+    weights = np.stack([(vowel_at == v).astype(float) for v in range(len(VOWEL_FORMANTS_HZ))])
     weights = uniform_filter1d(weights, int(0.04 * sample_rate), axis=1)
     voiced = np.zeros(n_samples)
     for vowel_index, formants_hz in enumerate(VOWEL_FORMANTS_HZ):

@@ -19,9 +19,12 @@ User override (wins over the name):
 (``Electric Guitar``) or a spelling of either (``lead-vox``). An unknown
 name raises :class:`~automix.errors.ProjectError` naming the track.
 
-Merging several tracks of one type into the type's basic track and spreading
-a type's prediction back to its tracks live in :mod:`automix.targets`
-(``merge_by_type``, ``spread_type_gain``, ``spread_type_pan``).
+:func:`classify_project_tracks` types a project's audio tracks;
+:func:`merge_type_features` builds each type's basic track features from its
+tracks' features (levels add as powers, spectral features are power-weighted
+means). Summing energies (``merge_by_type``) and spreading a type's
+prediction back to its tracks (``spread_type_gain``, ``spread_type_pan``)
+live in :mod:`automix.targets`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from automix.errors import ProjectError
+from automix.project import Project
 from automix.targets import power_sum_db
 
 
@@ -90,11 +94,11 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A
 def name_tokens(name: str) -> tuple[str, ...]:
     """Lower-case word tokens of a track or region name.
 
-    Splits on anything not a letter or digit, on lower→upper case changes
+    Splits on anything not a (Unicode) letter or digit, on lower→upper case changes
     (``KickTrigger``) and on letter↔digit changes (``Tom1``, ``VS2``); an
     all-capital word stays whole (``BGVOX``).
     """
-    words = re.split(r"[^0-9A-Za-z]+", name)
+    words = re.split(r"[\W_]+", name)
     tokens: list[str] = []
     for word in words:
         if not word:
@@ -140,7 +144,7 @@ _BACKING = frozenset({"bv", "bvs", "bgv", "bgvs", "bgvox", "bvox", "backing", "b
                       "backs", "bkg", "bck", "bk", "back", "backup", "harmony", "harmonies",
                       "harm", "choir", "bg", "ooh", "oohs", "aah", "aahs", "gang", "chorus",
                       "adlib", "adlibs", "bgvocals", "backingvox", "backingvocals"})
-_BASS = frozenset({"bass", "bs", "bas", "sub", "subbass", "sub bass", "upright", "contrabass",
+_BASS = frozenset({"bass", "bs", "bas", "sub", "subbass", "sub bass", "upright bass", "contrabass",
                    "double bass", "electric bass", "bassgtr", "bass gtr", "basses", "808"})
 _GUITAR = frozenset({"gtr", "guitar", "guitars", "gtrs", "git", "gtr1", "egtr", "agtr",
                      "elecgtr", "acgtr", "electric guitar", "acoustic guitar", "eg", "ag",
@@ -148,10 +152,10 @@ _GUITAR = frozenset({"gtr", "guitar", "guitars", "gtrs", "git", "gtr1", "egtr", 
 _BACKING_WEAK = frozenset({"bg", "back", "bk", "gang", "chorus"})
 """Backing words that mean backing vocals only next to a vocal word (film "BG" = backgrounds)."""
 _ACOUSTIC = frozenset({"ac", "acc", "acou", "acous", "acoustic", "acgtr", "agtr", "ag",
-                       "nylon", "classical", "12string", "12 string", "ukulele", "uke",
+                       "nylon", "classical", "12string", "12 string", "ukulele", "uke", "a gtr", "a guitar",
                        "banjo", "mandolin", "acoustic guitar"})
 _ACOUSTIC_ALONE = frozenset({"acoustic", "ukulele", "uke", "banjo", "mandolin", "acgtr",
-                             "agtr", "nylon"})
+                             "agtr", "nylon", "12 string", "12string"})
 _KEYS = frozenset({"keys", "key", "piano", "pno", "pn", "rhodes", "wurli", "wurlitzer", "organ",
                    "hammond", "b3", "epiano", "ep", "clav", "clavinet", "harpsichord",
                    "celesta", "glockenspiel", "glock", "vibraphone", "vibes", "marimba",
@@ -315,6 +319,46 @@ def classify_track(name: str, notes: str = "") -> TrackClassification:
 def track_type_of(name: str, notes: str = "") -> str:
     """Shortcut: the type id of :func:`classify_track`."""
     return classify_track(name, notes).type_id
+
+
+@dataclass(frozen=True)
+class ProjectTrackType:
+    """The type of one audio track of a project.
+
+    Attributes:
+        track_index: the track's index in ``Project.tracks``.
+        guid / name: the track's GUID and name.
+        classification: its :class:`TrackClassification`.
+        side_hint: −1/0/+1 from the name (see :func:`track_side_hint`).
+    """
+
+    track_index: int
+    guid: str
+    name: str
+    classification: TrackClassification
+    side_hint: int
+
+    @property
+    def type_id(self) -> str:
+        """Shortcut for ``classification.type_id``."""
+        return self.classification.type_id
+
+
+def classify_project_tracks(project: Project) -> tuple[ProjectTrackType, ...]:
+    """Types of the project's tracks that play audio (folder buses without items are skipped).
+
+    Raises:
+        ProjectError: a ``[type: …]`` tag names an unknown type (names the
+            track and the project file).
+    """
+    out = []
+    for t in project.audio_tracks:
+        try:
+            c = classify_track(t.name)
+        except ProjectError as exc:
+            raise ProjectError(exc.message, file=project.path, line=t.line, track=t.name) from None
+        out.append(ProjectTrackType(t.index, t.guid, t.name, c, track_side_hint(t.name)))
+    return tuple(out)
 
 
 def track_side_hint(name: str) -> int:

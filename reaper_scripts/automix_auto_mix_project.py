@@ -6,7 +6,6 @@
 #   region (intro, verse, chorus ...), chosen by a model of how engineers mix the
 #   project's genre (a 'genre: NAME' line in the project notes). Writes ordinary
 #   volume/pan envelope points and one ReaEQ per track, as one undo step.
-#
 #   Needs the automix Python package installed for the Python that REAPER
 #   uses, and Python ReaScript enabled: run `python3 install.py --enable-python`
 #   from the automix folder (see README.md).

@@ -5,7 +5,6 @@
 #   Learns from the open, finished project: its faders, pans, volume/pan
 #   envelopes and ReaEQ bands are exact examples of how you mix. They are added
 #   to your personal automix model, used by the other automix actions.
-#
 #   Needs the automix Python package installed for the Python that REAPER
 #   uses, and Python ReaScript enabled: run `python3 install.py --enable-python`
 #   from the automix folder (see README.md).

@@ -5,7 +5,6 @@
 #   Re-suggests the mix of the region under the edit cursor (or the time
 #   selection): only that region's volume/pan points and EQ change. Running it
 #   again cycles through the next-best variants. One undo step.
-#
 #   Needs the automix Python package installed for the Python that REAPER
 #   uses, and Python ReaScript enabled: run `python3 install.py --enable-python`
 #   from the automix folder (see README.md).

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from automix import cli
 from automix.demo import (MAX_RECORDING_OFFSET_DB, NOISE_FLOOR_DBFS, PEAK_LIMIT_DBFS, DemoTruth,
-                          balance_errors_db, load_truth, write_demo)
+                          balance_errors_db, load_truth, pan_errors, plan_values, write_demo)
 from automix.errors import AutomixError
 
 SR = 16000
@@ -66,6 +66,22 @@ def test_recording_levels_are_deliberately_uneven(demo):
     assert max(abs(v) for v in balance_errors_db(demo.truth, exact).values()) < 1e-9
     nudged = {**exact, ("Chorus 1", "Bass"): exact[("Chorus 1", "Bass")] + 3.0}
     assert balance_errors_db(demo.truth, nudged)[("Chorus 1", "Bass")] == pytest.approx(3.0, abs=0.5)
+
+
+def test_a_plan_equal_to_the_truth_scores_zero(demo):
+    plan = pytest.importorskip("automix.plan")
+    regions = tuple(plan.RegionPlan(r.name, r.section, r.start_s, r.end_s, tuple(
+        plan.TrackPlan(e.guid, e.name, e.type, e.gain_db - 20.0, e.pan) for e in r.tracks))
+        for r in demo.truth.regions)
+    mix_plan = plan.MixPlan(genre="rock", model="truth", regions=regions)
+    errors = balance_errors_db(demo.truth, plan_values(mix_plan, "gain_db"))
+    assert max(abs(v) for v in errors.values()) < 1e-9  # a common offset is not an error
+    pans = pan_errors(demo.truth, plan_values(mix_plan, "pan"))
+    assert max(abs(v) for v in pans.values()) == 0.0
+    off = {**plan_values(mix_plan, "pan"), ("Verse 1", "Bass"): 0.5}
+    assert pan_errors(demo.truth, off)[("Verse 1", "Bass")] == 0.5
+    with pytest.raises(AutomixError, match="track 'Kick'"):
+        pan_errors(demo.truth, {})
 
 
 def test_balance_errors_need_every_active_track(demo):

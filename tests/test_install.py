@@ -137,8 +137,9 @@ def test_fresh_reaper_without_ini_files(tmp_path):
     install(folder, SCRIPTS, enable_python=True, python_lib=LIB, run_pip=False)
     assert ini_get((folder / "reaper.ini").read_bytes(), "REAPER", "reascript") == "1"
     assert (folder / "reaper-kb.ini").read_text().count("SCR 4 0 RS") == len(ACTIONS)
+    assert (folder / ("reaper.ini" + BACKUP_SUFFIX)).read_bytes() == b""  # "did not exist"
     uninstall(folder)
-    assert not (folder / "reaper-kb.ini").exists()
+    assert not (folder / "reaper-kb.ini").exists() and not (folder / "reaper.ini").exists()
 
 
 def test_pip_runs_for_the_interpreter_reaper_loads(tmp_path):

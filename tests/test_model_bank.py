@@ -129,3 +129,72 @@ def test_practice_figures_are_consistent():
     rel = practice_relative_levels(["lead_vox", "back_vox", "bass", "kick"], "pop")
     assert power_sum_db(rel) == pytest.approx(0.0, abs=1e-9)
     assert rel[0] == rel.max() and rel[0] - rel[1] == pytest.approx(4.0, abs=1e-9)
+
+
+def test_bank_lists_a_model_with_an_unknown_section_as_broken(tmp_path):
+    path = _write(tmp_path, "rock", "all")
+    doc = path.read_text().replace('"section": "all"', '"section": "refrain"')
+    path.write_text(doc)
+    (entry,) = ModelBank([tmp_path]).entries()
+    assert entry.info is None and "'refrain'" in entry.error and "rock__all.json" in entry.error
+
+
+# ------------------------------------------------------------------ end to end over my modules
+
+E2E_TYPES = ("kick", "snare", "bass", "electric_guitar", "lead_vox", "back_vox")
+
+
+def _policy(per_type, present, section):
+    """Known mixing policy: practice levels (rock) + section + a feature + the other tracks."""
+    level = np.full(present.shape, np.nan)
+    for i in range(len(present)):
+        types = [t for t, p in zip(E2E_TYPES, present[i]) if p]
+        base = dict(zip(types, practice_relative_levels(types, "rock")))
+        for k, t in enumerate(E2E_TYPES):
+            if present[i, k]:
+                level[i, k] = (base[t] + (2.0 if section == "chorus" and t == "electric_guitar" else 0.0)
+                               + 1.5 * per_type[i, k, 1]                       # brighter → louder
+                               - (1.0 if t == "lead_vox" and present[i, 5] else 0.0))  # BVs present
+    return level
+
+
+def test_trained_bank_mixes_a_new_song_end_to_end(tmp_path):
+    from automix.sections import section_of_name
+    from automix.targets import gains_from_relative_loudness, spread_type_loudness
+    from automix.tracktypes import merge_type_features, track_type_of
+
+    rng = np.random.default_rng(21)
+    names = ("rms_db", "brightness")
+    for section in ("verse", "chorus"):
+        per_type = np.stack([rng.uniform(-40, -10, (40, 6)), rng.normal(size=(40, 6))], axis=2)
+        present = rng.random((40, 6)) > 0.3
+        present[:, 4] = True
+        targets = TypeTargets(_policy(per_type, present, section), np.zeros((40, 6)), np.zeros((40, 6, 5)),
+                              present)
+        model = MixModel(E2E_TYPES, n_components=6, alpha=0.1).fit(type_feature_matrix(per_type, present), targets)
+        save_model(model, info_for(model, "rock_punk_metal", section, type_feature_names(E2E_TYPES, names),
+                                   TrainingInfo("policy songs", 40, 40)), tmp_path)
+
+    tracks = ["Kick In", "Snare Top", "Bass DI", "Gtr L", "Gtr R", "Lead Vox"]
+    types = [track_type_of(n) for n in tracks]
+    assert types == ["kick", "snare", "bass", "electric_guitar", "electric_guitar", "lead_vox"]
+    rec_db = np.array([-12.0, -20.0, -15.0, -30.0, -18.0, -24.0])  # arbitrary recording levels
+    bright = np.array([0.5, -0.2, 0.0, 1.0, 1.0, -0.5])
+    per_type, present = merge_type_features(np.stack([rec_db, bright], axis=1), names, types, E2E_TYPES)
+    bank = ModelBank([tmp_path])
+    for region in ("Verse 1", "CHORUS x2"):
+        section = section_of_name(region)
+        choice = bank.find("Metal", section)
+        assert (choice.genre_key, choice.section_key) == ("rock_punk_metal", section)
+        model = bank.load(choice).model
+        pred = model.predict(type_feature_matrix(per_type[None], present[None])[0], present)
+        truth = _policy(per_type[None], present[None], section)[0][present]
+        assert np.median(np.abs(pred.level - truth)) < 1.0
+        # realise the type levels, then spread the guitars' share over their two tracks
+        type_gain = gains_from_relative_loudness(pred.level, per_type[present, 0])
+        g = pred.index("electric_guitar")
+        gtr_target = per_type[present, 0][g] + type_gain[g]
+        gtr_gains = spread_type_loudness(gtr_target, rec_db[3:5])
+        after = rec_db[3:5] + gtr_gains
+        assert after[0] == pytest.approx(after[1], abs=1e-9)  # recording difference (12 dB) removed
+        assert power_sum_db(after) == pytest.approx(gtr_target, abs=1e-9)

@@ -50,6 +50,7 @@ def test_round_trip_predicts_identically(tmp_path, method):
     assert loaded.info.method == method and loaded.info.track_types == TYPES
     assert loaded.info.training.n_songs == 40 and loaded.info.training.sources == ("tests",)
     assert loaded.info.evaluation == {"loocv_level_mae_db": 0.8}
+    np.testing.assert_array_equal(loaded.model.type_counts_, model.type_counts_)
     for i in range(5):
         a, b = model.predict(X[i], present[i]), loaded.model.predict(X[i], present[i])
         assert a.track_types == b.track_types
@@ -141,6 +142,11 @@ def _breakers():
         arrays["level.y_mean_"][0] = np.nan
         _rewrite_npz(p, arrays)
 
+    def bad_type_counts(p):
+        arrays = _arrays(p)
+        arrays["model.type_counts"] = -arrays["model.type_counts"]
+        _rewrite_npz(p, arrays)
+
     def path_escape(p):
         _rewrite_json(p, arrays_file="../elsewhere.npz")
 
@@ -158,6 +164,7 @@ def _breakers():
         "pickled_array": (pickled_array, "cannot read model arrays|dtype object"),
         "nan_array": (nan_array, "'level.y_mean_'"),
         "path_escape": (path_escape, "must not contain a folder"),
+        "bad_type_counts": (bad_type_counts, "'model.type_counts'"),
     }
 
 
@@ -178,3 +185,12 @@ def test_missing_file_and_unfitted_model(tmp_path):
     model = MixModel(TYPES)
     with pytest.raises(ModelError, match="unfitted"):
         save_model(model, info_for(model, "rock", "all", ()), tmp_path)
+
+
+def test_file_names_stay_inside_the_folder(tmp_path):
+    assert model_file_stem("World/Folk", "all") == "World_Folk__all"
+    assert model_file_stem("../..", "chorus") == "unnamed__chorus"
+    model, _, _ = _fitted()
+    info = info_for(model, "World/Folk", "all", type_feature_names(TYPES, FEATURES))
+    path = save_model(model, info, tmp_path)
+    assert path.parent == tmp_path and load_model(path).info.genre == "World/Folk"

@@ -119,12 +119,32 @@ def test_missing_outputs_are_ignored_by_mlr_and_imputed_by_kde():
         MLRRegressor().fit(X, Y, y_mask=mask[:, :2])
 
 
+def test_kde_iterative_imputation_keeps_its_edge_when_types_are_missing():
+    """40 % of the (song, type) targets missing: mean imputation alone would lose to MLR."""
+    kde, mean_only, mlr = [], [], []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        A, B = rng.normal(size=(8, 2)), rng.normal(size=(2, 12))
+        X = rng.normal(size=(30, 8))
+        Y = X @ A @ B + rng.normal(size=(30, 12))
+        mask = rng.random(Y.shape) > 0.4
+        Xt = rng.normal(size=(400, 8))
+        mse = lambda est: float(np.mean((est.fit(X, Y, y_mask=mask).predict(Xt) - Xt @ A @ B) ** 2))  # noqa: E731
+        kde.append(mse(KDERegressor(n_components=2)))
+        mean_only.append(mse(KDERegressor(n_components=2, n_impute_iter=0)))
+        mlr.append(mse(MLRRegressor()))
+    assert np.mean(kde) < 0.6 * np.mean(mlr)
+    assert np.mean(kde) < 0.3 * np.mean(mean_only)
+
+
 def test_bad_parameters_and_unfitted_use():
     X, y = np.ones((5, 2)), np.arange(5.0)
     with pytest.raises(ModelError, match="n_components"):
         KDERegressor(n_components=0).fit(X, y)
     with pytest.raises(ModelError, match="alpha"):
         KDERegressor(alpha=-1.0).fit(X, y)
+    with pytest.raises(ModelError, match="n_impute_iter"):
+        KDERegressor(n_impute_iter=-2).fit(X, y)
     with pytest.raises(NotFittedError):
         KDERegressor().predict(X)
     with pytest.raises(ModelError, match="'svm'"):
@@ -247,3 +267,18 @@ def test_leave_one_song_out_never_sees_the_held_out_song():
     assert np.all(gap > 4.0)
     with pytest.raises(ModelError, match="two songs"):
         leave_one_group_out(template, X, targets, ["one"] * 60)
+
+
+def test_types_no_training_song_had_are_not_predicted():
+    rng = np.random.default_rng(9)
+    X, targets, _ = _song_data(rng, 50)
+    present = targets.present.copy()
+    present[:, 3] = False  # no training song has an electric guitar
+    t = TypeTargets(targets.level, targets.pan, targets.eq_db, present)
+    for method in ("kde", "mlr"):
+        model = MixModel(TYPES, method=method).fit(X, t)
+        assert list(model.type_counts_) == list(present.sum(axis=0).astype(float))
+        pred = model.predict(X[0], [True, True, True, True])
+        assert pred.track_types == ("kick", "bass", "lead_vox") and pred.untrained == ("electric_guitar",)
+        with pytest.raises(ModelError, match="no training song had it"):
+            pred.index("electric_guitar")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from automix.installer import ACTIONS, reapack_index_xml, script_metadata
+from automix.installer import ACTIONS
+from automix.reapack import reapack_index_xml, script_metadata
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"

@@ -13,8 +13,8 @@ from automix.targets import (
     merge_by_type, power_sum_db, spread_type_gain, spread_type_loudness, spread_type_pan,
 )
 from automix.tracktypes import (
-    BASIC_TYPE_IDS, TRACK_TYPE_IDS, classify_track, merge_type_features, name_tokens, parse_track_type,
-    strip_type_tag, track_side_hint, track_type, track_type_of,
+    BASIC_TYPE_IDS, TRACK_TYPE_IDS, classify_project_tracks, classify_track, merge_type_features,
+    name_tokens, parse_track_type, strip_type_tag, track_side_hint, track_type, track_type_of,
 )
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -35,6 +35,7 @@ def test_tokens_split_camel_case_digits_and_punctuation():
     assert name_tokens("16_LeadVoxDT") == ("16", "lead", "vox", "dt")
     assert name_tokens("6.Caesium_Stem_BGVOX HARMONY") == ("6", "caesium", "stem", "bgvox", "harmony")
     assert name_tokens("K & SN") == ("k", "sn")
+    assert name_tokens("Бас-гитара 2") == ("бас", "гитара", "2")  # Cyrillic names exist in real projects
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -45,6 +46,8 @@ def test_tokens_split_camel_case_digits_and_punctuation():
     ("Bass Gtr", "bass"), ("Scratch Vox", "lead_vox"), ("Choir", "back_vox"), ("Rhodes", "keys"),
     ("Pad", "synth"), ("Horns", "brass_winds"), ("Cello", "strings"), ("Riser", "fx"), ("Acoustic", "acoustic_guitar"),
     ("", "other"), ("Track 7", "other"), ("BG A", "other"), ("BG Vox", "back_vox"),
+    ("Upright Piano", "keys"), ("Upright Bass", "bass"), ("A.Gtr", "acoustic_guitar"), ("Gtr A", "electric_guitar"),
+    ("12 String", "acoustic_guitar"), ("Kick Sub", "kick"), ("Acoustic Bass", "bass"), ("Lead Synth", "synth"),
 ])
 def test_messy_names(name, expected):
     assert track_type_of(name) == expected
@@ -250,3 +253,26 @@ def test_merge_type_features_adds_levels_and_power_weights_the_rest():
     assert np.isnan(per_type[1, 2]) and per_type[1, 1] == -15.0
     with pytest.raises(ProjectError, match="feature names"):
         merge_type_features(vectors[:, :2], names, ["bass"] * 3, ["bass"])
+
+
+def _project(names):
+    from automix.project import Fade, Item, Project, Source, Take, Track
+
+    def audio_item():
+        take = Take("t", 1.0, False, 0.0, 0.0, 1.0, True, 0.0, 0, Source("WAVE", "a.wav"))
+        return Item(0.0, 1.0, 0.0, False, 1.0, Fade(), Fade(), False, (take,), 0)
+
+    tracks = tuple(
+        Track(i, f"{{G{i}}}", n, 1.0, 0.0, False, False, 1 if n == "Drums" else 0, None,
+              items=() if n == "Drums" else (audio_item(),), line=10 * i + 1)
+        for i, n in enumerate(names))
+    return Project(Path("song.rpp"), Path("."), "7.0", 44100, 120.0, tracks, (), ())
+
+
+def test_classify_project_tracks_skips_folder_buses():
+    types = classify_project_tracks(_project(["Drums", "Kick In", "OH L", "OH R", "Gtr DI [type: bass]"]))
+    assert [(t.track_index, t.type_id, t.side_hint) for t in types] == [
+        (1, "kick", 0), (2, "overhead", -1), (3, "overhead", 1), (4, "bass", 0)]
+    with pytest.raises(ProjectError) as err:
+        classify_project_tracks(_project(["Gtr [type: kazoo]"]))
+    assert "song.rpp:1" in str(err.value) and "'Gtr [type: kazoo]'" in str(err.value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from automix.audio_io import audio_info
@@ -127,7 +128,8 @@ def format_table(est: Estimate, notes: list[str] | None = None) -> str:
         for t in reg.tracks:
             gain = "—" if t.gain_db is None else f"{t.gain_db:.2f}"
             pan = "—" if t.pan is None else f"{t.pan:+.2f}"
-            eq = "—" if t.eq_db is None else " ".join(f"{v:+.1f}" for v in t.eq_db)
-            flags = "; ".join(t.reasons)
+            eq = "—" if t.eq_db is None else " ".join(f"{v:+.1f}" if math.isfinite(v) else "  ?" if math.isnan(v)
+                                                      else " off" for v in t.eq_db)
+            flags = "; ".join(t.reasons + t.eq_reasons)
             lines.append(f"{t.track[:27]:<28}{gain:>8}{pan:>7}   {eq:<34}{flags}")
     return "\n".join(lines)

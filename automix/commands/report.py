@@ -1,0 +1,53 @@
+"""``automix report PROJECT.rpp -o report.html``: a self-contained page about the mix."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from automix.commands.mix import add_model_arguments
+from automix.commands.render import plan_for
+from automix.mixjob import check_writable, read_project_document
+from automix.preview import render_mix, render_unmixed
+from automix.progress import reporter_from_args
+from automix.report import average_spectrum, write_report
+
+EXAMPLES = """examples:
+  automix report song.rpp -o report.html
+  automix report song.automix.rpp -o report.html --no-spectra    # faster: no audio rendering
+
+The page shows the gain of every track per region, the pan positions, the
+EQ curves and the long-term spectrum of the unmixed sum and of the mix; the
+plots are inline SVG, so the file works offline and can be mailed as is.
+The plan is the saved one (<name>.automix-plan.json), --plan, or a fresh one.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command."""
+    p = subparsers.add_parser("report", help="write an HTML report (gains, pans, EQ, spectra)",
+                              description="Write a self-contained HTML page describing the mix plan.",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("project", type=Path, metavar="PROJECT.rpp")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="REPORT.html")
+    p.add_argument("--plan", type=Path, metavar="PLAN.json", help="plan to describe (default: the saved one)")
+    p.add_argument("--no-spectra", action="store_true", help="skip the before/after spectra")
+    add_model_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build and write the page."""
+    reporter = reporter_from_args(args)
+    _doc, project = read_project_document(args.project)
+    check_writable(args.output.parent if str(args.output.parent) else Path("."), "report")
+    plan = plan_for(project, args.project, args, reporter)
+    before = after = None
+    if not args.no_spectra:
+        sr = project.sample_rate
+        before = [average_spectrum(render_unmixed(project), sr, label="Unmixed sum")]
+        after = [average_spectrum(render_mix(project, plan), sr, label="automix")]
+    stats = {"project": str(args.project), "genre": plan.genre, "model": plan.model}
+    path = write_report(project, plan, args.output, spectra_before=before, spectra_after=after, stats=stats)
+    print(f"wrote {path}")
+    return 0

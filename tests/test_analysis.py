@@ -1,0 +1,118 @@
+"""Analysis: project → per track × section features (block-wise render, feature cache, bad input)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from rpp_factory import FactoryItem, FactoryTrack, write_project
+
+from automix.analysis import analyse_project, check_project, items_signature, project_sections
+from automix.cache import FeatureCache
+from automix.errors import MediaError, ProjectError
+from automix.project_reader import read_project
+
+SR = 22050
+
+
+def _sine(path: Path, amp: float, seconds: float, freq_hz: float = 440.0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * SR)) / SR
+    sf.write(str(path), amp * np.sin(2 * np.pi * freq_hz * t), SR, subtype="FLOAT")
+    return path
+
+
+def _project(tmp_path: Path, regions=((1, "Verse", 0.0, 2.0), (2, "Chorus", 2.0, 4.0)), **kw) -> Path:
+    _sine(tmp_path / "media" / "a.wav", 0.5, 4.0)
+    _sine(tmp_path / "media" / "b.wav", 0.1, 2.0, 220.0)
+    tracks = [FactoryTrack("Gtr", [FactoryItem(0.0, 4.0, "media/a.wav")]),
+              FactoryTrack("Bass", [FactoryItem(2.0, 2.0, "media/b.wav")]),
+              FactoryTrack("Folder")]
+    return write_project(tmp_path / "song.rpp", tracks, regions=list(regions), sample_rate=SR, **kw)
+
+
+def test_levels_per_section_match_the_signals(tmp_path):
+    project = read_project(_project(tmp_path))
+    a = analyse_project(project, use_cache=False)
+    assert [t.name for t in a.tracks] == ["Gtr", "Bass"]  # the empty folder track is not audio
+    rms = a.feature("rms_db")
+    # sine of amplitude A: RMS = A/√2 → 20·log10(0.5/√2) = −9.03 dB, 20·log10(0.1/√2) = −23.01 dB
+    assert rms[0, 0] == pytest.approx(-9.03, abs=0.1) and rms[0, 1] == pytest.approx(-9.03, abs=0.1)
+    assert rms[1, 0] <= -100.0 and rms[1, 1] == pytest.approx(-23.01, abs=0.2)
+    assert a.vectors().shape == (2, 2, 13)
+    centroid = a.feature("centroid_hz")
+    assert centroid[1, 1] == pytest.approx(220.0, rel=0.15) and centroid[0, 0] == pytest.approx(440.0, rel=0.15)
+
+
+def test_no_regions_is_one_whole_song_section(tmp_path):
+    project = read_project(_project(tmp_path, regions=()))
+    sections = project_sections(project)
+    assert len(sections) == 1 and sections[0].start_s == 0.0 and sections[0].end_s == pytest.approx(4.0)
+    a = analyse_project(project, use_cache=False)
+    assert a.feature("rms_db")[1, 0] == pytest.approx(-23.01 - 3.01, abs=0.2)  # bass plays half the song
+
+
+def test_cache_is_reused_and_invalidated_by_media_changes(tmp_path):
+    path = _project(tmp_path)
+    project = read_project(path)
+    cache = FeatureCache(tmp_path / "cache")
+    first = analyse_project(project, cache=cache)
+    assert first.cache_hits == 0
+    again = analyse_project(read_project(path), cache=cache)
+    assert again.cache_hits == 2 and np.array_equal(again.vectors(), first.vectors(), equal_nan=True)
+    # rewrite the bass 6 dB louder (new size/mtime): only that track is analysed again
+    media = tmp_path / "media" / "b.wav"
+    _sine(media, 0.2, 2.0, 220.0)
+    os.utime(media, ns=(media.stat().st_atime_ns, media.stat().st_mtime_ns + 10**9))
+    third = analyse_project(read_project(path), cache=cache)
+    assert [t.from_cache for t in third.tracks] == [True, False]
+    assert third.feature("rms_db")[1, 1] - first.feature("rms_db")[1, 1] == pytest.approx(6.02, abs=0.05)
+
+
+def test_cache_key_ignores_line_numbers(tmp_path):
+    path = _project(tmp_path)
+    text = path.read_text()
+    shifted = tmp_path / "shifted.rpp"
+    shifted.write_text(text.replace("  RIPPLE 0\n", "  RIPPLE 0\n  CURSOR 0\n  ZOOM 10 0 0\n"))
+    a, b = read_project(path), read_project(shifted)
+    assert a.tracks[0].items[0].line != b.tracks[0].items[0].line
+    assert items_signature(a.tracks[0]) == items_signature(b.tracks[0])
+
+
+def test_missing_media_names_file_and_track(tmp_path):
+    path = _project(tmp_path)
+    (tmp_path / "media" / "b.wav").unlink()
+    with pytest.raises(MediaError) as err:
+        check_project(read_project(path))
+    msg = str(err.value)
+    assert "b.wav" in msg and "'Bass'" in msg and "song.rpp" in msg
+
+
+def test_projects_without_audio_are_refused(tmp_path):
+    midi = write_project(tmp_path / "midi.rpp", [FactoryTrack("Piano", [FactoryItem(0.0, 2.0, None, kind="MIDI")])])
+    with pytest.raises(ProjectError, match="only MIDI"):
+        check_project(read_project(midi))
+    empty = write_project(tmp_path / "empty.rpp", [FactoryTrack("Nothing")])
+    with pytest.raises(ProjectError, match="no audio tracks"):
+        check_project(read_project(empty))
+
+
+def test_overlapping_and_zero_length_regions_are_refused(tmp_path):
+    overlap = read_project(_project(tmp_path, regions=((1, "Verse", 0.0, 2.5), (2, "Chorus", 2.0, 4.0))))
+    with pytest.raises(ProjectError) as err:
+        check_project(overlap)
+    assert "'Chorus'" in str(err.value) and "overlaps region 'Verse'" in str(err.value)
+    path = _project(tmp_path, regions=((1, "Verse", 0.0, 2.0), (2, "Blip", 3.0, 3.0)))
+    lines = path.read_text().split("\n")
+    start = next(i for i, line in enumerate(lines) if "MARKER 2 3 Blip" in line)
+    end = next(i for i, line in enumerate(lines) if line.strip() == 'MARKER 2 3 "" 1')
+    lines[start], lines[end] = lines[end], lines[start]  # as REAPER writes it: start line first
+    if start > end:
+        path.write_text("\n".join(lines))
+    zero = read_project(path)
+    with pytest.raises(ProjectError) as err:
+        check_project(zero)
+    assert "'Blip'" in str(err.value)

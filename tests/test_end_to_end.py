@@ -1,0 +1,138 @@
+"""End to end on the built-in demo: automix demo → automix mix → re-parse, balance accuracy, suggest.
+
+The demo's intended mix is known (demo_truth.json). The balance figures are printed (run with -s).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_planner import build_test_bank
+
+from automix import rpp
+from automix.cli import main
+from automix.demo import balance_errors_db, load_truth
+from automix.edit import find_automix_eq
+from automix.mixjob import MixOptions, run_mix_job
+from automix.model_bank import ModelBank, installed_models_dir
+from automix.project_reader import read_project
+from automix.tracktypes import track_type_of
+
+DEMO_SECONDS = "24"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    assert main(["-q", "demo", str(folder), "--duration", DEMO_SECONDS]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def house(tmp_path_factory) -> Path:
+    return build_test_bank(tmp_path_factory.mktemp("house"), "house")
+
+
+@pytest.fixture(scope="module")
+def mixed(demo, house) -> Path:
+    assert main(["-q", "mix", str(demo / "demo.rpp"), "--models", str(house)]) == 0
+    return demo / "demo.automix.rpp"
+
+
+def test_output_has_envelopes_and_eq_and_nothing_else_changed(demo, mixed):
+    original = (demo / "demo.rpp").read_text()
+    doc = rpp.load(mixed)
+    project = read_project(demo / "demo.rpp")
+    boundaries = sorted({r.start_s for r in project.regions} - {0.0})
+    assert len(project.audio_tracks) == 11 and len(boundaries) == 5
+    for track in doc.root.findall("TRACK"):
+        vols, pans = track.findall("VOLENV2"), track.findall("PANENV2")
+        assert len(vols) == 1 and len(pans) == 1
+        for env in (vols[0], pans[0]):
+            times = [float(line.values[0]) for line in env.findall_lines("PT")]
+            for b in boundaries:
+                assert b in times and any(b - 0.011 < t < b for t in times)  # step with a short ramp
+        assert find_automix_eq(track) is not None and len(track.find("FXCHAIN").findall("VST")) == 1
+        for tag in ("VOLENV2", "PANENV2", "FXCHAIN"):
+            track.remove(track.find(tag))
+    assert rpp.dumps(doc) == original  # every other line unchanged
+
+
+def test_second_run_is_byte_identical(demo, house, mixed):
+    first = mixed.read_bytes()
+    assert main(["-q", "mix", str(demo / "demo.rpp"), "--models", str(house)]) == 0
+    assert mixed.read_bytes() == first
+    assert main(["-q", "mix", str(mixed), "--models", str(house)]) == 0  # automix's output, in place
+    assert mixed.read_bytes() == first
+
+
+def _balance_table(truth, errors: dict) -> str:
+    lines = ["track".ljust(18) + "".join(r.name[:8].rjust(9) for r in truth.regions)]
+    for t in truth.tracks:
+        cells = [f"{errors[(r.name, t.name)]:+9.2f}" if (r.name, t.name) in errors else "        -"
+                 for r in truth.regions]
+        lines.append(t.name[:17].ljust(18) + "".join(cells))
+    return "\n".join(lines)
+
+
+def _errors(demo: Path, plan) -> tuple[object, dict]:
+    truth = load_truth(demo / "demo_truth.json")
+    gains = {(r.name, t.name): t.gain_db for r in plan.regions for t in r.tracks}
+    return truth, balance_errors_db(truth, gains)
+
+
+def test_automix_brings_every_track_near_the_intended_balance(demo, house, capsys):
+    result = run_mix_job(demo / "demo.rpp", MixOptions(models_dir=house, dry_run=True))
+    truth, errors = _errors(demo, result.plan)
+    raw = balance_errors_db(truth, {(r.name, t.name): 0.0 for r in truth.regions for t in r.tracks})
+    with capsys.disabled():
+        print("\nbalance error (dB) after automix, house test model (per region median removed):")
+        print(_balance_table(truth, errors))
+        print(f"max |error| {max(map(abs, errors.values())):.2f} dB; raw recording max |error| "
+              f"{max(map(abs, raw.values())):.2f} dB")
+    assert max(map(abs, raw.values())) > 10.0  # the recordings really are far off
+    for region in truth.regions:
+        entries = [e for e in region.tracks if e.active]
+        for e in entries:
+            err = errors[(region.name, e.name)]
+            same_type = [o for o in entries if track_type_of(o.name) == track_type_of(e.name)]
+            # tracks of one type share the type's loudness equally (by design): a balance that sets
+            # them apart is missed by half its spread; everything else must be within 3 dB
+            spread = max(o.gain_db for o in same_type) - min(o.gain_db for o in same_type)
+            assert abs(err) <= 3.0 + spread / 2, (region.name, e.name, err)
+
+
+def test_shipped_models_improve_on_the_raw_recording(demo, capsys):
+    bank = ModelBank([installed_models_dir()])
+    if not [e for e in bank.entries() if e.info is not None]:
+        pytest.skip(f"no shipped models in {installed_models_dir()} yet")
+    result = run_mix_job(demo / "demo.rpp", MixOptions(dry_run=True))
+    truth, errors = _errors(demo, result.plan)
+    raw = balance_errors_db(truth, {(r.name, t.name): 0.0 for r in truth.regions for t in r.tracks})
+    rms = float(np.sqrt(np.mean(np.square(list(errors.values())))))
+    raw_rms = float(np.sqrt(np.mean(np.square(list(raw.values())))))
+    with capsys.disabled():
+        print(f"\nbalance error (dB) with the shipped models ({result.plan.model}):")
+        print(_balance_table(truth, errors))
+        print(f"max |error| {max(map(abs, errors.values())):.2f} dB, rms {rms:.2f} dB (raw: rms {raw_rms:.2f} dB)")
+    assert rms < raw_rms / 2
+
+
+def test_suggest_changes_only_that_regions_points(demo, house, mixed, tmp_path):
+    out = tmp_path / "suggested.rpp"
+    before = mixed.read_text().splitlines()
+    assert main(["-q", "suggest", str(mixed), "--region", "Chorus 1", "--models", str(house), "-o", str(out)]) == 0
+    after = out.read_text().splitlines()
+    assert len(after) == len(before)
+    project = read_project(demo / "demo.rpp")
+    chorus = next(r for r in project.regions if r.name == "Chorus 1")
+    nxt = min(r.start_s for r in project.regions if r.start_s > chorus.start_s)
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert changed
+    for a, b in changed:
+        if b.strip().startswith("PT"):
+            assert float(b.split()[1]) in (chorus.start_s, nxt - 0.01) and a.split()[1] == b.split()[1]
+        else:  # the automix ReaEQ's state (length-weighted mean EQ) is the only other change
+            assert not a.strip().startswith(("PT", "MARKER", "NAME", "<", ">"))

@@ -1,0 +1,268 @@
+"""The live backend on a fake REAPER: reading the open project, all-or-nothing writes, one undo block."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from automix import reaper_live, rpp
+from automix.edit import parse_track_chunk, set_track_volume_pan
+from automix.errors import ReaperError
+from automix.live_session import chunk_text_for_reaper, live_project_text, read_live_project, run_undoable
+from automix.project_reader import read_project
+from automix.reaper_live import ReaperApi
+from fake_reaper import FakeConnectionError, FakeReaper, reaper_layout
+from rpp_factory import FactoryItem, FactoryTrack, write_project, write_wav
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
+CORPUS_FILES = [
+    "exvertus__reaper-projects__test_track.rpp",  # 6.x regions, FLAC items
+    "Perlence__rpp__vst.rpp",  # 5.x region + markers, project notes
+    "uselesskcid__EGL314-Project-S.O.N.I.C-Team-C-__314MAINREAPER_POC_FINAL.rpp",  # 7.x markers, 52 tracks
+    "GriffinSauce__reaper-project-parser__with-external-files.rpp",  # CRLF, 19 tracks
+    "CharlesHolbrow__rppp__tricky-strings.rpp",  # names with every quote character
+    "ChrisPrunotto__ReaperResources__Film Template.rpp",  # 120 tracks, whitespace-only lines
+]
+
+
+def _without_lines(value):
+    """A dataclass tree as plain data, minus ``line`` fields (they count lines of different texts)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _without_lines(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.name != "line"}
+    if isinstance(value, dict):
+        return {k: _without_lines(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_lines(v) for v in value]
+    return value
+
+
+def _interleaved_project(tmp_path: Path, newline: str = "\n", marker_format: str = "7") -> Path:
+    """Regions and markers that interleave and share numbers; notes with a genre line; 3 tracks."""
+    for name in ("kick", "bass"):
+        write_wav(tmp_path / "media" / f"{name}.wav", seconds=0.2)
+    tracks = [FactoryTrack("Kick", [FactoryItem(0.0, 0.2, "media/kick.wav")], volume_amp=0.5, pan=-0.25),
+              FactoryTrack("Bass 'DI' \"x\"", [FactoryItem(0.5, 0.2, "media\\bass.wav")]),
+              FactoryTrack("Empty", [])]
+    return write_project(tmp_path / "song.rpp", tracks,
+                         regions=[(1, "Verse", 0.0, 8.0), (3, "Chorus 1", 8.0, 16.5), (2, "", 16.5, 20.0)],
+                         markers=[(1, "hit", 4.0), (2, "Chorus 1", 8.0), (7, "end", 19.0)],
+                         marker_format=marker_format, notes="genre: rock\nsecond line  ", newline=newline)
+
+
+# ---------------------------------------------------------------- import
+
+def test_importing_automix_touches_neither_reapy_nor_reaper():
+    code = ("import sys, automix, automix.reaper_live, automix.live_session, automix.reaper_actions\n"
+            "print(sorted(k for k in sys.modules if k.startswith(('reapy', 'reaper_python'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]" and done.stderr == ""
+
+
+def test_connect_without_reaper_is_a_clear_error():
+    pytest.importorskip("reapy")
+    with pytest.raises(ReaperError, match="REAPER is not running"):
+        reaper_live.connect()
+
+
+# ---------------------------------------------------------------- the adapter
+
+def test_markers_and_regions_come_from_enum_project_markers3(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path, marker_format="5"))
+    found = ReaperApi(fake).markers()
+    assert [(m.number, m.is_region, m.start_s, m.end_s, m.name) for m in found] == [
+        (1, True, 0.0, 8.0, "Verse"), (1, False, 4.0, 4.0, "hit"), (3, True, 8.0, 16.5, "Chorus 1"),
+        (2, False, 8.0, 8.0, "Chorus 1"), (2, True, 16.5, 20.0, ""), (7, False, 19.0, 19.0, "end")]
+    assert [m.enum_index for m in found] == list(range(6))
+    assert fake.count("EnumProjectMarkers3") == 7  # six entries, then the 0 that ends the enumeration
+
+
+def test_project_facts_follow_reapers_return_conventions(tmp_path):
+    path = _interleaved_project(tmp_path)
+    fake = FakeReaper(path, cursor_s=9.5, time_selection=(2.0, 3.5))
+    api = ReaperApi(fake)
+    assert api.project_file() == path.resolve()
+    assert api.sample_rate_hz() == 44100 and api.tempo_bpm() == 120.0
+    assert api.app_version() == "7.18/win64"
+    assert api.notes() == "genre: rock\nsecond line  "
+    assert api.cursor_s() == 9.5
+    sel = api.time_selection()
+    assert (sel.start_s, sel.end_s, sel.is_empty) == (2.0, 3.5, False)
+    assert api.track_count() == 3
+    assert api.track_chunk(api.track(1)).startswith("<TRACK {")
+    with pytest.raises(ReaperError, match="no track 4"):
+        api.track(3)
+    api.set_ext_state("automix", "k", "v1")
+    assert api.ext_state("automix", "k") == "v1" and api.ext_state("automix", "other") == ""
+
+
+def test_a_chunk_larger_than_the_buffer_is_read_whole(tmp_path, monkeypatch):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    monkeypatch.setattr(reaper_live, "CHUNK_BUFFER_SIZE", 64)
+    api = ReaperApi(fake)
+    text = api.track_chunk(api.track(0))
+    assert text == fake.chunks()[0] and len(text) > 64 * 8
+    sizes = [args[2] for name, args in fake.calls if name == "GetTrackStateChunk"]
+    assert sizes[0] == 64 and sizes == sorted(sizes) and sizes[-1] > len(text)
+
+
+def test_api_failures_become_reaper_errors(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+    with pytest.raises(ReaperError, match="GetMediaSourceFileName is not available"):
+        api.call("GetMediaSourceFileName", None, "", 10)
+    fake.fail_at("CountTracks", 1, mode="raise")
+    with pytest.raises(ReaperError, match="REAPER call CountTracks failed: FakeConnectionError"):
+        api.track_count()
+    with pytest.raises(ReaperError, match="refused the new state chunk"):
+        api.set_track_chunk(api.track(0), "<ITEM\n>\n")  # not a track chunk: REAPER says False
+    assert fake.chunks() == fake.original_chunks
+
+
+# ---------------------------------------------------------------- reading = the .rpp reader
+
+@pytest.mark.parametrize("newline,marker_format", [("\n", "7"), ("\r\n", "5"), ("\n", "6")])
+def test_live_model_equals_the_file_model_on_generated_projects(tmp_path, newline, marker_format):
+    path = _interleaved_project(tmp_path, newline, marker_format)
+    live = read_live_project(ReaperApi(FakeReaper(path)))
+    headless = read_project(path.resolve())
+    assert _without_lines(live.project) == _without_lines(headless)
+    assert live.project.genre == "rock" and len(live.project.regions) == 3 and len(live.project.markers) == 3
+    assert live.project.tracks[1].items[0].takes[0].source.exists  # media resolved against the project folder
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_live_model_equals_the_file_model_on_real_projects(name):
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"real projects not available ({path} missing: ../shared is not beside the checkout)")
+    live = read_live_project(ReaperApi(FakeReaper(path)))
+    headless = read_project(path.resolve())
+    assert _without_lines(live.project) == _without_lines(headless)
+    assert len(live.tracks) == len(headless.tracks) > 0
+
+
+def test_live_project_text_is_a_project_the_reader_accepts():
+    text = live_project_text(app_version="7.18/linux-x86_64", sample_rate_hz=48000, tempo_bpm=97.5,
+                             notes="genre: jazz", markers=(), track_chunks=["<TRACK {A}\nNAME x\n>"])
+    doc = rpp.loads(text)
+    assert doc.root.args[1] == "7.18/linux-x86_64" and doc.root.get_values("SAMPLERATE")[0] == "48000"
+    assert [c.args[0] for c in doc.root.findall("TRACK")] == ["{A}"]
+
+
+def test_chunk_layout_matches_reapers():
+    text = "  <TRACK {A}\r\n    NAME x\r\n    <FXCHAIN\r\n      |note  \r\n    >\r\n  >\r\n"
+    laid = chunk_text_for_reaper(text)
+    assert laid == "<TRACK {A}\n  NAME x\n  <FXCHAIN\n    |note  \n  >\n>\n"
+    assert chunk_text_for_reaper(laid) == laid == reaper_layout(text)
+
+
+# ---------------------------------------------------------------- writing: all or nothing, one undo block
+
+def _quieten_every_track(live, tx) -> str:
+    for chunk in live.track_chunks():
+        set_track_volume_pan(chunk, volume_amp=0.25)
+    return f"{tx.write_changed_tracks(live)} tracks"
+
+
+@pytest.mark.parametrize("mode", ["return_false", "raise"])
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_a_failure_at_the_kth_set_leaves_every_chunk_unchanged(tmp_path, k, mode):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+    fake.fail_at("SetTrackStateChunk", k, mode)
+    outcome = run_undoable(api, "automix: test", lambda tx: _quieten_every_track(read_live_project(api), tx))
+    assert not outcome.ok and isinstance(outcome.error, ReaperError)
+    assert fake.chunks() == fake.original_chunks
+    assert fake.count("Undo_BeginBlock2") == 1 and fake.count("Undo_EndBlock2") == 1 and fake.undo_depth == 0
+    assert fake.undo_history == ["automix: test (failed, nothing changed)"]
+    assert len(fake.message_boxes) == 1
+    message, title, kind = fake.message_boxes[0]
+    assert "SetTrackStateChunk" in message or "refused" in message
+    assert "Nothing was changed." in message and title == "automix: test" and kind == 0
+    sets = [args for name, args in fake.calls if name == "SetTrackStateChunk"]
+    assert len(sets) == 2 * k  # k tries (the k-th fails), then the same k tracks set back, newest first
+    assert [text for _track, text, _undo in sets[k:]] == list(reversed(fake.original_chunks[:k]))
+
+
+def test_success_writes_each_changed_track_once_in_one_undo_block(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+    outcome = run_undoable(api, "automix: test", lambda tx: _quieten_every_track(read_live_project(api), tx))
+    assert outcome.ok and outcome.summary == "3 tracks"
+    assert fake.undo_history == ["automix: test"] and fake.message_boxes == []
+    assert fake.count("SetTrackStateChunk") == 3
+    for before, after in zip(fake.original_chunks, fake.chunks()):
+        assert parse_track_chunk(after).get_values("VOLPAN")[0] == "0.25"
+        assert [l for l in after.splitlines() if not l.strip().startswith("VOLPAN")] == \
+               [l for l in before.splitlines() if not l.strip().startswith("VOLPAN")]
+
+
+def test_an_unexpected_exception_is_shown_and_undone(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+
+    def body(tx):
+        _quieten_every_track(read_live_project(api), tx)
+        raise ZeroDivisionError("boom")
+
+    outcome = run_undoable(api, "automix: test", body)
+    assert not outcome.ok and "internal error (ZeroDivisionError): boom" in outcome.summary
+    assert fake.chunks() == fake.original_chunks and fake.undo_depth == 0
+    assert any("Traceback" in line for line in fake.console)
+    assert "boom" in fake.message_boxes[0][0]
+
+
+def test_ext_state_writes_are_undone_with_the_chunks(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+    api.set_ext_state("automix", "plan", "old")
+    fake.fail_at("SetTrackStateChunk", 2)
+
+    def body(tx):
+        tx.set_ext_state("automix", "plan", "new")
+        return _quieten_every_track(read_live_project(api), tx)
+
+    assert not run_undoable(api, "automix: test", body).ok
+    assert api.ext_state("automix", "plan") == "old" and fake.chunks() == fake.original_chunks
+
+
+def test_a_failed_restore_is_reported(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+    fake.fail_at("SetTrackStateChunk", 3)  # the third track fails …
+    fake.fail_at("SetTrackStateChunk", 5)  # … and so does restoring the second (calls: 1 2 3 | 4=#3 5=#2 6=#1)
+    outcome = run_undoable(api, "automix: test", lambda tx: _quieten_every_track(read_live_project(api), tx))
+    assert not outcome.ok
+    message = fake.message_boxes[0][0]
+    assert "COULD NOT set back: track 2 (" in message and "Undo" in message
+    assert fake.chunks()[0] == fake.original_chunks[0] and fake.chunks()[2] == fake.original_chunks[2]
+    assert fake.undo_depth == 0
+
+
+def test_fake_connection_error_is_not_an_automix_error():
+    assert not issubclass(FakeConnectionError, ReaperError)
+
+
+def test_without_reapy_the_actions_use_reapers_own_python_module(tmp_path, monkeypatch):
+    import types
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    module = types.ModuleType("reaper_python")
+    for name in ("CountTracks", "GetTrack", "GetTrackStateChunk", "EnumProjects"):
+        setattr(module, "RPR_" + name, getattr(fake, name))
+    monkeypatch.setitem(sys.modules, "reapy", None)  # reapy not installed for REAPER's Python
+    monkeypatch.setitem(sys.modules, "reaper_python", module)
+    api = reaper_live.connect()
+    assert api.track_count() == 3 and api.project_file() == fake.project_path
+    assert api.track_chunk(api.track(2)) == fake.chunks()[2]
+    with pytest.raises(ReaperError, match="ShowConsoleMsg is not available"):
+        api.console("x")
+    monkeypatch.setitem(sys.modules, "reaper_python", None)
+    with pytest.raises(ReaperError, match="neither reapy nor REAPER's reaper_python"):
+        reaper_live.connect()
