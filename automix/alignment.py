@@ -22,9 +22,13 @@ from automix.errors import EstimationError
 MIN_CORRELATION = 0.02
 """Peaks with a smaller normalised correlation are treated as 'no reliable alignment'."""
 
-MIN_PEAK_OVER_ZERO_LAG = 1.5
-"""A non-zero lag is accepted only when its |correlation| is this many times that at lag 0
-and the peak is not at the edge of the search range (bleed makes broad, shallow peaks)."""
+MIN_PEAK_OVER_ZERO_LAG = 3.0
+"""A non-zero lag is accepted only when its |correlation| is this many times that at lag 0,
+at least :data:`MIN_SHIFT_CORRELATION`, and not at the edge of the search range: bleed and
+doubled parts (another take of the same riff) make broad or spurious peaks, and a wrong
+shift is far worse than a missed one."""
+
+MIN_SHIFT_CORRELATION = 0.2
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,8 @@ def _pick_peak(track: str, xc: np.ndarray, nfft: int, max_lag: int, norm: float)
     corr, lag = float(values[i] / norm), int(lags[i])
     corr0 = float(values[0] / norm)
     at_edge = max_lag > 0 and abs(lag) == max_lag
-    if lag != 0 and (at_edge or abs(corr) < MIN_PEAK_OVER_ZERO_LAG * abs(corr0)):
+    weak = abs(corr) < max(MIN_PEAK_OVER_ZERO_LAG * abs(corr0), MIN_SHIFT_CORRELATION)
+    if lag != 0 and (at_edge or weak):
         corr, lag = corr0, 0  # a flat or boundary peak is bleed/noise, not an offset
     reliable = abs(corr) >= MIN_CORRELATION
     lag = lag if reliable else 0
@@ -127,10 +132,11 @@ def apply_alignment(signal: np.ndarray, alignment: Alignment) -> np.ndarray:
         return x
     out = np.zeros_like(x)
     d = alignment.offset_samples
-    if d >= 0:
-        out[d:] = x[: x.shape[0] - d] if d < x.shape[0] else out[d:]
-    else:
-        out[: x.shape[0] + d] = x[-d:]
+    n = x.shape[0]
+    if 0 <= d < n:
+        out[d:] = x[: n - d]
+    elif -n < d < 0:
+        out[: n + d] = x[-d:]
     return out * alignment.polarity
 
 

@@ -38,7 +38,7 @@ FRAME_S = 0.02
 ANALYSIS_BLOCK_S = 4.0
 """Render block length in seconds (memory per track ≈ block × 2 channels × 8 bytes)."""
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 3
 """Bumped when the analysis (not the feature code) changes, so old cache entries stop matching."""
 
 

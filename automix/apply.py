@@ -117,23 +117,36 @@ def _set_eq(track: Chunk, bands: tuple[EqBand, ...], platform: str) -> None:
 
 
 def apply_plan(doc: RppDocument, project: Project, plan: MixPlan, options: ApplyOptions = ApplyOptions(), *,
-               plan_file: str | Path | None = None) -> None:
+               plan_file: str | Path | None = None) -> list[str]:
     """Write the plan into ``doc`` (edited in place).
+
+    Returns:
+        notes about envelopes that held other points before (automation
+        drawn by hand or by an older plan with other regions), which are replaced.
 
     Raises:
         PlanError: the plan does not match the project (names the plan file, region, track).
     """
     check_plan_matches_project(plan, project, file=plan_file)
     platform = platform_hint_for(doc)
+    notes: list[str] = []
     for guid in plan.track_guids():
         track = find_track(doc, guid)
         vol, pan = track_envelopes(plan, guid, options.ramp_s)
+        for tag, points, wanted in (("VOLENV2", vol, options.volume), ("PANENV2", pan, options.pan)):
+            env = track.find(tag) if wanted else None
+            times = _pt_times(env) if env is not None else []
+            if times and (len(times) != len(points)
+                          or any(abs(t - p.time_s) > 1e-6 for t, p in zip(times, points))):
+                name = track.get_values("NAME") or [""]
+                notes.append(f"track {name[0]!r}: replaced its {tag} envelope ({len(times)} points)")
         if options.volume:
             set_volume_envelope(track, vol)
         if options.pan:
             set_pan_envelope(track, pan)
         if options.eq:
             _set_eq(track, mean_eq(plan, guid), platform)
+    return notes
 
 
 def _pt_times(env: Chunk) -> list[float]:

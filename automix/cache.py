@@ -27,13 +27,13 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from automix.atomic import atomic_path, write_text_atomic
 from automix.errors import MediaError
 from automix.project import Track
 
@@ -174,14 +174,8 @@ class FeatureCache:
             clean[name] = arr
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".npz.tmp", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, **clean)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                np.savez(fh, **clean)
             size = path.stat().st_size
         except OSError:
             return False
@@ -216,10 +210,7 @@ class FeatureCache:
         change(entries)
         text = json.dumps({"format": CACHE_FORMAT, "entries": entries}, sort_keys=True, indent=1)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=self.folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, self.index_path)
+            write_text_atomic(self.index_path, text)
         except OSError:
             pass
 

@@ -26,6 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "suggest",
     "render",
     "report",
+    "train",
+    "learn",
+    "evaluate",
 )
 """Sub-command modules under ``automix.commands``, in ``--help`` order."""
 

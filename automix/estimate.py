@@ -5,13 +5,19 @@ Model, per region, channel c ∈ {L, R} and sub-band b::
     mix_c,b(t) ≈ Σ_k a_k,c,b · stem_k,c,b(t)        a ≥ 0
 
 solved by non-negative least squares on per-frame features: for every frame
-(``frame_s``, default 0.1 s, rectangular, non-overlapping) the band-limited
+(``frame_s``, default 0.1 s, Hann window, 50 % overlap) the band-limited
 cross-energies ``Σ stem_k·stem_j`` and ``Σ stem_k·mix`` (from the frame's FFT,
 bins of each sub-band of :mod:`automix.bands`) are accumulated over the
-region's frames. A track is excluded from a frame when its frame RMS is below
+frames lying entirely inside the region (frames straddling a boundary, where
+parameters change, are left out; so are frames where the mix clips or has
+ended). A track is excluded from a frame when its frame RMS is below
 ``inactive_rms`` (0.001 = −60 dBFS; the MLR paper uses 0.01 on its own scale).
 Because the regression is on waveforms (the frame cross-energies are its
-sufficient statistics), correlated stems — bleed — are handled exactly.
+sufficient statistics), correlated stems — bleed — are handled exactly. On a
+real mix, processing the stems do not contain (reverb, compression,
+saturation) is not a linear function of them: it lowers the fit (see
+``residual_db``) and biases gains low; the energy regression of the MLR paper
+is the alternative for such material (not implemented here).
 
 * broadband ``a_k,c`` = the same regression over all bands (one per channel);
 * gain: ``g = sqrt((a_L² + a_R²) / 2)`` and pan from ``(a_L, a_R)`` by the
@@ -27,14 +33,14 @@ with another stem, absent from the mix, mono mix) are flagged with reasons.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from scipy.fft import next_fast_len, rfft, rfftfreq
 from scipy.optimize import nnls
 
-from automix.alignment import Alignment, detect_alignments, shift_blocks
+from automix.alignment import Alignment, apply_alignment, detect_alignments, shift_blocks
 from automix.bands import BAND_NAMES, N_BANDS
 from automix.errors import EstimationError
 from automix.features import RegionSpan, band_masks
@@ -46,6 +52,8 @@ INACTIVE_RMS = 1e-3
 MIN_ACTIVE_FRACTION = 0.1
 COLLINEAR_CORRELATION = 0.995
 CLIP_LEVEL = 0.999
+CHUNK_FRAMES = 16
+"""Frames transformed at once (memory ≈ 16 · n_tracks · frame · 2 channels · 16 bytes · a few copies)."""
 ABSENT_SHARE = 1e-6
 """A track whose fitted contribution is below this share (−60 dB) of the mix energy is flagged."""
 WEAK_BAND_RATIO = 1e-4
@@ -155,14 +163,36 @@ def _stereo(block: np.ndarray) -> np.ndarray:
 
 
 def _excerpt(source: BlockSource, n: int) -> np.ndarray:
+    """The first ``n`` samples of a source as a mono float32 ``(n,)`` (for alignment)."""
     parts, got = [], 0
     for b in source():
-        x = _stereo(b)
-        parts.append(x)
+        x = np.asarray(b, dtype=np.float32)
+        x = x.mean(axis=1) if x.ndim == 2 else x
+        parts.append(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
         got += x.shape[0]
         if got >= n:
             break
-    return np.concatenate(parts)[:n] if parts else np.zeros((0, 2))
+    return np.concatenate(parts)[:n] if parts else np.zeros(0, np.float32)
+
+
+def _detect_all(excerpts: list[tuple[str, np.ndarray]], mix_ex: np.ndarray, sample_rate: int,
+                max_lag_s: float) -> list[Alignment]:
+    """Per-stem alignments: first one offset common to every stem (a trimmed or delayed mix,
+    found from the sum of the stems), then each stem's own residual offset/polarity."""
+    n = max(e.shape[0] for _, e in excerpts)
+    total = np.zeros(n, np.float32)
+    for _, e in excerpts:
+        total[: e.shape[0]] += e
+    common = detect_alignments([("all stems", total)], mix_ex, sample_rate, max_lag_s=max_lag_s)[0]
+    if common.changes_signal and common.polarity < 0:
+        common = Alignment(common.track, common.offset_samples, 1, common.correlation, True)  # offset only
+    if common.changes_signal:
+        excerpts = [(name, apply_alignment(e, common)) for name, e in excerpts]
+    own = detect_alignments(excerpts, mix_ex, sample_rate, max_lag_s=min(max_lag_s, 0.1))
+    if not common.changes_signal:
+        return own
+    return [Alignment(a.track, common.offset_samples + a.offset_samples, a.polarity, a.correlation, True)
+            for a in own]
 
 
 def _solve_nnls(gram: np.ndarray, cross: np.ndarray) -> np.ndarray:
@@ -222,7 +252,7 @@ def estimate_mix(stems: Sequence[tuple[str, BlockSource]], mix: BlockSource, sam
         n_ex = int(align_excerpt_s * sample_rate)
         mix_ex = _excerpt(mix, n_ex)
         excerpts = [(name, _excerpt(src, n_ex)) for name, src in stems]
-        for a in detect_alignments(excerpts, mix_ex, sample_rate, max_lag_s=max_lag_s):
+        for a in _detect_all(excerpts, mix_ex, sample_rate, max_lag_s):
             alignments.append(a)
             if a.changes_signal:
                 warnings.append("alignment corrected: " + a.describe(sample_rate))
@@ -277,9 +307,11 @@ def estimate_mix(stems: Sequence[tuple[str, BlockSource]], mix: BlockSource, sam
         for i, bf in enumerate(bufs):
             if bf.shape[0] < used:
                 bufs[i] = np.concatenate([bf, np.zeros((used - bf.shape[0], 2))])
-        fr = np.stack([_frames(bf[:used], frame, hop) for bf in bufs])  # (K+1, F, N, 2)
-        _accumulate(acc, fr, window, nfft, masks, starts, ends, stats, sample_rate, hop,
-                    inactive_rms, smoothing is not None)
+        views = [_frames(bf[:used], frame, hop) for bf in bufs]
+        for c0 in range(0, n_frames, CHUNK_FRAMES):  # bounded memory: spectra of a few frames at a time
+            fr = np.stack([v[c0:c0 + CHUNK_FRAMES] for v in views])  # (K+1, F, N, 2)
+            _accumulate(acc, fr, window, nfft, masks, starts, ends, stats, sample_rate, hop,
+                        inactive_rms, smoothing is not None, stats["pos"] + c0 * hop)
         bufs = [bf[n_frames * hop:] for bf in bufs]
         stats["pos"] += n_frames * hop
     total_stems = stats["pos"]
@@ -309,15 +341,19 @@ def _frames(x: np.ndarray, frame: int, hop: int) -> np.ndarray:
 
 def _accumulate(acc: _Accumulator, fr: np.ndarray, window: np.ndarray, nfft: int, masks: np.ndarray,
                 starts: np.ndarray, ends: np.ndarray, stats: dict, sr: int, hop: int,
-                inactive_rms: float, keep_frames: bool) -> None:
-    """Add the cross-energies of frames ``fr`` (K+1, F, N, 2) — stems then mix — to ``acc``."""
+                inactive_rms: float, keep_frames: bool, pos: int) -> None:
+    """Add the cross-energies of frames ``fr`` (K+1, F, N, 2) — stems then mix — to ``acc``.
+
+    ``pos`` is the sample index of the first frame's start."""
     k = fr.shape[0] - 1
     n_frames, frame = fr.shape[1], fr.shape[2]
     rms = np.sqrt(np.mean(fr[:k] ** 2, axis=(2, 3)))  # (K, F)
     active = rms > inactive_rms
-    first = stats["pos"] + np.arange(n_frames) * hop
+    first = pos + np.arange(n_frames) * hop
     valid = np.ones(n_frames, bool) if stats["mix_len"] is None else first + frame <= stats["mix_len"]
-    clipped = np.mean(np.abs(fr[k]) >= CLIP_LEVEL, axis=(1, 2)) > 0.001
+    mix_abs = np.abs(fr[k])
+    # hard clipping at full scale: samples pinned near ±1 and none above (a float mix may exceed 1)
+    clipped = (np.mean(mix_abs >= CLIP_LEVEL, axis=(1, 2)) > 0.001) & (mix_abs.max(axis=(1, 2)) <= 1.0001)
     stats["clipped_frames"] += int((clipped & valid).sum())
     valid &= ~clipped
     fr = np.ascontiguousarray(fr.transpose(0, 1, 3, 2)) * window  # (K+1, F, 2, N)

@@ -307,7 +307,7 @@ def compute_frame_features(signal: np.ndarray, sample_rate: int, frame_s: float 
     bands = np.zeros((n, N_BANDS))  # a band above Nyquist (low sample rates) stays empty
     bands[:, list(plan.band_cols)] = _range_sums(power, plan.band_idx, len(plan.band_cols))
     total = bands.sum(axis=1)
-    weighted = np.einsum("ij,jk->ik", power, plan.weights).astype(np.float64)  # numpy loops, no BLAS threads
+    weighted = (power @ plan.weights).astype(np.float64)  # (n, 3): too small for BLAS threading
     safe = np.where(total > 0, total, 1.0)
     centroid = weighted[:, 0] / safe
     spread = np.sqrt(np.maximum(weighted[:, 1] / safe - centroid ** 2, 0.0))

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from automix.atomic import write_bytes_atomic
 from automix.errors import InstallError
 from automix.installer_ini import ini_get, ini_set, kb_update
 
@@ -206,9 +207,7 @@ def _write_if_changed(path: Path, new: bytes, detail: str, report: InstallReport
     _backup_once(path, report)
     report.steps.append(InstallStep("edit" if old is not None else "create", path, detail))
     if not report.dry_run:
-        tmp = path.with_name(path.name + ".automix-tmp")
-        tmp.write_bytes(new)
-        os.replace(tmp, path)
+        write_bytes_atomic(path, new)
 
 
 def install(resource_path: Path, scripts_dir: Path, *, dry_run: bool = False, enable_python: bool = False,

@@ -340,4 +340,4 @@ def _console_quietly(api: ReaperApi, message: str) -> None:
 
 
 __all__ = ["LiveTrack", "LiveProject", "LiveTransaction", "ActionOutcome", "read_live_project",
-           "live_project_text", "chunk_text_for_reaper", "changed_tracks", "run_undoable"]
+           "live_project_text", "chunk_text_for_reaper", "changed_tracks", "without_line_numbers", "run_undoable"]

@@ -1,6 +1,7 @@
 """The whole job for one project, and batches of projects.
 
-One job: read → check → analyse (feature cache) → plan → apply → save.
+One job: read → check → resolve the genre (``--genre auto|NAME``) → analyse (feature cache)
+→ plan → apply → save.
 
 Where things go (``song.rpp``):
 
@@ -21,6 +22,7 @@ reports each failure and finishes the others.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -33,13 +35,14 @@ from automix import rpp
 from automix.analysis import analyse_project, check_project
 from automix.apply import ApplyOptions, apply_plan
 from automix.cache import FeatureCache, cache_folder_for
-from automix.errors import AutomixError, ProjectError, ProjectWriteError
-from automix.model_bank import ModelBank, installed_models_dir
+from automix.errors import AutomixError, ModelError, ProjectError, ProjectWriteError
+from automix.model_bank import (ALL, EXTRA_GENRES, GENRE_GROUPS, PAPER_GENRES, ModelBank, installed_models_dir,
+                                normalize_genre)
 from automix.plan import MixPlan, load_plan, save_plan
-from automix.planner import PlanResult, make_plan, resolve_genre
+from automix.planner import PlanResult, make_plan
 from automix.progress import Reporter
 from automix.project import Project
-from automix.project_reader import project_from_document
+from automix.project_reader import project_from_document, resolve_media_path
 from automix.report import format_plan_text
 from automix.safe_save import save_document
 
@@ -132,8 +135,40 @@ def check_writable(folder: Path, what: str) -> None:
                                 file=folder) from None
 
 
+def rebase_media_paths(doc: rpp.RppDocument, source_folder: Path, out_folder: Path) -> int:
+    """Rewrite relative media ``FILE`` paths so they resolve from ``out_folder``; returns how many changed.
+
+    Needed when a project is written into another folder (``-o``): REAPER
+    resolves relative paths against the project's own folder. Absolute paths
+    are left alone; the separator style (``\\`` or ``/``) of each path is kept.
+    """
+    changed = 0
+    for source in doc.iter("SOURCE"):
+        line = source.find_line("FILE")
+        if line is None or not line.values:
+            continue
+        text = line.values[0]
+        unix = text.replace("\\", "/")
+        if not text or unix.startswith("/") or re.match(r"^[A-Za-z]:/", unix):
+            continue
+        target = resolve_media_path(text, source_folder.resolve())
+        new = os.path.relpath(target, out_folder.resolve()).replace(os.sep, "/")
+        if "\\" in text:
+            new = new.replace("/", "\\")
+        if new != text:
+            line.values = [new, *line.values[1:]]
+            changed += 1
+    return changed
+
+
 def save_project(doc: rpp.RppDocument, source: Path, out: Path) -> None:
-    """Save atomically; an existing ``out`` is kept as ``.rpp-bak``, a new one gets ``source``'s permissions."""
+    """Save atomically; an existing ``out`` is kept as ``.rpp-bak``, a new one gets ``source``'s permissions.
+
+    Written into another folder than ``source``'s, relative media paths are
+    rebased (:func:`rebase_media_paths`) so the media still resolve.
+    """
+    if source.parent.resolve() != out.parent.resolve():
+        rebase_media_paths(doc, source.parent, out.parent)
     existed = out.exists()
     save_document(doc, out, keep_backup=existed)
     if not existed:
@@ -151,6 +186,48 @@ def model_bank(models_dir: str | Path | None) -> ModelBank:
             raise AutomixError("model folder not found", file=d)
         return ModelBank([d])
     return ModelBank([installed_models_dir()])
+
+
+# ---------------------------------------------------------------- genre (--genre auto|NAME)
+
+def known_genres(bank: ModelBank | None = None) -> tuple[str, ...]:
+    """Genre ids automix accepts: the papers', automix's additions, group ids and the bank's own."""
+    names = set(PAPER_GENRES) | set(EXTRA_GENRES) | {g.id for g in GENRE_GROUPS}
+    if bank is not None:
+        names |= {normalize_genre(e.info.genre) for e in bank.entries() if e.info is not None}
+    names.discard(ALL)
+    return tuple(sorted(names))
+
+
+def resolve_genre(requested: str | None, project_genre: str | None, bank: ModelBank | None) -> tuple[str | None, str]:
+    """The genre to mix with and a sentence saying where it came from.
+
+    Args:
+        requested: ``--genre`` (None or ``auto``: from the project notes).
+        project_genre: the ``genre:`` line of the project notes, if any.
+
+    Returns:
+        (genre id, or None for the all-genre models; message).
+
+    Raises:
+        ModelError: an explicitly requested genre automix does not know (lists the known ones).
+    """
+    known = known_genres(bank)
+    if requested and requested.strip().lower() != "auto":
+        g = normalize_genre(requested)
+        if g == ALL:
+            return None, "genre: all (models trained on every genre), from --genre"
+        if g not in known:
+            raise ModelError(f"unknown genre {requested!r}; known genres: {', '.join(known)} (or 'all', 'auto')")
+        return g, f"genre: {g} (from --genre)"
+    if project_genre:
+        g = normalize_genre(project_genre)
+        if g in known:
+            return g, f"genre: {g} (from the project notes)"
+        return None, (f"the project notes say genre {project_genre!r}, which automix does not know; "
+                      f"assumed all genres (known: {', '.join(known)})")
+    return None, ("no 'genre:' line in the project notes and no --genre: assumed all genres "
+                  "(models trained on every genre); add a line 'genre: rock' to the notes or pass --genre")
 
 
 # ---------------------------------------------------------------- one job
@@ -176,8 +253,11 @@ def plan_project(project: Project, bank: ModelBank, genre_arg: str | None, *, us
     result = make_plan(analysis, bank, genre, use_eq=use_eq, use_pan=use_pan)
     for sec, src in zip(analysis.sections, result.sources):
         reporter.detail(f"{sec.name}: {src}")
-    if any(s.startswith("published") for s in result.sources):
-        reporter.note("no model for some sections in the model folder; used published mixing practice there")
+    missing = [sec.name for sec, src in zip(analysis.sections, result.sources) if src.startswith("published")]
+    if missing:
+        where = ", ".join(str(d) for d in bank.directories)
+        reporter.note(f"no model in {where} for {', '.join(missing)}: used published mixing practice figures "
+                      f"there (pass --models DIR for a trained model folder)")
     return result
 
 
@@ -207,7 +287,8 @@ def _mix_job(project_path: Path, options: MixOptions, reporter: Reporter | None)
     result = plan_project(project, bank, options.genre, use_eq=options.use_eq, use_pan=options.use_pan,
                           use_cache=options.use_cache, reporter=reporter)
     plan = result.plan
-    apply_plan(doc, project, plan, ApplyOptions(pan=options.use_pan, eq=options.use_eq))
+    for note in apply_plan(doc, project, plan, ApplyOptions(pan=options.use_pan, eq=options.use_eq)):
+        reporter.note(note + ("" if options.in_place else f" (the original {path.name} keeps it)"))
     if not options.dry_run:
         save_project(doc, path, out)
         save_plan(plan, plan_path)

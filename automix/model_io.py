@@ -23,9 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from automix.atomic import write_bytes_atomic
 from automix.errors import ModelError
 from automix.models import LEARNED_ARRAYS, METHODS, OUTPUT_GROUPS, MixModel, make_estimator
 from automix.targets import TARGET_KINDS
@@ -124,18 +123,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_model(model: MixModel, info: ModelInfo, directory: str | Path) -> Path:
     """Write ``model`` as ``<genre>__<section>.json`` + ``.npz`` in ``directory``.
 
@@ -155,7 +142,7 @@ def save_model(model: MixModel, info: ModelInfo, directory: str | Path) -> Path:
     arrays[TYPE_COUNTS_KEY] = np.asarray(model.type_counts_, dtype=float)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    _atomic_write(npz_path, buf.getvalue())
+    write_bytes_atomic(npz_path, buf.getvalue())
     doc = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -175,7 +162,7 @@ def save_model(model: MixModel, info: ModelInfo, directory: str | Path) -> Path:
         "arrays_file": npz_path.name,
         "arrays_sha256": _sha256(npz_path),
     }
-    _atomic_write(json_path, (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode("utf-8"))
+    write_bytes_atomic(json_path, (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode("utf-8"))
     return json_path
 
 

@@ -47,6 +47,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from automix.atomic import write_text_atomic
 from automix.errors import PlanError
 from automix.project import Project
 from automix.reaeq import MAX_GAIN_DB as REAEQ_MAX_GAIN_DB
@@ -235,16 +236,10 @@ def plan_to_json(plan: MixPlan) -> str:
 
 def save_plan(plan: MixPlan, path: str | Path) -> None:
     """Write ``plan_to_json(plan)`` to ``path`` atomically (temp file + rename)."""
-    import os
-    import tempfile
-
     path = Path(path)
     text = plan_to_json(plan)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_text_atomic(path, text)
     except OSError as exc:
         raise PlanError(f"cannot write plan: {exc.strerror or exc}", file=path) from None
 

@@ -12,11 +12,15 @@ For each song section:
    genre×section → group×section → genre → group → all — predicts a level
    relative to the mix, a pan and 5 EQ band gains per type. Types the model
    does not know take the published typical level (:mod:`automix.mixing_practice`)
-   shifted onto the model's scale; with no model at all the practice figures are used.
+   shifted onto the model's scale, and no model level strays more than
+   :data:`MAX_PRACTICE_DEVIATION_DB` from it; with no model at all the practice figures are used.
 3. The type's target loudness is spread over its playing tracks (each at its
    share, whatever its recording level: :func:`automix.targets.spread_type_loudness`)
    and its position over all its tracks (:func:`automix.targets.spread_type_pan`).
-   Gains are relative to the recorded level (:data:`LEVEL_FEATURE`).
+   Gains are relative to the recorded level: the stem's RMS in the section
+   (:data:`LEVEL_FEATURE`), the scale the training targets are measured on
+   (:mod:`automix.dataset`), so a model's section-to-section levels are served
+   as they were learned.
 4. Overall level: the fullest section's mix sits at :data:`MIX_LEVEL_DB`;
    every other section is shifted so the tracks it shares with that section
    keep, in median, their gain (the arrangement's own dynamics stay). Tracks
@@ -42,15 +46,13 @@ from automix.bands import EQ_BAND_LAYOUT, N_BANDS
 from automix.errors import ModelError, PlanError
 from automix.features import REGION_FEATURE_NAMES
 from automix.mixing_practice import practice_relative_levels, typical_pan
-from automix.model_bank import (ALL, EXTRA_GENRES, GENRE_GROUPS, PAPER_GENRES, BankChoice, ModelBank,
-                                fallback_chain, genre_group, normalize_genre)
+from automix.model_bank import ALL, BankChoice, ModelBank, fallback_chain, genre_group, normalize_genre
 from automix.plan import MAX_GAIN_DB, EqBand, MixPlan, RegionPlan, TrackPlan, fit_gains_to_range
 from automix.targets import alpha_to_gain_db, normalize_relative_loudness, spread_type_loudness, spread_type_pan
-from automix.tracktypes import classify_track, track_side_hint
+from automix.tracktypes import classify_track, merge_type_features, track_side_hint
 
 LEVEL_FEATURE = "rms_db"
-"""Level feature (RMS of the stem over the section, dBFS, as the KDE paper's volume estimate)."""
-
+"""The level of a track in a section: RMS of its (mono downmix) stem, dBFS — as the training targets."""
 
 ACTIVE_WITHIN_DB = 12.0
 """A track plays in a section when its level is at most this far below its loudest section."""
@@ -58,11 +60,17 @@ ACTIVE_WITHIN_DB = 12.0
 SILENT_LEVEL_DB = -80.0
 """Below this level (dBFS) a track is silent in a section."""
 
-MIX_LEVEL_DB = -20.0
-"""RMS level (dBFS) of the planned mix in its fullest section (about −18 LUFS for a band mix)."""
+MIX_LEVEL_DB = -23.0
+"""RMS level (dBFS) aimed at for the planned mix in its fullest section (about −22 LUFS for a band
+mix, headroom for drum peaks). The +6 dB envelope limit can force the whole plan lower
+(:func:`~automix.plan.fit_gains_to_range`) when a track was recorded very quietly."""
 
 MAX_EQ_DB = 12.0
 """Predicted EQ band gains are limited to ± this (dB)."""
+
+MAX_PRACTICE_DEVIATION_DB = 8.0
+"""A model's level for a type is kept within ± this of the published typical level (on the model's
+scale): a safety net against wild predictions of models trained on few songs."""
 
 MAX_PAN_SPREAD = 0.8
 """Largest pan offset given to the outer tracks of a type with several tracks."""
@@ -105,48 +113,6 @@ class PlanResult:
     sources: tuple[str, ...]
     active: np.ndarray
     types: tuple[str, ...]
-
-
-# ---------------------------------------------------------------- genre
-
-def known_genres(bank: ModelBank | None = None) -> tuple[str, ...]:
-    """Genre ids automix accepts: the papers', automix's additions, group ids and the bank's own."""
-    names = set(PAPER_GENRES) | set(EXTRA_GENRES) | {g.id for g in GENRE_GROUPS}
-    if bank is not None:
-        names |= {normalize_genre(e.info.genre) for e in bank.entries() if e.info is not None}
-    names.discard(ALL)
-    return tuple(sorted(names))
-
-
-def resolve_genre(requested: str | None, project_genre: str | None, bank: ModelBank | None) -> tuple[str | None, str]:
-    """The genre to mix with and a sentence saying where it came from.
-
-    Args:
-        requested: ``--genre`` (None or ``auto``: from the project notes).
-        project_genre: the ``genre:`` line of the project notes, if any.
-
-    Returns:
-        (genre id, or None for the all-genre models; message).
-
-    Raises:
-        ModelError: an explicitly requested genre automix does not know (lists the known ones).
-    """
-    known = known_genres(bank)
-    if requested and requested.strip().lower() != "auto":
-        g = normalize_genre(requested)
-        if g == ALL:
-            return None, "genre: all (models trained on every genre), from --genre"
-        if g not in known:
-            raise ModelError(f"unknown genre {requested!r}; known genres: {', '.join(known)} (or 'all', 'auto')")
-        return g, f"genre: {g} (from --genre)"
-    if project_genre:
-        g = normalize_genre(project_genre)
-        if g in known:
-            return g, f"genre: {g} (from the project notes)"
-        return None, (f"the project notes say genre {project_genre!r}, which automix does not know; "
-                      f"assumed all genres (known: {', '.join(known)})")
-    return None, ("no 'genre:' line in the project notes and no --genre: assumed all genres "
-                  "(models trained on every genre); add a line 'genre: rock' to the notes or pass --genre")
 
 
 # ---------------------------------------------------------------- sources
@@ -199,26 +165,6 @@ def active_matrix(analysis: ProjectAnalysis) -> np.ndarray:
     return (level > SILENT_LEVEL_DB) & (level >= loudest - ACTIVE_WITHIN_DB)
 
 
-def track_levels_db(analysis: ProjectAnalysis, active: np.ndarray) -> np.ndarray:
-    """(n_tracks,) each track's recorded level over the sections where it plays (dBFS).
-
-    The length-weighted power mean of its section RMS (:data:`LEVEL_FEATURE`);
-    −inf for a track that never plays. Gains are computed against this one
-    level per track, so a fader follows the model's section-to-section
-    balance, not the density of the part in each section (a few hi-hat hits
-    in an intro are not pushed up to the level of a busy chorus).
-    """
-    rms = analysis.feature(LEVEL_FEATURE)  # (n_tracks, n_sections)
-    lengths = np.array([s.length_s for s in analysis.sections], dtype=float)
-    out = np.full(rms.shape[0], -np.inf)
-    for i in range(rms.shape[0]):
-        on = active[:, i]
-        if on.any():
-            w = lengths[on]
-            out[i] = 10.0 * np.log10(np.sum(w * 10.0 ** (rms[i, on] / 10.0)) / np.sum(w))
-    return out
-
-
 def _practice_settings(types: Sequence[str], genre: str | None) -> TypeSettings:
     level = practice_relative_levels(types, genre)
     pans = np.array([typical_pan(t)[0] for t in types], dtype=float)
@@ -227,8 +173,6 @@ def _practice_settings(types: Sequence[str], genre: str | None) -> TypeSettings:
 
 def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,
                     types: Sequence[str], playing: np.ndarray) -> TypeSettings:
-    from automix.tracktypes import merge_type_features
-
     loaded = bank.load(source.choice)
     info, model = loaded.info, loaded.model
     present_types = sorted(set(types[i] for i in np.flatnonzero(playing)), key=list(types).index)
@@ -257,14 +201,16 @@ def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAna
     practice = _practice_settings(present_types, source.genre)
     known = {t: i for i, t in enumerate(pred.track_types)}
     shared = [(level[known[t]] - practice.level_db[j]) for j, t in enumerate(present_types) if t in known]
-    offset = float(np.mean(shared)) if shared else 0.0
-    lv, pn, eq = [], [], []
-    for j, t in enumerate(present_types):
+    offset = float(np.median(shared)) if shared else 0.0
+    for j, t in enumerate(present_types):  # guard against wild predictions of models trained on few songs
         if t in known:
-            lv.append(level[known[t]]); pn.append(pred.pan[known[t]]); eq.append(pred.eq_db[known[t]])
-        else:
-            lv.append(practice.level_db[j] + offset); pn.append(practice.pan[j]); eq.append(np.zeros(N_BANDS))
-    return TypeSettings(tuple(present_types), np.array(lv, float), np.array(pn, float), np.array(eq, float))
+            lo = practice.level_db[j] + offset - MAX_PRACTICE_DEVIATION_DB
+            level[known[t]] = float(np.clip(level[known[t]], lo, lo + 2 * MAX_PRACTICE_DEVIATION_DB))
+    rows_of = [(level[known[t]], pred.pan[known[t]], pred.eq_db[known[t]]) if t in known
+               else (practice.level_db[j] + offset, practice.pan[j], np.zeros(N_BANDS))
+               for j, t in enumerate(present_types)]
+    lv, pn, eq = (np.array([r[c] for r in rows_of], dtype=float) for c in range(3))
+    return TypeSettings(tuple(present_types), lv, pn, eq.reshape(len(present_types), N_BANDS))
 
 
 def type_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,
@@ -282,20 +228,19 @@ def _eq_bands(gains_db: np.ndarray) -> tuple[EqBand, ...]:
 
 
 def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], playing: np.ndarray,
-                   settings: TypeSettings, mix_level_db: float,
-                   levels_db: np.ndarray) -> dict[int, tuple[float, float, np.ndarray]]:
+                   settings: TypeSettings, mix_level_db: float) -> dict[int, tuple[float, float, np.ndarray]]:
     """(gain dB, pan, EQ dB (5,)) per track index for section ``k``.
 
-    Playing tracks get gains (against ``levels_db``, see :func:`track_levels_db`);
-    every track of a present type gets the type's pan and EQ.
+    Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the
+    section); every track of a present type gets the type's pan and EQ.
     """
-    level = levels_db
+    levels_db = analysis.feature(LEVEL_FEATURE)[:, k]
     rel = normalize_relative_loudness(settings.level_db)
     out: dict[int, tuple[float, float, np.ndarray]] = {}
     for j, t in enumerate(settings.type_ids):
         members = [i for i, tt in enumerate(types) if tt == t]
         play = [i for i in members if playing[i]]
-        gains = spread_type_loudness(mix_level_db + float(rel[j]), level[play]) if play else []
+        gains = spread_type_loudness(mix_level_db + float(rel[j]), levels_db[play]) if play else []
         _pan, spread = typical_pan(t)
         hints = [track_side_hint(analysis.tracks[i].name) for i in members]
         pans = spread_type_pan(float(np.clip(settings.pan[j], -1, 1)), len(members),
@@ -338,7 +283,6 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     types = track_types(analysis)
     active = active_matrix(analysis)
     n_sec, n_tr = active.shape
-    levels = track_levels_db(analysis, active)
     raw: list[dict[int, tuple[float, float, np.ndarray]]] = []
     described: list[str] = []
     used: set[str] = set()
@@ -349,7 +293,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
             raise PlanError(f"variant {v} does not exist: {len(sources)} variants (0–{len(sources) - 1}): "
                             + "; ".join(f"{i}: {s.describe()}" for i, s in enumerate(sources)), region=sec.name)
         settings = type_settings(sources[v], bank, analysis, k, types, active[k])
-        raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db, levels))
+        raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db))
         described.append(sources[v].describe())
         if sources[v].choice is not None:
             used.add(sources[v].choice.entry.path.stem)

@@ -29,6 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from automix.eq import StreamingEq
+from automix.atomic import atomic_path
 from automix.errors import AutomixError, MediaError
 from automix.edit import step_points
 from automix.plan import EqBand, MixPlan
@@ -245,39 +246,30 @@ def write_preview(project: Project, plan: MixPlan | None, path: str | Path, *, s
     meter = LoudnessMeter(sr, 2)
     peak = 0.0
     n_total = 0
-    tmp_paths: list[str] = []
     try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".wav", dir=path.parent)
-        os.close(fd)
-        tmp_paths.append(tmp)
         first_subtype = "FLOAT" if normalize_lufs is not None else subtype
-        with sf.SoundFile(tmp, "w", samplerate=sr, channels=2, format="WAV", subtype=first_subtype) as fh:
-            for block in iter_mix_blocks(project, plan, sample_rate=sr):
-                meter.push(block)
-                peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
-                n_total += len(block)
-                fh.write(_for_subtype(block, first_subtype))
-        lufs = meter.integrated()
-        gain_db = 0.0
-        if normalize_lufs is not None and math.isfinite(lufs):
-            gain_db = normalize_lufs - lufs
-            fd2, tmp2 = tempfile.mkstemp(prefix=path.name + ".", suffix=".wav", dir=path.parent)
-            os.close(fd2)
-            tmp_paths.append(tmp2)
-            scale = 10.0 ** (gain_db / 20.0)
-            with sf.SoundFile(tmp, "r") as src, \
-                    sf.SoundFile(tmp2, "w", samplerate=sr, channels=2, format="WAV", subtype=subtype) as dst:
-                for block in src.blocks(blocksize=int(_BLOCK_S * sr), dtype="float64"):
-                    dst.write(_for_subtype(block * scale, subtype))
-            os.replace(tmp2, path)
-            lufs, peak = normalize_lufs, peak * scale
-        else:
-            os.replace(tmp, path)
+        with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as work:
+            first = Path(work) / "pass1.wav"
+            with sf.SoundFile(first, "w", samplerate=sr, channels=2, format="WAV", subtype=first_subtype) as fh:
+                for block in iter_mix_blocks(project, plan, sample_rate=sr):
+                    meter.push(block)
+                    peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
+                    n_total += len(block)
+                    fh.write(_for_subtype(block, first_subtype))
+            lufs = meter.integrated()
+            gain_db = 0.0
+            with atomic_path(path, suffix=".wav") as out:
+                if normalize_lufs is not None and math.isfinite(lufs):
+                    gain_db = normalize_lufs - lufs
+                    scale = 10.0 ** (gain_db / 20.0)
+                    with sf.SoundFile(first, "r") as src, \
+                            sf.SoundFile(out, "w", samplerate=sr, channels=2, format="WAV", subtype=subtype) as dst:
+                        for block in src.blocks(blocksize=int(_BLOCK_S * sr), dtype="float64"):
+                            dst.write(_for_subtype(block * scale, subtype))
+                    lufs, peak = normalize_lufs, peak * scale
+                else:
+                    os.replace(first, out)
     except OSError as exc:
         raise MediaError(f"cannot write preview: {exc.strerror or exc}", file=path) from None
-    finally:
-        for p in tmp_paths:
-            if os.path.exists(p):
-                os.unlink(p)
     return PreviewSummary(path=path, duration_s=n_total / sr, loudness_lufs=lufs, gain_db=gain_db,
                           peak_dbfs=20.0 * math.log10(peak) if peak > 0 else -math.inf)

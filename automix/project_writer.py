@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from automix.atomic import write_text_atomic
 from automix.errors import ProjectEditError, ProjectWriteError
 from automix.rpp.tokens import format_number as rpp_format_number
 from automix.rpp.tokens import quote as rpp_quote
@@ -209,16 +209,9 @@ def write_project(path: str | Path, spec: ProjectSpec) -> Path:
     """Write ``project_text(spec)`` to ``path`` atomically (temp file + rename); returns the path."""
     path = Path(path)
     text = project_text(spec)
-    tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        write_text_atomic(path, text)
     except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
         raise ProjectWriteError(f"cannot write project: {exc.strerror or exc}", file=path) from exc
     return path

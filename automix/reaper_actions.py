@@ -24,14 +24,17 @@ says what happened.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from automix.errors import AutomixError, PlanError, ProjectError, ReaperError
 from automix.live_session import ActionOutcome, LiveProject, LiveTransaction, read_live_project, run_undoable
+from automix.plan import plan_to_dict
 from automix.reaper_live import ReaperApi, TimeSelection, connect
 from automix.sections import SongSection
 
@@ -44,13 +47,16 @@ EXT_SECTION = "automix"
 """Project ext-state section holding automix's live state."""
 
 PLAN_KEY = "plan"
-"""Ext-state key: the current mix plan, compact JSON on one line."""
+"""Ext-state key: the current mix plan (the plan JSON format, packed with :func:`pack_state`)."""
 
 VARIANTS_KEY = "variants"
-"""Ext-state key: JSON object ``{"<start_s>-<end_s>": last variant shown}``."""
+"""Ext-state key: ``{"<start ms>-<end ms>": last variant shown}``, packed."""
 
 OPTIONS_KEY = "options"
-"""Ext-state key: JSON object ``{"eq": bool, "pan": bool}`` the plan was made with."""
+"""Ext-state key: ``{"eq": bool, "pan": bool}`` the plan was made with, packed."""
+
+STATE_PREFIX = "b64z:"
+"""Marks a packed ext-state value (:func:`pack_state`)."""
 
 PERSONAL_MODELS_ENV = "AUTOMIX_PERSONAL_MODELS"
 """Environment variable overriding :func:`personal_models_dir`."""
@@ -120,11 +126,32 @@ def action_model_bank(models_dir: str | Path | None) -> Any:
     return ModelBank([personal_models_dir(), installed_models_dir()])
 
 
-def plan_state_json(plan: Any) -> str:
-    """The plan as one line of JSON (ext-state values must not hold line breaks)."""
-    from automix.plan import plan_to_dict
-    return json.dumps(plan_to_dict(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+def pack_state(data: Any) -> str:
+    """JSON-able data as an ext-state value: ``b64z:`` + base64 of zlib-compressed JSON.
+
+    The value then holds no space, quote or line break, which REAPER would
+    have to quote (lossily, for a name holding all three quote characters)
+    when it saves the project.
+    """
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return STATE_PREFIX + base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
+
+
+def unpack_state(value: str, *, file: str | Path | None = None) -> Any:
+    """The data of :func:`pack_state` (plain JSON is accepted too); "" gives None.
+
+    Raises:
+        PlanError: the value is corrupt (names the project file).
+    """
+    if not value:
+        return None
+    try:
+        if value.startswith(STATE_PREFIX):
+            value = zlib.decompress(base64.b64decode(value[len(STATE_PREFIX):], validate=True)).decode("utf-8")
+        return json.loads(value)
+    except (ValueError, zlib.error) as exc:
+        raise PlanError(f"automix's state stored in the project is unreadable ({exc}); run "
+                        f"'{AUTO_MIX_TITLE}' again", file=file) from None
 
 
 def stored_plan(api: ReaperApi, live: LiveProject) -> Any:
@@ -134,21 +161,15 @@ def stored_plan(api: ReaperApi, live: LiveProject) -> Any:
         PlanError: none stored (run the auto-mix first) or it is unreadable.
     """
     from automix.plan import plan_from_json
-    text = api.ext_state(EXT_SECTION, PLAN_KEY)
-    if not text:
+    data = unpack_state(api.ext_state(EXT_SECTION, PLAN_KEY), file=live.project.path)
+    if data is None:
         raise PlanError(f"this project has no automix plan yet: run '{AUTO_MIX_TITLE}' first",
                         file=live.project.path)
-    return plan_from_json(text, file=live.project.path)
+    return plan_from_json(json.dumps(data), file=live.project.path)
 
 
-def _json_state(api: ReaperApi, key: str) -> dict:
-    text = api.ext_state(EXT_SECTION, key)
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
+def _dict_state(api: ReaperApi, key: str, live: LiveProject) -> dict:
+    value = unpack_state(api.ext_state(EXT_SECTION, key), file=live.project.path)
     return value if isinstance(value, dict) else {}
 
 
@@ -236,9 +257,9 @@ def auto_mix_project(api: ReaperApi | None = None, *, models_dir: str | Path | N
         plan = result.plan
         apply_plan(live.document, live.project, plan, ApplyOptions(pan=use_pan, eq=use_eq))
         changed = tx.write_changed_tracks(live)
-        tx.set_ext_state(EXT_SECTION, PLAN_KEY, plan_state_json(plan))
-        tx.set_ext_state(EXT_SECTION, VARIANTS_KEY, "{}")
-        tx.set_ext_state(EXT_SECTION, OPTIONS_KEY, json.dumps({"eq": use_eq, "pan": use_pan}, sort_keys=True))
+        tx.set_ext_state(EXT_SECTION, PLAN_KEY, pack_state(plan_to_dict(plan)))
+        tx.set_ext_state(EXT_SECTION, VARIANTS_KEY, pack_state({}))
+        tx.set_ext_state(EXT_SECTION, OPTIONS_KEY, pack_state({"eq": use_eq, "pan": use_pan}))
         for line in format_plan_text(plan).splitlines():
             reaper.console(line)
         return f"{changed} track(s) changed, {len(plan.regions)} region(s)."
@@ -257,9 +278,10 @@ def resuggest_region(api: ReaperApi | None = None, *, models_dir: str | Path | N
     def body(reaper: ReaperApi, tx: LiveTransaction) -> str:
         from automix.analysis import analyse_project, project_sections
         from automix.apply import ApplyOptions, update_region
-        from automix.mixjob import cache_for
+        from automix.mixjob import cache_for, resolve_genre
+        from automix.model_bank import ALL
         from automix.plan import check_plan_matches_project, replace_region
-        from automix.planner import resolve_genre, section_sources, suggest_region
+        from automix.planner import section_sources, suggest_region
 
         live = read_live_project(reaper, progress=lambda m: reaper.console(f"automix: {m}"))
         project = live.project
@@ -268,18 +290,21 @@ def resuggest_region(api: ReaperApi | None = None, *, models_dir: str | Path | N
         section = sections[k]
         current = stored_plan(reaper, live)
         check_plan_matches_project(current, project)
-        options = _json_state(reaper, OPTIONS_KEY)
+        options = _dict_state(reaper, OPTIONS_KEY, live)
         use_eq, use_pan = bool(options.get("eq", True)), bool(options.get("pan", True))
         bank = action_model_bank(models_dir)
         reporter = console_reporter(reaper)
-        genre_id, message = resolve_genre(genre, project.genre, bank)
-        reporter.note(message)
+        if genre != "auto":
+            genre_id, message = resolve_genre(genre, project.genre, bank)
+            reporter.note(message)
+        else:  # as 'automix suggest': the genre the current plan was made with
+            genre_id = None if current.genre == ALL else current.genre
         count = len(section_sources(bank, genre_id, section.section))
         if count < 2:
             raise PlanError("automix has only one suggestion for this region with the installed models; "
                             "install or learn more models for more variants", file=project.path,
                             region=section.name)
-        variants = _json_state(reaper, VARIANTS_KEY)
+        variants = _dict_state(reaper, VARIANTS_KEY, live)
         key = region_key(section.start_s, section.end_s)
         last = variants.get(key, 0)
         variant = (int(last) + 1) % count if isinstance(last, int) else 1
@@ -291,10 +316,11 @@ def resuggest_region(api: ReaperApi | None = None, *, models_dir: str | Path | N
         update_region(live.document, project, plan, region_plan, ApplyOptions(pan=use_pan, eq=use_eq))
         changed = tx.write_changed_tracks(live)
         variants[key] = variant
-        tx.set_ext_state(EXT_SECTION, PLAN_KEY, plan_state_json(plan))
-        tx.set_ext_state(EXT_SECTION, VARIANTS_KEY, json.dumps(variants, sort_keys=True))
-        return (f"region {section.name!r} ({section.start_s:g}–{section.end_s:g} s): variant {variant + 1} "
-                f"of {count} ({source}); {changed} track(s) changed.")
+        tx.set_ext_state(EXT_SECTION, PLAN_KEY, pack_state(plan_to_dict(plan)))
+        tx.set_ext_state(EXT_SECTION, VARIANTS_KEY, pack_state(variants))
+        return (f"region {section.name!r} ({section.start_s:g}–{section.end_s:g} s): variant {variant} of {count} "
+                f"(0 = the auto-mix's choice, as 'automix suggest --variant'): {source}; "
+                f"{changed} track(s) changed.")
 
     return _run(api, RESUGGEST_TITLE, body)
 
@@ -331,5 +357,6 @@ def learn_from_project(api: ReaperApi | None = None, *, out_dir: str | Path | No
 
 
 __all__ = ["auto_mix_project", "resuggest_region", "learn_from_project", "personal_models_dir",
-           "target_section_index", "region_key", "EXT_SECTION", "PLAN_KEY", "VARIANTS_KEY",
+           "target_section_index", "region_key", "pack_state", "unpack_state", "EXT_SECTION", "PLAN_KEY",
+           "VARIANTS_KEY", "OPTIONS_KEY",
            "AUTO_MIX_TITLE", "RESUGGEST_TITLE", "LEARN_TITLE"]

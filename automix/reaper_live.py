@@ -192,7 +192,13 @@ class ReaperApi:
 
     # -- markers, cursor, selection --------------------------------------
     def markers(self) -> list[LiveMarker]:
-        """Every marker and region, in REAPER's enumeration order (by position)."""
+        """Every marker and region, in REAPER's enumeration order (by position).
+
+        Positions come from ``EnumProjectMarkers3``; names from
+        ``GetSetRegionOrMarkerInfo_String(…"P_NAME"…)`` where REAPER has it
+        (7.x), because the name output of ``EnumProjectMarkers3`` is reported
+        not to come through Python bindings; else from the enumeration.
+        """
         out = []
         index = 0
         while True:
@@ -200,9 +206,21 @@ class ReaperApi:
             if not result[0]:
                 return out
             _ret, _proj, _idx, is_region, pos, end, name, number, color = result[:9]
+            name = self._marker_name(index, name)
             out.append(LiveMarker(index, int(number), bool(is_region), float(pos),
-                                  float(end) if is_region else float(pos), str(name or ""), int(color)))
+                                  float(end) if is_region else float(pos), name, int(color)))
             index += 1
+
+    def _marker_name(self, enum_index: int, enumerated: Any) -> str:
+        """The name of marker/region ``enum_index`` (see :meth:`markers`)."""
+        if hasattr(self.rpr, "GetRegionOrMarker") and hasattr(self.rpr, "GetSetRegionOrMarkerInfo_String"):
+            handle = self.call("GetRegionOrMarker", self.project, enum_index, "")
+            result = self.call("GetSetRegionOrMarkerInfo_String", self.project, handle, "P_NAME", "", False)
+            if result[0] and isinstance(result[4], str):
+                return result[4]
+        if isinstance(enumerated, bytes):
+            return enumerated.decode("utf-8", "replace")
+        return enumerated if isinstance(enumerated, str) else ""
 
     def cursor_s(self) -> float:
         """The edit cursor position in seconds."""

@@ -142,6 +142,8 @@ class _ItemPlayer:
         L = self.sect_len
         if not self.loop:
             lo, hi = max(start, 0), min(start + count, L)
+            if lo == start and hi == start + count:
+                return self._read_section(start, count)  # all inside the source: no copy
             out = np.zeros((count, ch), np.float32)
             if hi > lo:
                 out[lo - start: hi - start] = self._read_section(lo, hi - lo)

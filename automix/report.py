@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 from scipy import signal as sps
 
 from automix import __version__
+from automix.atomic import write_text_atomic
 from automix.eq import eq_response_db
 from automix.errors import AutomixError
 from automix.plan import MixPlan
@@ -328,10 +327,7 @@ def write_report(project: Project, plan: MixPlan, path: str | Path, *,
                              stats=stats)
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_text_atomic(path, text)
     except OSError as exc:
         raise AutomixError(f"cannot write report: {exc.strerror or exc}", file=path) from None
     return path

@@ -10,11 +10,10 @@ written unchanged, so saving the same document twice gives identical bytes.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from automix.atomic import atomic_path, write_bytes_atomic
 from automix.errors import ProjectWriteError
 from automix.rpp import RppDocument, dumps
 
@@ -31,54 +30,13 @@ def save_text(text: str, path: str | Path, *, keep_backup: bool = True) -> None:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ProjectWriteError(f"text cannot be encoded as UTF-8 ({exc.reason})", file=target) from None
-    folder = target.parent if str(target.parent) else Path(".")
-    leftovers: list[str] = []
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        leftovers.append(tmp_name)
-        try:
-            fh = os.fdopen(fd, "wb")
-        except BaseException:
-            os.close(fd)
-            raise
-        with fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
-            shutil.copymode(target, tmp_name)
-            if keep_backup:
-                bak = backup_path(target)
-                bak_tmp = str(bak.with_name(f".{bak.name}.tmp"))
-                leftovers.append(bak_tmp)
+        if keep_backup and target.exists():
+            with atomic_path(backup_path(target)) as bak_tmp:
                 shutil.copy2(target, bak_tmp)
-                os.replace(bak_tmp, bak)
-                leftovers.remove(bak_tmp)
-        os.replace(tmp_name, target)
-        leftovers.remove(tmp_name)
-        _fsync_folder(folder)
+        write_bytes_atomic(target, data)
     except OSError as exc:
         raise ProjectWriteError(f"could not save project: {exc.strerror or exc}", file=target) from None
-    finally:
-        for name in leftovers:
-            try:
-                os.unlink(name)
-            except OSError:
-                pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the OS allows fsync on a directory."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_document(doc: RppDocument, path: str | Path, *, keep_backup: bool = True) -> None:

@@ -15,6 +15,12 @@ through) do:
 * ``GetTrackStateChunk`` returns REAPER's own layout: two spaces of
   indentation per nesting level from column 0, ``\\n`` line ends.
 
+Quirks reproduced: the name output of ``EnumProjectMarkers3`` comes back
+empty (users of the Python bindings report it; REAPER 7's
+``GetSetRegionOrMarkerInfo_String(…"P_NAME"…)`` gives the name); set
+:attr:`FakeReaper.enum_names_work` to get names from the enumeration, and
+put function names in :attr:`FakeReaper.hidden` to play an older REAPER.
+
 Every call is recorded in :attr:`FakeReaper.calls`. :meth:`FakeReaper.fail_at`
 makes the n-th call of one function fail, either the way REAPER reports it
 (``SetTrackStateChunk`` returning False) or by raising (a lost reapy
@@ -138,6 +144,15 @@ class FakeReaper:
         self.undo_depth = 0
         self.undo_history: list[str] = []
         self.failures: list[Failure] = []
+        self.enum_names_work = False
+        """False (default): EnumProjectMarkers3 gives "" names, as users report of the Python bindings."""
+        self.hidden: set[str] = set()
+        """Functions this REAPER lacks (e.g. the 7.x ``GetRegionOrMarker`` for a 6.x REAPER)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name[:1].isupper() and name in object.__getattribute__(self, "hidden"):
+            raise AttributeError(f"this REAPER has no function {name}")
+        return object.__getattribute__(self, name)
 
     # -- test controls ----------------------------------------------------
     def fail_at(self, function: str, nth: int, mode: str = "return_false") -> None:
@@ -262,8 +277,26 @@ class FakeReaper:
         if not 0 <= idx < len(self._markers):
             return (0, proj, idx, False, 0.0, 0.0, "", 0, 0)
         m = self._markers[idx]
-        return (idx + 1, proj, idx, m.is_region, m.start_s, m.end_s if m.is_region else 0.0, m.name, m.number,
-                m.color)
+        return (idx + 1, proj, idx, m.is_region, m.start_s, m.end_s if m.is_region else 0.0,
+                m.name if self.enum_names_work else "", m.number, m.color)
+
+    def GetRegionOrMarker(self, proj: Any, idx: int, guid: str) -> str:
+        self._enter("GetRegionOrMarker", (proj, idx, guid))
+        if not 0 <= idx < len(self._markers):
+            return "(void*)0x0000000000000000"
+        return f"(void*)0x{idx + 1:016X}"
+
+    def GetSetRegionOrMarkerInfo_String(self, proj: Any, region_or_marker: Any, parmname: str, value: str,
+                                        set_new_value: bool) -> tuple:
+        self._enter("GetSetRegionOrMarkerInfo_String", (proj, region_or_marker, parmname, value, set_new_value))
+        text = str(region_or_marker)
+        idx = int(text[len("(void*)0x"):], 16) - 1 if text.startswith("(void*)0x") else -1
+        if not 0 <= idx < len(self._markers) or parmname != "P_NAME":
+            return (False, proj, region_or_marker, parmname, "", set_new_value)
+        if set_new_value:
+            self._markers[idx].name = value
+            return (True, proj, region_or_marker, parmname, value, set_new_value)
+        return (True, proj, region_or_marker, parmname, self._markers[idx].name, set_new_value)
 
     def GetCursorPosition(self) -> float:
         self._enter("GetCursorPosition", ())

@@ -103,13 +103,14 @@ def test_apply_writes_one_volume_and_pan_envelope_per_planned_track():
 def test_only_envelopes_and_automix_eq_are_added_and_reapplying_is_byte_identical():
     text = _text()
     doc, project = _load(text)
-    apply_plan(doc, project, PLAN)
+    notes = apply_plan(doc, project, PLAN)
+    assert notes == ["track 'Bass': replaced its VOLENV2 envelope (2 points)"]
     out = rpp.dumps(doc)
     removed = [line for line in difflib.ndiff(text.splitlines(), out.splitlines()) if line.startswith("- ")]
     # only the user's old VOLENV2 points/ACT are replaced (an envelope is replaced, never duplicated)
     assert sorted(r[2:].strip() for r in removed) == sorted(["ACT 0 -1", "PT 0 1 0", "PT 5 0.5 0"])
     doc2, project2 = _load(out)
-    apply_plan(doc2, project2, PLAN)
+    assert apply_plan(doc2, project2, PLAN) == []  # automix's own envelopes: nothing to report
     assert rpp.dumps(doc2) == out
 
 

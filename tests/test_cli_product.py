@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -99,8 +100,14 @@ def test_bad_input_is_refused_and_the_project_untouched(case, tmp_path, models, 
         expect = "known genres:"
     else:
         song = make_song(tmp_path)
-        argv_extra = ["-o", "/proc/automix-test/out.rpp"]
-        expect = "cannot write"
+        if os.geteuid() == 0:  # permission bits do not stop root: /proc takes no new files
+            argv_extra = ["-o", "/proc/automix-test.rpp"]
+        else:
+            locked = tmp_path / "locked"
+            locked.mkdir()
+            locked.chmod(0o555)
+            argv_extra = ["-o", str(locked / "out.rpp")]
+        expect = "folder is read-only"
     before = sorted((p.name, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file())
     err = _run_error(capsys, ["mix", str(song), "--models", str(models), *argv_extra])
     assert expect in err
@@ -176,3 +183,41 @@ def test_batch_exit_status(tmp_path, models, capsys):
     assert main(["mix", str(tmp_path), "--models", str(models), "--jobs", "2"]) == 1
     out = capsys.readouterr().out
     assert "1 of 2 projects mixed, 1 failed" in out and "bad-kick.wav" in out
+
+
+def test_progress_bars_only_on_a_terminal():
+    import io
+
+    from automix.progress import Reporter
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    plain, tty = io.StringIO(), Tty()
+    for stream in (plain, tty):
+        with Reporter(stream=stream).progress(4, "analysing tracks") as bar:
+            for name in ("a", "b", "c", "d"):
+                bar.advance(what=name)
+    assert plain.getvalue() == "" and "analysing tracks [" in tty.getvalue() and "4/4" in tty.getvalue()
+    quiet = Tty()
+    reporter = Reporter(quiet=True, stream=quiet)
+    with reporter.progress(2, "x") as bar:
+        bar.advance()
+    reporter.note("assumed all genres")
+    reporter.detail("details")
+    assert quiet.getvalue() == "" and reporter.notes == ["assumed all genres"]
+    loud = io.StringIO()
+    Reporter(verbose=True, stream=loud).detail("track 'Kick': cached")
+    assert "track 'Kick': cached" in loud.getvalue()
+
+
+def test_quiet_and_verbose_before_or_after_the_command():
+    from automix.cli import build_parser
+
+    parser = build_parser()
+    for argv, quiet, verbose in ((["mix", "a.rpp"], False, False), (["-q", "mix", "a.rpp"], True, False),
+                                 (["mix", "a.rpp", "-q"], True, False), (["suggest", "a.rpp", "--at", "1", "-v"],
+                                                                         False, True)):
+        args = parser.parse_args(argv)
+        assert (args.quiet, args.verbose) == (quiet, verbose), argv

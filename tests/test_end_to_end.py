@@ -136,3 +136,46 @@ def test_suggest_changes_only_that_regions_points(demo, house, mixed, tmp_path):
             assert float(b.split()[1]) in (chorus.start_s, nxt - 0.01) and a.split()[1] == b.split()[1]
         else:  # the automix ReaEQ's state (length-weighted mean EQ) is the only other change
             assert not a.strip().startswith(("PT", "MARKER", "NAME", "<", ">"))
+
+
+CAMBRIDGE = Path(__file__).resolve().parents[2] / "shared" / "audio" / "cambridge-actions-south-of-the-water-raw"
+
+
+def test_real_raw_multitrack_session(tmp_path, house):
+    """18 raw tracks of a real rock session (Cambridge-MT), referenced in place, mixed in two sections."""
+    if not CAMBRIDGE.is_dir():
+        pytest.skip(f"shared recordings not found at {CAMBRIDGE}")
+    from rpp_factory import FactoryItem, FactoryTrack, write_project
+
+    from automix.analysis import analyse_project
+    from automix.audio_io import audio_info
+    from automix.mixjob import cache_for
+    from automix.planner import active_matrix
+
+    files = sorted(CAMBRIDGE.glob("*.wav"))
+    length_s = min(audio_info(f).duration_s for f in files)
+    tracks = [FactoryTrack(f.stem, [FactoryItem(0.0, length_s, str(f))]) for f in files]
+    half = round(length_s / 2, 3)
+    song = write_project(tmp_path / "session.rpp", tracks, regions=[(1, "Verse", 0.0, half),
+                                                                    (2, "Chorus", half, length_s)],
+                         notes="genre: rock")
+    result = run_mix_job(song, MixOptions(models_dir=house))
+    plan = result.plan
+    assert len(plan.regions) == 2 and all(len(r.tracks) == len(files) for r in plan.regions)
+    types = {t.name: t.type for t in plan.regions[0].tracks}
+    assert types["01_KickTrigger"] == "kick" and types["16_LeadVoxDT"] == "lead_vox"
+    assert sum(t == "back_vox" for t in types.values()) == 6 and "other" not in types.values()
+    # several tracks of one type land at the same level whatever their recording level
+    analysis = analyse_project(read_project(song), cache=cache_for(song))
+    active = active_matrix(analysis)
+    levels = analysis.feature("rms_db")
+    for k, region in enumerate(plan.regions):
+        by_type: dict[str, list[float]] = {}
+        for i, t in enumerate(region.tracks):
+            if active[k, i]:
+                by_type.setdefault(t.type, []).append(levels[i, k] + t.gain_db)
+        for type_id, mixed_levels in by_type.items():
+            assert max(mixed_levels) - min(mixed_levels) < 0.05, (region.name, type_id, mixed_levels)
+    pans = sorted(t.pan for t in plan.regions[1].tracks if t.type == "electric_guitar")
+    assert pans[0] < -0.3 and pans[-1] > 0.3 and sum(pans) == pytest.approx(0.0, abs=0.01)
+    assert max(t.gain_db for r in plan.regions for t in r.tracks) <= 6.0

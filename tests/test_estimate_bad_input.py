@@ -84,6 +84,14 @@ def test_clipped_mix_frames_are_excluded(tracks):
         assert got[name].gain_db == pytest.approx(g + scale_db, abs=0.3), name
 
 
+def test_float_mix_above_full_scale_is_not_mistaken_for_clipping(tracks):
+    mix = _mix(tracks, GAINS)
+    scale = 1.5 / np.max(np.abs(mix))  # peaks at +3.5 dBFS in a float file: loud, not clipped
+    est = estimate_from_arrays(list(tracks.items()), mix * scale, SR)
+    assert not any("clipped" in w for w in est.warnings)
+    assert _by_name(est)["snare"].gain_db == pytest.approx(-8.0 + 20 * np.log10(scale), abs=0.05)
+
+
 @pytest.mark.parametrize("mix_len_s", [3.0, 5.5])
 def test_mix_shorter_or_longer_than_stems(tracks, mix_len_s):
     mix = _mix(tracks, GAINS)
@@ -143,3 +151,13 @@ def test_empty_inputs_raise_clear_errors(tracks):
         estimate_from_arrays(list(tracks.items()), _mix(tracks, GAINS), SR, [])
     with pytest.raises(EstimationError, match="smoothing"):
         estimate_from_arrays(list(tracks.items()), _mix(tracks, GAINS), SR, smoothing=1.5)
+
+
+def test_mix_trimmed_at_the_start_is_aligned_by_one_common_offset(tracks):
+    cut = int(0.5 * SR)
+    mix = _mix(tracks, GAINS)[cut:]  # a master that starts 0.5 s into the stems' timeline
+    est = estimate_from_arrays(list(tracks.items()), mix, SR, max_lag_s=1.0)
+    assert all(a.offset_samples == -cut and a.polarity == 1 for a in est.alignments)
+    got = _by_name(est)
+    for name, g in GAINS.items():
+        assert got[name].gain_db == pytest.approx(g, abs=0.1), name

@@ -87,6 +87,7 @@ def test_project_with_regions_and_mix(tmp_path, capsys):
     out = tmp_path / "est.json"
     assert main(["estimate", str(rpp), "--mix", str(tmp_path / "mix.wav"), "--json", str(out)]) == 0
     data = json.loads(out.read_text())
+    assert any("Keys MIDI" in n and "skipped" in n for n in data["notes"])
     assert [r["region"] for r in data["regions"]] == ["Verse", "Chorus"]
     for region in data["regions"]:
         got = {t["track"]: t for t in region["tracks"]}

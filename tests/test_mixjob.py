@@ -125,3 +125,19 @@ def test_batch_finishes_the_good_projects_and_reports_the_bad_one(tmp_path, mode
     # a folder listing skips automix's own outputs
     again = run_batch([tmp_path], MixOptions(models_dir=models, dry_run=True), jobs=1)
     assert sorted(r.project.name for r in again) == ["one.rpp", "three.rpp", "two.rpp"]
+
+
+def test_output_in_another_folder_keeps_media_reachable(tmp_path, models):
+    from automix.analysis import check_project
+    from automix.project_reader import read_project
+
+    song = make_song(tmp_path / "project")
+    (tmp_path / "mixes" / "v1").mkdir(parents=True)
+    result = run_mix_job(song, MixOptions(models_dir=models, output=tmp_path / "mixes" / "v1" / "song-mix.rpp"))
+    mixed = read_project(result.output)
+    check_project(mixed)  # every media file resolves from the new folder
+    files = [it.takes[0].source.file_text for t in mixed.tracks for it in t.items]
+    assert files and all(f.startswith("../../project/media/") for f in files)
+    original = read_project(song)
+    assert [it.takes[0].source.path for t in original.tracks for it in t.items] == \
+        [it.takes[0].source.path.resolve() for t in mixed.tracks for it in t.items]

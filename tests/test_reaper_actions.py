@@ -21,7 +21,7 @@ from automix.model_io import TrainingInfo, info_for, save_model
 from automix.models import MixModel, TypeTargets, type_feature_matrix, type_feature_names
 from automix.plan import plan_from_json, plan_to_dict
 from automix.reaper_actions import (AUTO_MIX_TITLE, LEARN_TITLE, RESUGGEST_TITLE, auto_mix_project,
-                                    learn_from_project, region_key, resuggest_region)
+                                    learn_from_project, region_key, resuggest_region, unpack_state)
 from automix.reaper_live import UNDO_ALL, ReaperApi
 from audio_factory import make_multitrack
 from fake_reaper import FakeReaper, reaper_layout
@@ -47,15 +47,6 @@ def _write_model(folder: Path, genre: str, section: str, level_db, pan) -> Path:
     return save_model(model, info, folder)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _forget_the_actions_module_afterwards():
-    """Leave no ``automix.reaper_actions`` behind: other tests simulate a missing automix by hiding it."""
-    yield
-    import automix
-    vars(automix).pop("reaper_actions", None)
-    sys.modules.pop("automix.reaper_actions", None)
-
-
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("models")
@@ -70,15 +61,23 @@ def demo(tmp_path_factory) -> Path:
     return write_demo(tmp_path_factory.mktemp("demo"), duration_s=14.0, sample_rate=22050).project_path
 
 
+def _stored_plan(fake: FakeReaper):
+    """The plan the live auto-mix keeps in the project's ext state."""
+    return plan_from_json(json.dumps(unpack_state(fake.ext_state[("AUTOMIX", "PLAN")])))
+
+
 def _headless_chunks(project: Path, bank: Path, out: Path) -> tuple[list[str], dict]:
+    """Track chunks and plan of ``automix mix -o out`` (``out`` beside ``project``: media paths unchanged)."""
+    assert out.parent == project.parent
     result = run_mix_job(project, MixOptions(models_dir=bank, output=out))
     assert result.ok
     doc = rpp.load(out)
     return [reaper_layout(rpp.dumps(c)) for c in doc.root.findall("TRACK")], plan_to_dict(result.plan)
 
 
-def _assert_live_equals_headless(project: Path, bank: Path, out: Path) -> FakeReaper:
+def _assert_live_equals_headless(project: Path, bank: Path, out: Path, *, saved: bool = True) -> FakeReaper:
     fake = FakeReaper(project)
+    fake.saved = saved
     outcome = auto_mix_project(ReaperApi(fake), models_dir=bank)
     assert outcome.ok, outcome.summary
     headless, headless_plan = _headless_chunks(project, bank, out)
@@ -87,7 +86,8 @@ def _assert_live_equals_headless(project: Path, bank: Path, out: Path) -> FakeRe
     for k, (a, b) in enumerate(zip(live, headless)):
         assert a == b, f"track {k + 1} differs between the live and the headless auto-mix"
     assert live != list(fake.original_chunks)
-    stored = plan_from_json(fake.ext_state[("AUTOMIX", "PLAN")])
+    stored = _stored_plan(fake)
+    assert not set(fake.ext_state[("AUTOMIX", "PLAN")]) & set(" \t\r\n'\"`")  # REAPER saves it unquoted
     assert plan_to_dict(stored) == headless_plan
     assert fake.count("Undo_BeginBlock2") == 1 and fake.count("Undo_EndBlock2") == 1
     assert [args for name, args in fake.calls if name == "Undo_EndBlock2"] == [(0, AUTO_MIX_TITLE, UNDO_ALL)]
@@ -97,8 +97,8 @@ def _assert_live_equals_headless(project: Path, bank: Path, out: Path) -> FakeRe
 
 # ---------------------------------------------------------------- auto-mix = headless
 
-def test_live_auto_mix_of_the_demo_equals_the_headless_one(demo, bank, tmp_path):
-    fake = _assert_live_equals_headless(demo, bank, tmp_path / "out.rpp")
+def test_live_auto_mix_of_the_demo_equals_the_headless_one(demo, bank):
+    fake = _assert_live_equals_headless(demo, bank, demo.parent / "headless-mix.rpp")
     _doc, project = read_project_document(demo)
     names = [t.name for t in project.audio_tracks]
     console = "".join(fake.console)
@@ -122,6 +122,9 @@ def test_live_auto_mix_equals_headless_on_a_generated_project(bank, tmp_path):
                             markers=[(1, "drop", 2.0)], marker_format="5", newline="\r\n", sample_rate=sr,
                             notes="genre: pop")
     _assert_live_equals_headless(project, bank, tmp_path / "out.rpp")
+    # never saved: no file name, media resolve against REAPER's recording folder; same result, no cache
+    fake = _assert_live_equals_headless(project, bank, tmp_path / "out2.rpp", saved=False)
+    assert "reading 6 tracks of the unsaved project" in "".join(fake.console)
 
 
 def test_live_auto_mix_equals_headless_on_a_real_project(bank, tmp_path):
@@ -210,7 +213,7 @@ def _non_envelope_non_eq_lines(chunk_text: str) -> list[str]:
 def test_resuggest_changes_only_the_region_under_the_cursor_and_cycles(demo, bank):
     fake = FakeReaper(demo)
     assert auto_mix_project(ReaperApi(fake), models_dir=bank).ok
-    plan = plan_from_json(fake.ext_state[("AUTOMIX", "PLAN")])
+    plan = _stored_plan(fake)
     region = next(r for r in plan.regions if r.section == "chorus")
     fake.cursor_s = (region.start_s + region.end_s) / 2
     shown = []
@@ -219,7 +222,8 @@ def test_resuggest_changes_only_the_region_under_the_cursor_and_cycles(demo, ban
         outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
         assert outcome.ok, outcome.summary
         assert f"region {region.name!r}" in outcome.summary
-        shown.append(json.loads(fake.ext_state[("AUTOMIX", "VARIANTS")])[region_key(region.start_s, region.end_s)])
+        shown.append(unpack_state(fake.ext_state[("AUTOMIX", "VARIANTS")])[region_key(region.start_s, region.end_s)])
+        assert f"variant {shown[-1]} of " in outcome.summary
         changed_points = 0
         for a, b in zip(before, fake.chunks()):
             assert _non_envelope_non_eq_lines(a) == _non_envelope_non_eq_lines(b)
@@ -231,7 +235,7 @@ def test_resuggest_changes_only_the_region_under_the_cursor_and_cycles(demo, ban
                     if la != lb:
                         changed_points += 1
                         assert region.start_s - 1e-9 <= time_s <= region.end_s + 1e-9, (tag, time_s)
-        new_plan = plan_from_json(fake.ext_state[("AUTOMIX", "PLAN")])
+        new_plan = _stored_plan(fake)
         for old_r, new_r in zip(plan.regions, new_plan.regions):
             if old_r.start_s != region.start_s:
                 assert old_r == new_r  # other regions of the plan untouched
@@ -244,10 +248,29 @@ def test_resuggest_changes_only_the_region_under_the_cursor_and_cycles(demo, ban
     assert fake.undo_history == [AUTO_MIX_TITLE] + [RESUGGEST_TITLE] * 4 and fake.undo_depth == 0
 
 
+def test_live_resuggest_equals_the_headless_suggest_command(demo, bank):
+    from automix.cli import main
+    fake = FakeReaper(demo)
+    assert auto_mix_project(ReaperApi(fake), models_dir=bank).ok
+    plan = _stored_plan(fake)
+    region = next(r for r in plan.regions if r.section == "chorus")
+    fake.cursor_s = region.start_s + 0.25 * (region.end_s - region.start_s)
+    outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+    assert outcome.ok and "variant 1 of" in outcome.summary  # the first re-suggestion is variant 1
+    out = demo.parent / "headless-suggest.rpp"  # beside the project: media paths stay as they are
+    assert run_mix_job(demo, MixOptions(models_dir=bank, output=out)).ok
+    assert main(["-q", "suggest", str(out), "--at", str(fake.cursor_s), "--variant", "1", "--models", str(bank),
+                 "--in-place"]) == 0
+    headless = [reaper_layout(rpp.dumps(c)) for c in rpp.load(out).root.findall("TRACK")]
+    assert list(fake.chunks()) == headless
+    assert plan_to_dict(_stored_plan(fake)) == \
+        plan_to_dict(plan_from_json((demo.parent / "headless-suggest.automix-plan.json").read_text(encoding="utf-8")))
+
+
 def test_resuggest_uses_the_time_selection(demo, bank):
     fake = FakeReaper(demo)
     assert auto_mix_project(ReaperApi(fake), models_dir=bank).ok
-    plan = plan_from_json(fake.ext_state[("AUTOMIX", "PLAN")])
+    plan = _stored_plan(fake)
     first, second = plan.regions[0], plan.regions[1]
     fake.cursor_s = first.start_s  # the selection wins over the cursor
     fake.selection = (first.end_s - 0.1 * (first.end_s - first.start_s), second.end_s)  # mostly the second
@@ -273,6 +296,19 @@ def test_resuggest_with_the_cursor_outside_every_region(demo, bank):
     assert fake.chunks() == after_mix and "Verse 1" in fake.message_boxes[-1][0]
 
 
+def test_a_corrupt_stored_plan_is_reported(demo, bank):
+    from automix.reaper_actions import pack_state
+    data = {"name": "Chorus 'A' \"B\" `C`", "gain_db": -3.5}
+    packed = pack_state(data)
+    assert unpack_state(packed) == data and unpack_state("") is None
+    assert not set(packed) & set(" \t\r\n'\"`")
+    fake = FakeReaper(demo, cursor_s=1.0)
+    fake.ext_state[("AUTOMIX", "PLAN")] = packed[:-7]  # truncated
+    outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+    assert not outcome.ok and "automix's state stored in the project is unreadable" in outcome.summary
+    assert str(demo.resolve()) in outcome.summary and fake.chunks() == fake.original_chunks
+
+
 # ---------------------------------------------------------------- learn
 
 def test_learn_calls_the_training_side_on_the_saved_file(demo, tmp_path, monkeypatch):
@@ -290,6 +326,25 @@ def test_learn_calls_the_training_side_on_the_saved_file(demo, tmp_path, monkeyp
     fake.saved = False
     outcome = learn_from_project(ReaperApi(fake), out_dir=tmp_path / "mine")
     assert not outcome.ok and "never been saved" in fake.message_boxes[-1][0] and len(calls) == 1
+
+
+def test_learning_from_a_mixed_project_feeds_the_personal_models(demo, bank, tmp_path, monkeypatch):
+    pytest.importorskip("automix.training")
+    mixed = tmp_path / "mixed.rpp"  # a finished mix: its envelopes are exact ground truth
+    assert run_mix_job(demo, MixOptions(models_dir=bank, output=mixed)).ok
+    personal = tmp_path / "personal"
+    monkeypatch.setenv("AUTOMIX_PERSONAL_MODELS", str(personal))
+    fake = FakeReaper(mixed)
+    outcome = learn_from_project(ReaperApi(fake))
+    assert outcome.ok, outcome.summary
+    assert fake.chunks() == fake.original_chunks and fake.undo_history == [LEARN_TITLE]
+    learnt = sorted(p.name for p in personal.glob("*.json") if not p.name.startswith("training"))
+    assert any(name.startswith("rock") for name in learnt), learnt
+    fake = FakeReaper(demo)  # the next auto-mix (default models) uses the personal ones
+    assert auto_mix_project(ReaperApi(fake)).ok
+    used = _stored_plan(fake).model
+    print("auto-mix with the personal models used:", used)
+    assert used and all(f"{name.strip()}.json" in learnt for name in used.split(","))
 
 
 # ---------------------------------------------------------------- the scripts, for real, without REAPER

@@ -73,14 +73,19 @@ def test_connect_without_reaper_is_a_clear_error():
 
 # ---------------------------------------------------------------- the adapter
 
-def test_markers_and_regions_come_from_enum_project_markers3(tmp_path):
+@pytest.mark.parametrize("reaper", ["7.x: names by P_NAME", "6.x: names from the enumeration"])
+def test_markers_and_regions_come_from_enum_project_markers3(tmp_path, reaper):
     fake = FakeReaper(_interleaved_project(tmp_path, marker_format="5"))
+    if reaper.startswith("6"):
+        fake.hidden = {"GetRegionOrMarker", "GetSetRegionOrMarkerInfo_String"}
+        fake.enum_names_work = True
     found = ReaperApi(fake).markers()
     assert [(m.number, m.is_region, m.start_s, m.end_s, m.name) for m in found] == [
         (1, True, 0.0, 8.0, "Verse"), (1, False, 4.0, 4.0, "hit"), (3, True, 8.0, 16.5, "Chorus 1"),
         (2, False, 8.0, 8.0, "Chorus 1"), (2, True, 16.5, 20.0, ""), (7, False, 19.0, 19.0, "end")]
     assert [m.enum_index for m in found] == list(range(6))
     assert fake.count("EnumProjectMarkers3") == 7  # six entries, then the 0 that ends the enumeration
+    assert fake.count("GetSetRegionOrMarkerInfo_String") == (6 if reaper.startswith("7") else 0)
 
 
 def test_project_facts_follow_reapers_return_conventions(tmp_path):

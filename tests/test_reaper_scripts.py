@@ -75,8 +75,15 @@ def test_running_as_an_action_calls_exactly_one_function(script, fake_actions):
     assert fake_actions == [FUNCTIONS[script]]
 
 
+def _hide_reaper_actions(monkeypatch):
+    """Make ``from automix import reaper_actions`` fail even if it was imported before."""
+    import automix
+    monkeypatch.setitem(sys.modules, "automix.reaper_actions", None)
+    monkeypatch.delattr(automix, "reaper_actions", raising=False)
+
+
 def test_missing_automix_is_reported_in_a_message_box(monkeypatch):
-    monkeypatch.setitem(sys.modules, "automix.reaper_actions", None)  # import fails
+    _hide_reaper_actions(monkeypatch)
     shown = []
     module = _import(SCRIPTS / "automix_auto_mix_project.py", "automix_script_no_package")
     module.RPR_ShowMessageBox = lambda msg, title, kind: shown.append((msg, title, kind))
@@ -87,7 +94,7 @@ def test_missing_automix_is_reported_in_a_message_box(monkeypatch):
 
 
 def test_missing_automix_outside_reaper_is_printed(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "automix.reaper_actions", None)
+    _hide_reaper_actions(monkeypatch)
     monkeypatch.setitem(sys.modules, "reaper_python", None)  # not inside REAPER
     module = _import(SCRIPTS / "automix_learn_from_project.py", "automix_script_printing")
     module.main()

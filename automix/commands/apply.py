@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from automix.apply import ApplyOptions, apply_plan
-from automix.commands.mix import add_output_arguments
+from automix.commands.mix import add_output_arguments, add_verbosity_arguments
 from automix.mixjob import check_writable, output_path, plan_path_for, read_project_document, save_project
 from automix.plan import load_plan, save_plan
 from automix.report import format_plan_text
@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_output_arguments(p)
     p.add_argument("--no-eq", action="store_true", help="leave EQ alone")
     p.add_argument("--no-pan", action="store_true", help="leave pan alone")
+    add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
 

@@ -37,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, help="write the estimate as JSON to this file ('-' = stdout)")
     p.add_argument("--frame-s", type=float, default=0.1, help="analysis frame length in seconds (0.1)")
     p.add_argument("--no-align", action="store_true", help="do not correct offsets / polarity flips")
+    p.add_argument("--max-lag-s", type=float, default=0.1,
+                   help="largest stem/mix offset searched by the alignment, seconds (0.1)")
     p.add_argument("--smoothing", type=float, default=None, help="EMA coefficient for frame-wise gains (e.g. 0.9)")
     p.set_defaults(func=run)
 
@@ -88,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
                  for t in tracks]
         regions = [RegionSpan(r.name or f"region {r.number}", r.start_s, r.end_s) for r in project.regions]
         mix_path = args.mix
+        playing = {t.index for t in tracks}
+        skipped_tracks = [f"track {t.name!r}: no unmuted audio item (MIDI, empty or muted), skipped"
+                          for t in project.tracks if t.items and t.index not in playing]
     else:
         mix_path, stem_paths = _song_dir_inputs(source, args.mix, args.stems)
         infos = [audio_info(p) for p in stem_paths]
@@ -95,13 +100,15 @@ def run(args: argparse.Namespace) -> int:
         end_s = max(i.duration_s for i in infos)
         stems = [(p.stem, (lambda p=p: render_file(p, sample_rate=sr, length_s=end_s))) for p in stem_paths]
         regions = []
+        skipped_tracks = []
     mix_info = audio_info(mix_path)
     if not regions:
         regions = [RegionSpan("song", 0.0, end_s)]
     est = estimate_mix(stems, lambda: render_file(mix_path, sample_rate=sr), sr, regions,
                        frame_s=args.frame_s, align=not args.no_align, smoothing=args.smoothing,
+                       max_lag_s=args.max_lag_s, align_excerpt_s=max(15.0, 4.0 * args.max_lag_s),
                        mix_channels=1 if mix_info.channels == 1 else 2)
-    notes = report.skipped + report.approximations
+    notes = list(dict.fromkeys(skipped_tracks + report.skipped + report.approximations))
     if mix_info.sample_rate != sr:
         notes.append(f"mix resampled from {mix_info.sample_rate} Hz to {sr} Hz")
     if not getattr(args, "quiet", False):

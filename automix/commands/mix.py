@@ -50,7 +50,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-pan", action="store_true", help="leave pan alone (no pan envelope)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="projects mixed in parallel (default 1)")
+    add_verbosity_arguments(p)
     p.set_defaults(func=run)
+
+
+def add_verbosity_arguments(p: argparse.ArgumentParser) -> None:
+    """``-q``/``-v`` after the sub-command too (``automix mix song.rpp -q``); same as before it."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="print only errors and results")
+    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="print details of each step")
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:

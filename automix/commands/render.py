@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from automix.commands.mix import add_model_arguments
+from automix.commands.mix import add_model_arguments, add_verbosity_arguments
 from automix.mixjob import check_writable, load_current_plan, model_bank, plan_project, read_project_document
 from automix.plan import MixPlan, check_plan_matches_project
 from automix.preview import DEFAULT_PREVIEW_LUFS, write_preview
@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"scale to this integrated loudness (e.g. {DEFAULT_PREVIEW_LUFS:g}) for fair A/B")
     p.add_argument("--unmixed", action="store_true", help="render the plain sum of the tracks instead")
     add_model_arguments(p)
+    add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from automix.commands.mix import add_model_arguments
+from automix.commands.mix import add_model_arguments, add_verbosity_arguments
 from automix.commands.render import plan_for
 from automix.mixjob import check_writable, read_project_document
 from automix.preview import render_mix, render_unmixed
@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plan", type=Path, metavar="PLAN.json", help="plan to describe (default: the saved one)")
     p.add_argument("--no-spectra", action="store_true", help="skip the before/after spectra")
     add_model_arguments(p)
+    add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
 

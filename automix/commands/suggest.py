@@ -8,13 +8,13 @@ from pathlib import Path
 
 from automix.analysis import analyse_project, check_project
 from automix.apply import ApplyOptions, update_region
-from automix.commands.mix import add_model_arguments, add_output_arguments
+from automix.commands.mix import add_model_arguments, add_output_arguments, add_verbosity_arguments
 from automix.errors import PlanError
 from automix.mixjob import (cache_for, check_writable, load_current_plan, model_bank, output_path, plan_path_for,
-                            read_project_document, save_project)
+                            read_project_document, resolve_genre, save_project)
 from automix.model_bank import ALL
 from automix.plan import MixPlan, RegionPlan, check_plan_matches_project, replace_region, save_plan
-from automix.planner import make_plan, resolve_genre, section_sources, suggest_region
+from automix.planner import make_plan, section_sources, suggest_region
 from automix.progress import Reporter, reporter_from_args
 from automix.report import format_pan
 
@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-pan", action="store_true", help="leave pan alone")
     add_model_arguments(p)
     add_output_arguments(p)
+    add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
 

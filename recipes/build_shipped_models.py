@@ -1,0 +1,270 @@
+"""Build the shipped models in ``models/`` (deterministic; run from the repository root).
+
+    python3 recipes/build_shipped_models.py [--shared ../shared/audio] [--out models] [--seed 0]
+
+What the models are trained on (all of it is written into ``models/README.md``):
+
+1. **Real mixes, augmented.** The MUSDB18 7-second previews (``musdb7s-*``:
+   wet stems drums/bass/other/vocals whose balance is an engineer's, ground
+   truth estimated against ``mixture.wav``) and the MedleyDB excerpt
+   (``Stems/`` vs ``Mix.wav``, ground truth by the estimation engine). Each
+   is augmented with :data:`N_AUGMENT` random re-gains (±12 dB per stem):
+   the stems' level features move, the targets (level relative to the mix)
+   do not, so the model learns the engineer's balance whatever the
+   recording level. They carry no section labels, so their rows are used for
+   every section of their genre group.
+2. **Published mixing practice** (:mod:`automix.mixing_practice`): the
+   Cambridge-MT raw tracks (no mix exists) balanced at the practice levels
+   of each genre group, with random recording levels.
+3. **Synthesised songs** (:func:`automix.synth.synthesize_song`): their
+   intended section-by-section balance (the only section-dependent data),
+   shifted by each group's practice offsets.
+
+Models: KDE (m = 8, relative-loudness target) for each of the KDE paper's
+four genre groups × intro / verse / chorus / all sections, and ``all × all``; MLR baselines (group × all, all × all) in ``models/baselines/mlr``.
+Then the evaluation: leave-one-song-out on the training rows and the
+re-gain test on the real excerpts with models trained *without* the excerpt
+(held out), reported in ``models/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from automix.dataset import SectionSample, playing_matrix, samples_from_stems, section_sample, song_features  # noqa: E402
+from automix.evaluation import REAL_EXCERPTS, excerpt_reference, restore_balance  # noqa: E402
+from automix.features import REGION_FEATURE_NAMES  # noqa: E402
+from automix.mixing_practice import GENRE_GROUP_OFFSETS_DB, practice_relative_levels  # noqa: E402
+from automix.model_bank import GENRE_GROUPS, ModelBank  # noqa: E402
+from automix.targets import spread_type_loudness  # noqa: E402
+from automix.tracktypes import TRACK_TYPE_IDS, classify_track  # noqa: E402
+from automix.training import train_models  # noqa: E402
+
+RIDGE = 1.0
+N_AUGMENT = 12
+N_SYNTH_SONGS = 3
+SYNTH_DURATION_S = 20.0
+SYNTH_RATE = 22050
+SECTIONS = ("intro", "verse", "chorus")
+GROUP_GENRE = {"rock_punk_metal": "rock", "alt_rock_blues": "alt_rock", "pop_singer_songwriter": "pop",
+               "acoustic_jazz_country": "acoustic"}
+EXCLUDE_FEATURES = ("loudness_lufs", "spread_hz", "zcr", "lr_balance_db", "slope_db_per_oct", "active_fraction")
+"""Left out of the shipped models' inputs to keep models/ under 2 MB (rms_db, centroid and the 5 band levels stay)."""
+
+REAL_SONGS = REAL_EXCERPTS
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    from automix.audio_io import read_audio
+    return read_audio(path)
+
+
+def augment(samples: list[SectionSample], rng: np.random.Generator, n: int) -> list[SectionSample]:
+    """``n`` copies of each song's rows with every type re-gained at random (±12 dB); targets unchanged."""
+    out = []
+    lvl = [j for j, f in enumerate(REGION_FEATURE_NAMES) if f in ("loudness_lufs", "rms_db") or f.startswith("band_db")]
+    for _ in range(n):
+        g = rng.uniform(-12.0, 12.0, len(TRACK_TYPE_IDS))
+        for s in samples:
+            f = s.type_features.copy()
+            f[:, lvl] += g[:, None]
+            out.append(replace(s, type_features=f, alpha=s.alpha * 10.0 ** (-g / 20.0)))
+    return out
+
+
+def real_song_samples(shared: Path, rng: np.random.Generator) -> dict[str, list[SectionSample]]:
+    """Rows of each real excerpt (estimated truth) + augmented copies, by song folder name."""
+    out = {}
+    for folder, genre, mix_name, stems in REAL_SONGS:
+        d = shared / folder
+        if not d.is_dir():
+            continue
+        mix, sr = _read(d / mix_name)
+        audio = [_read(d / f)[0] for f, _ in stems]
+        names = [n for _, n in stems]
+        rows = samples_from_stems(song_id=folder, genre=genre, source=f"../shared/audio/{folder}", names=names,
+                                  track_types=[classify_track(n).type_id for n in names], stems=audio, mix=mix,
+                                  sample_rate=sr)
+        out[folder] = rows + augment(rows, rng, N_AUGMENT)
+    return out
+
+
+def practice_samples(shared: Path, rng: np.random.Generator) -> list[SectionSample]:
+    """Cambridge raw tracks balanced at the published practice levels of each genre group."""
+    d = shared / "cambridge-actions-south-of-the-water-raw"
+    if not d.is_dir():
+        return []
+    files = sorted(d.glob("*.wav"))
+    audio = [_read(f)[0] for f in files]
+    sr = _read(files[0])[1]
+    n = min(len(a) for a in audio)
+    spans = [("Intro", 0.0, 0.25 * n / sr), ("Verse", 0.25 * n / sr, 0.6 * n / sr), ("Chorus", 0.6 * n / sr, n / sr)]
+    feats = song_features([a[:n] for a in audio], sr, spans)
+    types = [classify_track(f.stem).type_id for f in files]
+    rms = feats[:, :, REGION_FEATURE_NAMES.index("rms_db")]
+    playing = playing_matrix(rms)
+    out = []
+    for grp in GENRE_GROUPS:
+        genre = GROUP_GENRE[grp.id]
+        for k, (name, _a, _b) in enumerate(spans):
+            present = sorted({types[i] for i in range(len(files)) if playing[i, k]}, key=types.index)
+            rel = practice_relative_levels(present, genre)
+            gains = np.full(len(files), np.nan)
+            for t, r in zip(present, rel):
+                m = [i for i in range(len(files)) if types[i] == t and playing[i, k]]
+                gains[m] = spread_type_loudness(-20.0 + r, rms[m, k])
+            s = section_sample(song_id=f"cambridge-practice-{grp.id}", genre=genre, section=name.lower(),
+                               region=name, source="cambridge raw tracks + mixing_practice", track_types=types,
+                               features=feats[:, k], gain_db=gains, pan=np.zeros(len(files)),
+                               eq_db=np.zeros((len(files), 5)), playing=playing[:, k])
+            if s is not None:
+                out.append(s)
+    return out + augment(out, rng, 3)
+
+
+def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
+    """Synthesised songs at their intended balance, shifted per genre group by the practice offsets."""
+    from automix.synth import synthesize_song
+
+    out = []
+    for seed in range(N_SYNTH_SONGS):
+        song = synthesize_song(100 + seed, SYNTH_DURATION_S, SYNTH_RATE)
+        spans = [(s.name, s.start_s, s.end_s) for s in song.sections]
+        feats = song_features([p.audio for p in song.parts], SYNTH_RATE, spans)
+        playing = playing_matrix(feats[:, :, REGION_FEATURE_NAMES.index("rms_db")])
+        types = [p.track_type for p in song.parts]
+        for grp in GENRE_GROUPS:
+            offsets = dict(GENRE_GROUP_OFFSETS_DB.get(grp.id, ()))
+            for k, sec in enumerate(song.sections):
+                gains = np.array([p.balance_db[k] + offsets.get(p.track_type, 0.0) for p in song.parts])
+                s = section_sample(song_id=f"synth-{seed}-{grp.id}", genre=GROUP_GENRE[grp.id], section=sec.kind,
+                                   region=sec.name, source=f"automix.synth seed {100 + seed}", track_types=types,
+                                   features=feats[:, k], gain_db=gains, pan=np.array([p.pan for p in song.parts]),
+                                   eq_db=np.zeros((len(types), 5)), playing=playing[:, k] & np.array(
+                                       [p.active[k] for p in song.parts]))
+                if s is not None:
+                    out.append(s)
+    return out + augment(out, rng, 3)
+
+
+def for_sections(rows: list[SectionSample]) -> list[SectionSample]:
+    """Unlabelled rows (``other``) copied into every section."""
+    out = []
+    for s in rows:
+        out += [replace(s, section=sec) for sec in SECTIONS] if s.section == "other" else [s]
+    return out
+
+
+def buckets() -> list[tuple[str, str]]:
+    keys = [(g.id, s) for g in GENRE_GROUPS for s in (*SECTIONS, "all")]
+    return keys + [("all", "all")]
+
+
+def train_all(samples: list[SectionSample], out: Path, *, evaluate: bool, description: str,
+              ridge: float = 1.0) -> None:
+    train_models(samples, out, "kde", 8, alpha=ridge, buckets=buckets(), exclude_features=EXCLUDE_FEATURES,
+                 evaluate=evaluate, description=description, min_songs=1)
+    train_models(samples, out / "baselines" / "mlr", "mlr", buckets=[(g.id, "all") for g in GENRE_GROUPS] +
+                 [("all", "all")], exclude_features=EXCLUDE_FEATURES, evaluate=evaluate, description=description,
+                 min_songs=1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "audio")
+    ap.add_argument("--out", type=Path, default=ROOT / "models")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ridge", type=float, default=RIDGE, help="KDE ridge penalty (default %(default)s)")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", RuntimeWarning)
+    t0 = time.time()
+    rng = np.random.default_rng(args.seed)
+    real = real_song_samples(args.shared, rng)
+    prior = practice_samples(args.shared, rng) + synth_samples(rng)
+    samples = for_sections([s for rows in real.values() for s in rows]) + prior
+    n_songs = len({s.song_id for s in samples})
+    description = (f"automix shipped models (recipes/build_shipped_models.py, seed {args.seed}): "
+                   f"{len(real)} real excerpts with estimated ground truth x{N_AUGMENT + 1} random re-gains, "
+                   f"Cambridge-MT raw tracks at published practice levels, {N_SYNTH_SONGS} synthesised songs "
+                   f"x 4 genre groups; {n_songs} song ids, {len(samples)} rows")
+    if args.out.exists():
+        shutil.rmtree(args.out / "baselines", ignore_errors=True)
+        for p in list(args.out.glob("*.json")) + list(args.out.glob("*.npz")):
+            p.unlink()
+    train_all(samples, args.out, evaluate=True, description=description, ridge=args.ridge)
+    print(f"trained in {time.time() - t0:.1f} s: {len(list(args.out.glob('*.json')))} KDE models")
+    # held-out re-gain test on the real excerpts
+    results = []
+    tmp = Path(tempfile.mkdtemp(prefix="automix-heldout-"))
+    for folder, genre, _mix, _stems in REAL_SONGS:
+        if folder not in real:
+            continue
+        others = [s for s in samples if s.song_id != folder]
+        shutil.rmtree(tmp, ignore_errors=True)
+        train_all(others, tmp, evaluate=False, description="held-out", ridge=args.ridge)
+        feats, types, _genre = excerpt_reference(args.shared, folder)
+        for label, bank, base in (("held out", ModelBank([tmp]), ModelBank([tmp / "baselines" / "mlr"])),
+                                  ("shipped", ModelBank([args.out]), ModelBank([args.out / "baselines" / "mlr"]))):
+            r = restore_balance(folder, feats, types, genre, bank, baseline_bank=base, n_trials=40, seed=args.seed)
+            results.append((label, r))
+            print(f"{folder} [{label}]: model {r.model_db:.2f} dB, equal loudness {r.equal_loudness_db:.2f} dB, "
+                  f"MLR {r.baseline_db:.2f} dB")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write_readme(args.out, description, results, args.seed)
+    size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
+    print(f"models/ total {size / 1e6:.2f} MB; {time.time() - t0:.1f} s")
+    return 0
+
+
+def write_readme(out: Path, description: str, results, seed: int) -> None:
+    import json
+
+    lines = ["# Shipped models", "", "Produced by `python3 recipes/build_shipped_models.py` "
+             f"(seed {seed}, deterministic). Do not edit by hand.", "", "## What they were trained on", "",
+             description + ".", "",
+             "* Real mixes: the MUSDB18 7-second previews *Music Delta – 80s Rock* (genre Rock, from its "
+             "metadata) and *The Easton Ellises – Falcon 69* (labelled alt rock by us; MUSDB gives no genre), "
+             "and the MedleyDB excerpt *Phoenix – Scotch Morris* (World/Folk). Ground truth: the estimation "
+             f"engine against the real mix. Each augmented with {N_AUGMENT} random re-gains of ±12 dB per stem. "
+             "No section labels: used for every section of their group.",
+             "* Published mixing practice (automix/mixing_practice.py, sources stated there): the 18 "
+             "Cambridge-MT raw tracks of *Actions – South Of The Water* balanced at the practice levels of "
+             "each genre group (3 parts of the excerpt named Intro/Verse/Chorus).",
+             f"* {N_SYNTH_SONGS} synthesised songs (automix/synth.py) at their intended section balance, "
+             "shifted by each group's practice offsets: the only section-dependent data.",
+             "", "This is a small prior, not a model of a real collection: retrain on Cambridge-MT or "
+             "MedleyDB for real figures (recipes/retrain_full_collections.md), or learn from your own "
+             "mixes (`automix learn`).", "", "## Models", "",
+             "| model | songs | rows | LOOCV level MAE dB | median abs dB |", "|---|---|---|---|---|"]
+    for p in sorted(out.glob("*.json")):
+        doc = json.loads(p.read_text())
+        ev = doc["evaluation"]
+        lines.append(f"| {p.stem} | {doc['training']['n_songs']} | {doc['training']['n_samples']} | "
+                     f"{ev.get('loocv_level_mae_db', float('nan')):.2f} | "
+                     f"{ev.get('loocv_level_median_abs_db', float('nan')):.2f} |")
+    lines += ["", "## Restoring a real balance (stems re-gained at random ±12 dB)", "",
+              "Mean absolute per-stem level error (RMS dB, common offset removed), averaged over 40 random "
+              "re-gains. *held out*: models retrained by the recipe without that excerpt; *shipped*: the "
+              "models in this folder (which saw the excerpt). Equal loudness = every stem at the same level.",
+              "", "| excerpt | models | stems scored | KDE (shipped method) | equal loudness | MLR baseline |",
+              "|---|---|---|---|---|---|"]
+    for label, r in results:
+        lines.append(f"| {r.song} | {label} | {r.n_scored} | {r.model_db:.2f} | {r.equal_loudness_db:.2f} | "
+                     f"{r.baseline_db:.2f} |")
+    (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The shipped models in models/: loadable without pickle, complete, small, and better than equal loudness."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from automix.evaluation import REAL_EXCERPTS, excerpt_reference, restore_balance
+from automix.model_bank import GENRE_GROUPS, ModelBank, installed_models_dir
+from automix.model_io import load_model
+
+MODELS = installed_models_dir()
+SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
+pytestmark = pytest.mark.skipif(not any(MODELS.glob("*.json")),
+                                reason="models/ is empty: run recipes/build_shipped_models.py")
+
+
+def test_every_model_loads_without_pickle():
+    files = sorted(MODELS.rglob("*.json"))
+    assert len(files) >= 17
+    for path in files:
+        loaded = load_model(path)  # checks the SHA-256 and loads with allow_pickle=False
+        assert loaded.model.estimators_ and loaded.info.training.n_songs > 0
+        with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
+            assert all(data[k].dtype.kind == "f" for k in data.files)
+
+
+@pytest.mark.parametrize("group", [g.id for g in GENRE_GROUPS])
+@pytest.mark.parametrize("section", ["intro", "verse", "chorus"])
+def test_a_model_for_each_group_and_section(group, section):
+    bank = ModelBank([MODELS])
+    choice = bank.find(group, section)
+    assert (choice.genre_key, choice.section_key) == (group, section)
+    member = next(g for g in GENRE_GROUPS if g.id == group).genres[0]
+    assert bank.find(member, section).genre_key == group  # a genre of the group falls back to its group
+    assert bank.load(choice).info.method == "kde"
+
+
+def test_models_folder_is_small_and_documented():
+    size = sum(p.stat().st_size for p in MODELS.rglob("*") if p.is_file())
+    assert size < 2_000_000
+    readme = (MODELS / "README.md").read_text(encoding="utf-8")
+    assert "What they were trained on" in readme and "equal loudness" in readme
+    for path in MODELS.glob("*.json"):
+        assert path.stem in readme
+
+
+@pytest.mark.skipif(not SHARED_AUDIO.is_dir(), reason="../shared/audio not present")
+@pytest.mark.parametrize("folder", [e[0] for e in REAL_EXCERPTS])
+def test_shipped_models_restore_a_real_balance_better_than_equal_loudness(folder):
+    if not (SHARED_AUDIO / folder).is_dir():
+        pytest.skip(f"{folder} not in ../shared/audio")
+    feats, types, genre = excerpt_reference(SHARED_AUDIO, folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        r = restore_balance(folder, feats, types, genre, ModelBank([MODELS]),
+                            baseline_bank=ModelBank([MODELS / "baselines" / "mlr"]), n_trials=10, seed=1)
+    assert r.n_scored >= 3
+    assert r.model_db < r.equal_loudness_db  # mean |per-stem level error| in dB, stems re-gained ±12 dB
+    assert r.model_db < 1.0
