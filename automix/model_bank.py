@@ -173,8 +173,16 @@ class BankChoice:
 
 
 def installed_models_dir() -> Path:
-    """The ``models/`` folder shipped beside the ``automix`` package."""
-    return Path(__file__).resolve().parents[1] / "models"
+    """The shipped models: the checkout's ``models/`` folder, or its installed copy.
+
+    In a source checkout (and an editable install) that is ``models/`` beside
+    the ``automix`` package; a regular install carries the same files as the
+    package data of ``automix.shipped_models`` (see pyproject.toml).
+    """
+    checkout = Path(__file__).resolve().parents[1] / "models"
+    if checkout.is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "shipped_models"
 
 
 class ModelBank:

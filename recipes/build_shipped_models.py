@@ -18,7 +18,8 @@ What the models are trained on (all of it is written into ``models/README.md``):
    of each genre group, with random recording levels.
 3. **Synthesised songs** (:func:`automix.synth.synthesize_song`): their
    intended section-by-section balance (the only section-dependent data),
-   shifted by each group's practice offsets.
+   shifted by each group's practice offsets; used both as separate parts and
+   bounced to four MUSDB-style stems (drums, bass, other, vocals).
 
 Models: KDE (m = 8, relative-loudness target) for each of the KDE paper's
 four genre groups × intro / verse / chorus / all sections, and ``all × all``; MLR baselines (group × all, all × all) in ``models/baselines/mlr``.
@@ -134,8 +135,19 @@ def practice_samples(shared: Path, rng: np.random.Generator) -> list[SectionSamp
     return out + augment(out, rng, 3)
 
 
+STEM_OF_TYPE = {"kick": "Drums", "snare": "Drums", "hihat": "Drums", "tom": "Drums", "overhead": "Drums",
+                "bass": "Bass", "electric_guitar": "Other", "acoustic_guitar": "Other", "lead_vox": "Vocals",
+                "back_vox": "Vocals"}
+"""How synthesised parts are bounced to MUSDB-style stems (drums, bass, other, vocals)."""
+
+
 def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
-    """Synthesised songs at their intended balance, shifted per genre group by the practice offsets."""
+    """Synthesised songs at their intended balance, shifted per genre group by the practice offsets.
+
+    Each song is used twice per group: as its separate parts, and bounced to
+    four wet stems (:data:`STEM_OF_TYPE`, each at 0 dB in the mix) like the
+    MUSDB stems.
+    """
     from automix.synth import synthesize_song
 
     out = []
@@ -145,18 +157,47 @@ def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
         feats = song_features([p.audio for p in song.parts], SYNTH_RATE, spans)
         playing = playing_matrix(feats[:, :, REGION_FEATURE_NAMES.index("rms_db")])
         types = [p.track_type for p in song.parts]
+        active = np.array([p.active for p in song.parts])  # (parts, sections)
         for grp in GENRE_GROUPS:
             offsets = dict(GENRE_GROUP_OFFSETS_DB.get(grp.id, ()))
+            gains = np.array([[b + offsets.get(p.track_type, 0.0) for b in p.balance_db] for p in song.parts])
             for k, sec in enumerate(song.sections):
-                gains = np.array([p.balance_db[k] + offsets.get(p.track_type, 0.0) for p in song.parts])
                 s = section_sample(song_id=f"synth-{seed}-{grp.id}", genre=GROUP_GENRE[grp.id], section=sec.kind,
                                    region=sec.name, source=f"automix.synth seed {100 + seed}", track_types=types,
-                                   features=feats[:, k], gain_db=gains, pan=np.array([p.pan for p in song.parts]),
-                                   eq_db=np.zeros((len(types), 5)), playing=playing[:, k] & np.array(
-                                       [p.active[k] for p in song.parts]))
+                                   features=feats[:, k], gain_db=gains[:, k],
+                                   pan=np.array([p.pan for p in song.parts]), eq_db=np.zeros((len(types), 5)),
+                                   playing=playing[:, k] & active[:, k])
                 if s is not None:
                     out.append(s)
+            out += _bounced(song, gains, active, spans, grp.id, seed)
     return out + augment(out, rng, 3)
+
+
+def _bounced(song, gains: np.ndarray, active: np.ndarray, spans, group: str, seed: int) -> list[SectionSample]:
+    """The song's parts summed at their balance into MUSDB-style stems, as training rows."""
+    sr = song.sample_rate
+    names = ("Drums", "Bass", "Other", "Vocals")
+    stems = {n: np.zeros(song.n_samples) for n in names}
+    for i, part in enumerate(song.parts):
+        env = np.zeros(song.n_samples)
+        for k, sec in enumerate(song.sections):
+            if active[i, k]:
+                env[int(round(sec.start_s * sr)):int(round(sec.end_s * sr))] = 10.0 ** (gains[i, k] / 20.0)
+        mono = part.audio if part.audio.ndim == 1 else part.audio.mean(axis=1)
+        stems[STEM_OF_TYPE[part.track_type]] += env * mono
+    audio = [stems[n] for n in names]
+    feats = song_features(audio, sr, spans)
+    playing = playing_matrix(feats[:, :, REGION_FEATURE_NAMES.index("rms_db")])
+    types = [classify_track(n).type_id for n in names]
+    out = []
+    for k, sec in enumerate(song.sections):
+        s = section_sample(song_id=f"synth-stems-{seed}-{group}", genre=GROUP_GENRE[group], section=sec.kind,
+                           region=sec.name, source=f"automix.synth seed {100 + seed}, bounced to 4 stems",
+                           track_types=types, features=feats[:, k], gain_db=np.zeros(4), pan=np.zeros(4),
+                           eq_db=np.zeros((4, 5)), playing=playing[:, k])
+        if s is not None:
+            out.append(s)
+    return out
 
 
 def for_sections(rows: list[SectionSample]) -> list[SectionSample]:
@@ -243,7 +284,8 @@ def write_readme(out: Path, description: str, results, seed: int) -> None:
              "Cambridge-MT raw tracks of *Actions – South Of The Water* balanced at the practice levels of "
              "each genre group (3 parts of the excerpt named Intro/Verse/Chorus).",
              f"* {N_SYNTH_SONGS} synthesised songs (automix/synth.py) at their intended section balance, "
-             "shifted by each group's practice offsets: the only section-dependent data.",
+             "shifted by each group's practice offsets: the only section-dependent data. Each is used as "
+             "separate parts and bounced to four MUSDB-style stems (drums, bass, other, vocals).",
              "", "This is a small prior, not a model of a real collection: retrain on Cambridge-MT or "
              "MedleyDB for real figures (recipes/retrain_full_collections.md), or learn from your own "
              "mixes (`automix learn`).", "", "## Models", "",

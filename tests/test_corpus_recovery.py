@@ -81,3 +81,18 @@ def test_corpus_from_real_raw_tracks_types_and_sections(tmp_path):
     assert {"kick", "snare", "lead_vox"} <= present
     assert present <= {"kick", "snare", "tom", "percussion", "electric_guitar", "acoustic_guitar", "lead_vox",
                        "back_vox"}
+
+
+def test_a_project_without_genre_is_refused_with_its_name(corpus, tmp_path):
+    from automix.cli import main
+
+    projects, _ = corpus
+    text = projects[0].path.read_text(encoding="utf-8").replace("|genre: rock", "|no genre here")
+    bare = projects[0].path.with_name("no-genre.rpp")
+    bare.write_text(text, encoding="utf-8")
+    try:
+        assert main(["learn", str(bare), "--out", str(tmp_path / "m")]) == 2
+        assert main(["learn", str(bare), "--out", str(tmp_path / "m"), "--genre", "Punk"]) == 0
+        assert ModelBank([tmp_path / "m"]).find("punk", "verse").is_exact
+    finally:
+        bare.unlink()
