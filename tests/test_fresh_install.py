@@ -9,6 +9,7 @@ The new environment reuses this interpreter's already-installed dependencies
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -41,7 +42,10 @@ def venv(tmp_path_factory) -> Path:
                         cwd=root.parent).stdout.strip())
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
     (purelib / "automix_test_deps.pth").write_text("\n".join(sorted(ours)) + "\n")
-    _run([py, "-m", "pip", "install", "--quiet", "--no-deps", REPO], cwd=root.parent)
+    source = root.parent / "source"  # a clean copy: no stale build/ of earlier installs gets packaged
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", "*.automix-cache"))
+    _run([py, "-m", "pip", "install", "--quiet", "--no-deps", source], cwd=root.parent)
     return bindir
 
 
