@@ -16,28 +16,45 @@ import sys
 from automix import __version__
 from automix.errors import AutomixError
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "inspect",
-    "estimate",
-    "demo",
-    "models",
-    "mix",
-    "apply",
-    "suggest",
-    "render",
-    "report",
-    "train",
-    "learn",
-    "evaluate",
-)
-"""Sub-command modules under ``automix.commands``, in ``--help`` order."""
+COMMANDS: dict[str, str] = {
+    "demo": "write a synthesised demo project (demo.rpp + media) into a folder",
+    "inspect": "print a project's tracks, items, regions and missing media",
+    "mix": "auto-mix projects: volume, pan and EQ per song section",
+    "suggest": "re-suggest the settings of one region (variants)",
+    "apply": "write a mix plan (JSON) into a project",
+    "render": "render an offline preview of the mix to a WAV file",
+    "report": "write an HTML report (gains, pans, EQ, spectra)",
+    "estimate": "estimate gain/pan/EQ of stems in a reference mix",
+    "train": "train genre × section models from songs or mixed projects",
+    "learn": "learn a personal model from finished REAPER projects",
+    "evaluate": "leave-one-song-out evaluation tables (KDE vs MLR)",
+    "models": "list installed genre × section models",
+}
+"""Sub-command → one-line summary, in ``--help`` order. Each is a module under
+``automix.commands``; only the module of the command being run is imported, so
+``automix --help`` and light commands do not pay for scipy and scikit-learn."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every registered sub-command."""
+def _command_in(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not an option), if any."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser.
+
+    Args:
+        only: import and register just this sub-command's full parser; the
+            others get a bare entry with their summary (enough for ``--help``).
+            ``None`` registers every sub-command fully.
+    """
     parser = argparse.ArgumentParser(
         prog="automix",
         description="Automatic multitrack mixing for REAPER projects.",
+        epilog="Run 'automix COMMAND --help' for a command's options and examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"automix {__version__}")
@@ -45,15 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors and results")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="print details of each step")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"automix.commands.{name}").register(subparsers)
+    for name, summary in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"automix.commands.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = _command_in(words)
+    parser = build_parser(only=command) if command else build_parser(only="")
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
