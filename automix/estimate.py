@@ -42,6 +42,7 @@ from scipy.optimize import nnls
 
 from automix.alignment import Alignment, apply_alignment, detect_alignments, shift_blocks
 from automix.bands import BAND_NAMES, N_BANDS
+from automix.panlaw import gain_pan_from_channel_gains
 from automix.errors import EstimationError
 from automix.features import RegionSpan, band_masks
 
@@ -58,26 +59,6 @@ ABSENT_SHARE = 1e-6
 """A track whose fitted contribution is below this share (−60 dB) of the mix energy is flagged."""
 WEAK_BAND_RATIO = 1e-4
 """EQ is not reported for a band holding less than this share (−40 dB) of the stem's strongest band."""
-
-
-def gain_pan_from_channel_gains(gain_l: float, gain_r: float) -> tuple[float, float]:
-    """Constant-power law inverse: channel amplitudes → (gain amplitude, REAPER pan −1…+1).
-
-    ``L = √2·cos θ·g``, ``R = √2·sin θ·g`` with ``θ = (pan + 1)·π/4``; the
-    one place this conversion lives (REAPER's own taper is unverified).
-    """
-    gl, gr = max(float(gain_l), 0.0), max(float(gain_r), 0.0)
-    g = math.sqrt((gl * gl + gr * gr) / 2.0)
-    if g == 0.0:
-        return 0.0, 0.0
-    theta = math.atan2(gr, gl)
-    return g, theta / (math.pi / 4.0) - 1.0
-
-
-def channel_gains_from_gain_pan(gain_amp: float, pan: float) -> tuple[float, float]:
-    """Constant-power law: (gain amplitude, pan −1…+1) → (left, right) amplitudes."""
-    theta = (min(max(pan, -1.0), 1.0) + 1.0) * math.pi / 4.0
-    return math.sqrt(2.0) * math.cos(theta) * gain_amp, math.sqrt(2.0) * math.sin(theta) * gain_amp
 
 
 def _db(amp: float) -> float:

@@ -30,6 +30,7 @@ import soundfile as sf
 
 from automix.eq import StreamingEq
 from automix.atomic import atomic_path
+from automix.panlaw import track_pan_gains
 from automix.errors import AutomixError, MediaError
 from automix.edit import step_points
 from automix.plan import EqBand, MixPlan
@@ -39,21 +40,6 @@ DEFAULT_PREVIEW_LUFS = -16.0
 """Suggested loudness target for fair A/B listening (``--normalize``)."""
 
 _BLOCK_S = 2.0
-
-
-def track_pan_gains(pan: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Left and right amplitude factors of a track pan (the one pan law of the preview).
-
-    Law assumed (REAPER's exact taper is **unverified**): a constant-power
-    sine taper with the project default ``PANLAW 1`` (0 dB at centre):
-    ``L = √2·cos θ``, ``R = √2·sin θ`` with ``θ = (pan + 1)·π/4``. Centre is
-    unity on both channels, L² + R² = 2 everywhere, and a hard pan is +3 dB on
-    its side. This is the papers' law (L = cos θ, R = sin θ) scaled to 0 dB at
-    centre, and the law the demo song's intended mix applies to stereo parts.
-    ``pan`` is −1 (left) … +1 (right), scalar or any shape.
-    """
-    theta = (np.clip(np.asarray(pan, dtype=np.float64), -1.0, 1.0) + 1.0) * (np.pi / 4.0)
-    return math.sqrt(2.0) * np.cos(theta), math.sqrt(2.0) * np.sin(theta)
 
 
 class TrackMixer:

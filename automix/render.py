@@ -27,6 +27,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from automix.audio_io import AudioReader, open_audio
+from automix.panlaw import take_pan_gains
 from automix.errors import MediaError
 from automix.project import Fade, Item, Project, Track
 
@@ -52,12 +53,6 @@ class RenderReport:
         """Record an approximation (once)."""
         if message not in self.approximations:
             self.approximations.append(message)
-
-
-def take_pan_gains(pan: float) -> tuple[float, float]:
-    """Left/right amplitude factors of a take pan −1…+1 (balance law, 0 dB at centre)."""
-    p = min(max(float(pan), -1.0), 1.0)
-    return (1.0 - p if p > 0 else 1.0), (1.0 + p if p < 0 else 1.0)
 
 
 def fade_curve(x: np.ndarray, shape: int) -> np.ndarray:

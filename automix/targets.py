@@ -119,17 +119,6 @@ def gains_from_relative_loudness(relative_db: Sequence[float], stem_level_db: Se
     return gains
 
 
-def pan_from_angle(angle_rad: np.ndarray | float) -> np.ndarray:
-    """The paper's pan angle p (0 = left, π/4 = centre, π/2 = right) → pan −1 … +1."""
-    p = np.asarray(angle_rad, dtype=float)
-    return np.clip(p / (np.pi / 4.0) - 1.0, -1.0, 1.0)
-
-
-def angle_from_pan(pan: np.ndarray | float) -> np.ndarray:
-    """Pan −1 … +1 → the paper's pan angle p in radians (inverse of :func:`pan_from_angle`)."""
-    return (np.clip(np.asarray(pan, dtype=float), -1.0, 1.0) + 1.0) * (np.pi / 4.0)
-
-
 def eq_db_from_band_alphas(band_alpha: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
     """Per-band EQ gains (dB) from per-band gain weights and the broadband one.
 

@@ -19,8 +19,8 @@ import pytest
 import soundfile as sf
 
 from audio_factory import make_multitrack
-from automix.estimate import (channel_gains_from_gain_pan, estimate_from_arrays,
-                              gain_pan_from_channel_gains)
+from automix.estimate import estimate_from_arrays
+from automix.panlaw import channel_gains_from_gain_pan, gain_pan_from_channel_gains
 from automix.features import RegionSpan
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -9,7 +9,8 @@ import pytest
 
 from audio_factory import make_multitrack
 from automix.errors import EstimationError
-from automix.estimate import channel_gains_from_gain_pan, estimate_from_arrays
+from automix.estimate import estimate_from_arrays
+from automix.panlaw import channel_gains_from_gain_pan
 from automix.features import RegionSpan
 
 SR = 22050

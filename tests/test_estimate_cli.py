@@ -10,7 +10,7 @@ import soundfile as sf
 
 from audio_factory import make_multitrack
 from automix.cli import main
-from automix.estimate import channel_gains_from_gain_pan
+from automix.panlaw import channel_gains_from_gain_pan
 from rpp_factory import FactoryItem, FactoryTrack, write_project
 
 

@@ -14,10 +14,11 @@ from automix.models import (
     OUTPUT_GROUPS, KDERegressor, MixModel, MLRRegressor, TypeTargets, leave_one_group_out, make_estimator,
     type_feature_matrix, type_feature_names,
 )
+from automix.panlaw import angle_from_pan, pan_from_angle
 from automix.targets import (
-    alpha_from_relative_loudness, alpha_to_gain_db, angle_from_pan, check_target_kind,
+    alpha_from_relative_loudness, alpha_to_gain_db, check_target_kind,
     eq_db_from_band_alphas, gain_db_to_alpha, gains_from_relative_loudness, level_targets,
-    normalize_relative_loudness, pan_from_angle, power_sum_db, relative_loudness_from_alpha,
+    normalize_relative_loudness, power_sum_db, relative_loudness_from_alpha,
 )
 
 

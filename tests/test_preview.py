@@ -10,8 +10,8 @@ import soundfile as sf
 
 from automix.eq import eq_response_db
 from automix.plan import EqBand, MixPlan, RegionPlan, TrackPlan
-from automix.preview import (TrackMixer, apply_plan_to_stems, render_mix, render_unmixed,
-                             track_pan_gains, write_preview)
+from automix.panlaw import track_pan_gains
+from automix.preview import TrackMixer, apply_plan_to_stems, render_mix, render_unmixed, write_preview
 from automix.project import Fade, Item, Project, Source, Take, Track
 
 SR = 8000

@@ -11,7 +11,8 @@ import soundfile as sf
 
 from automix.errors import MediaError
 from automix.project import Fade, Item, Project, Source, Take, Track
-from automix.render import RenderReport, render_file, render_track, render_track_full, take_pan_gains
+from automix.panlaw import take_pan_gains
+from automix.render import RenderReport, render_file, render_track, render_track_full
 
 SR = 8000
 
