@@ -161,7 +161,8 @@ def loo_predict_levels(ts: TrainingSet, method: str = "kde", n_components: int =
     """Leave-one-song-out level predictions (n, T) over ``ts.track_types``.
 
     Each held-out song is predicted by a model fitted on the other songs
-    alone, including the choice of input columns.
+    alone, including the choice of input columns; types no other song has
+    are NaN (not predictable, as :meth:`automix.models.MixModel.predict` says).
     """
     pred = np.full(ts.targets.present.shape, np.nan)
     ids = np.array(ts.song_ids)
@@ -174,6 +175,7 @@ def loo_predict_levels(ts: TrainingSet, method: str = "kde", n_components: int =
         model = fit_model(tr, method, n_components, target_kind, alpha)
         te = training_set([s for s, t in zip(ts.samples, test) if t], target_kind, ts.track_types, tr.feature_names)
         pred[test] = np.asarray(model.estimators_["level"].predict(te.X)).reshape(int(test.sum()), -1)
+        pred[np.ix_(test, model.type_counts_ == 0)] = np.nan  # untrained types: the planner falls back
     return pred
 
 
@@ -286,7 +288,11 @@ def learn_from_projects(paths: Sequence[str | Path], out_dir: str | Path, *, gen
     model of the folder is retrained on all stored rows.
     """
     from automix.dataset import collect_samples
+    from automix.model_bank import installed_models_dir
 
+    if Path(out_dir).resolve() == installed_models_dir().resolve():
+        raise ModelError("learn writes a personal model folder; it must not be the shipped models/ folder",
+                         file=out_dir)
     new = collect_samples(paths, genre=genre)
     new_ids = {s.song_id for s in new}
     out = Path(out_dir)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from automix.bands import EQ_BAND_LAYOUT
 from automix.dataset import (EQ_FIT_FREQS_HZ, envelope_values, eq_band_db_from_response, read_song_folder,
-                             section_sample, track_gain_db, track_pan)
+                             section_sample, track_eq_db, track_gain_db, track_pan)
 from automix.eq import eq_response_db
 from automix.errors import AutomixError, MediaError
 from automix.features import REGION_FEATURE_NAMES
@@ -124,3 +125,21 @@ def test_song_folder_ground_truth_by_estimation(tmp_path):
     gain_b = 20 * math.log10(rows[0].alpha[b])
     gain_p = 20 * math.log10(rows[0].alpha[p])
     assert gain_b - gain_p == pytest.approx(9.0, abs=0.5)
+
+
+RPP_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
+
+
+@pytest.mark.skipif(not RPP_CORPUS.is_dir(), reason="../shared/rpp-corpus not present")
+def test_user_reaeq_is_read_and_bypassed_reaeq_ignored():
+    from automix.project_reader import read_project
+    from automix.rpp import load
+
+    user = RPP_CORPUS / "uselesskcid__EGL314-Project-S.O.N.I.C-Team-C-__314MAINREAPER_POC_FINAL.rpp"
+    bypassed = RPP_CORPUS / "Ultraschall__ultraschall-portable__StudioLink.rpp"
+    for path, expect_flat in ((user, False), (bypassed, True)):
+        project, doc = read_project(path), load(path)
+        track = next(t for t in project.tracks if any(fx.is_reaeq for fx in t.fx))
+        eq = track_eq_db(doc, track, 44100)
+        assert eq.shape == (5,) and np.all(np.isfinite(eq))
+        assert (np.abs(eq).max() < 1e-9) == expect_flat

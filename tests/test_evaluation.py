@@ -43,3 +43,18 @@ def test_report_tables_and_plots(tmp_path):
     assert files[0].name == "evaluation.md"
     assert {p.suffix for p in files[1:]} <= {".png", ".svg"} and len(files) == 3
     assert all(p.stat().st_size > 500 for p in files)
+
+
+def test_plots_fall_back_to_svg_without_matplotlib(tmp_path, monkeypatch):
+    import sys
+
+    samples = make_samples(4, "rock")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rep = evaluate_samples(samples, m_sweep=(1, 2), cross=False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    files = write_report(rep, tmp_path)
+    svgs = [p for p in files if p.suffix == ".svg"]
+    assert len(svgs) == 2
+    assert all(p.read_text(encoding="utf-8").lstrip().startswith("<svg") for p in svgs)
+    assert "Cross-genre" not in files[0].read_text(encoding="utf-8")

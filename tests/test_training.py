@@ -104,3 +104,11 @@ def test_cli_train_and_learn_errors_name_the_path(tmp_path, capsys):
     assert "notes.txt" in capsys.readouterr().err
     assert main(["learn", str(bad), "--out", str(tmp_path / "m")]) == 2
     assert "not a .rpp project file" in capsys.readouterr().err
+
+
+def test_learn_refuses_the_shipped_models_folder():
+    from automix.model_bank import installed_models_dir
+    from automix.training import learn_from_projects
+
+    with pytest.raises(ModelError, match="must not be the shipped models/ folder"):
+        learn_from_projects(["song.rpp"], installed_models_dir())
