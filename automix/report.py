@@ -134,7 +134,7 @@ h2{margin:0 0 4px;font-size:19px}p.note{margin:0 0 14px;color:var(--muted);font-
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px}
 .stat{border:1px solid var(--line);border-radius:10px;padding:10px 14px}
 .stat .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.stat .v{font-size:20px;font-weight:600}
+.stat .v{font-size:20px;font-weight:600;overflow-wrap:anywhere}
 .scroll{overflow-x:auto}table.heat{border-collapse:separate;border-spacing:3px;font-size:13px}
 table.heat th{font-weight:600;text-align:left;padding:4px 8px;white-space:nowrap}
 table.heat th small{display:block;color:var(--muted);font-weight:400}

@@ -37,6 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _lufs_text(signal, sample_rate: int) -> str:
+    """Integrated loudness as a card value, e.g. ``-18.2 LUFS``."""
+    from automix.loudness import integrated_loudness
+    lufs = integrated_loudness(signal, sample_rate)
+    return f"{lufs:.1f} LUFS" if lufs > -70 else "silent"
+
+
 def run(args: argparse.Namespace) -> int:
     """Build and write the page."""
     reporter = reporter_from_args(args)
@@ -44,11 +51,14 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output.parent if str(args.output.parent) else Path("."), "report")
     plan = plan_for(project, args.project, args, reporter)
     before = after = None
+    stats: dict[str, object] = {"Project": args.project.name}
     if not args.no_spectra:
         sr = project.sample_rate
-        before = [average_spectrum(render_unmixed(project), sr, label="Unmixed sum")]
-        after = [average_spectrum(render_mix(project, plan), sr, label="automix")]
-    stats = {"project": str(args.project), "genre": plan.genre, "model": plan.model}
+        unmixed, mixed = render_unmixed(project), render_mix(project, plan)
+        before = [average_spectrum(unmixed, sr, label="Unmixed sum")]
+        after = [average_spectrum(mixed, sr, label="automix")]
+        stats["Unmixed sum"] = _lufs_text(unmixed, sr)
+        stats["automix mix"] = _lufs_text(mixed, sr)
     path = write_report(project, plan, args.output, spectra_before=before, spectra_after=after, stats=stats)
     print(f"wrote {path}")
     return 0
