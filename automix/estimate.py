@@ -44,7 +44,8 @@ from automix.alignment import Alignment, apply_alignment, detect_alignments, shi
 from automix.bands import BAND_NAMES, N_BANDS
 from automix.panlaw import gain_pan_from_channel_gains
 from automix.errors import EstimationError
-from automix.features import RegionSpan, band_masks
+from automix.features import RegionSpan
+from automix.frame_features import band_masks
 
 BlockSource = Callable[[], Iterator[np.ndarray]]
 """A callable returning a fresh iterator of ``(n, 2)`` float blocks (for two passes)."""

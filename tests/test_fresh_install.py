@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from automix import rpp
-from automix.edit import find_automix_eq
+from mix_checks import assert_only_automix_changes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,12 +63,7 @@ def test_demo_then_mix_from_a_clean_install(venv, tmp_path):
     result = _run([automix, "mix", tmp_path / "demo" / "demo.rpp"], cwd=tmp_path)
     assert "Chorus" in result.stdout
     mixed = tmp_path / "demo" / "demo.automix.rpp"
-    doc = rpp.load(mixed)
-    tracks = doc.root.findall("TRACK")
-    assert len(tracks) == 11
-    for track in tracks:
-        assert len(track.findall("VOLENV2")) == 1 and len(track.findall("PANENV2")) == 1
-        assert find_automix_eq(track) is not None
+    assert_only_automix_changes(tmp_path / "demo" / "demo.rpp", mixed, n_audio_tracks=11, n_boundaries=5)
     first = mixed.read_bytes()
     _run([automix, "-q", "mix", tmp_path / "demo" / "demo.rpp"], cwd=tmp_path)
     assert mixed.read_bytes() == first

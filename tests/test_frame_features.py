@@ -1,0 +1,112 @@
+"""automix.frame_features: physical facts of each frame feature."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.signal import sosfreqz
+
+from audio_factory import make_multitrack
+from automix.errors import AutomixError
+from automix.frame_features import (band_energies, compute_frame_features, frame_rms, left_right_energy,
+                                    spectral_centroid, spectral_slope, spectral_spread, zero_crossing_rate)
+from automix.loudness import k_weighting_sos
+
+SR = 16000
+
+
+def _sine(freq: float, seconds: float = 1.0, amp: float = 0.5) -> np.ndarray:
+    return amp * np.sin(2 * np.pi * freq * np.arange(int(seconds * SR)) / SR)
+
+
+def test_frame_rms_of_a_sine_and_frame_count():
+    x = _sine(1000.0, 1.0, 0.5)
+    r = frame_rms(x, SR, frame_s=0.02)
+    assert r.shape == (50,)
+    np.testing.assert_allclose(r, 0.5 / math.sqrt(2), rtol=1e-3)
+    assert frame_rms(x, SR, frame_s=1.0, hop_s=0.25).shape == (1,)
+    assert frame_rms(np.stack([x, x], 1), SR).shape == (50,)
+
+
+def test_zero_crossing_rate_of_a_sine():
+    z = zero_crossing_rate(_sine(500.0), SR, frame_s=0.05)
+    np.testing.assert_allclose(z, 2 * 500.0 / SR, rtol=0.03)
+
+
+def test_centroid_spread_of_tones():
+    c = spectral_centroid(_sine(1500.0), SR)
+    np.testing.assert_allclose(c, 1500.0, rtol=0.02)
+    two = _sine(500.0) + _sine(2500.0)
+    np.testing.assert_allclose(spectral_centroid(two, SR), 1500.0, rtol=0.02)
+    np.testing.assert_allclose(spectral_spread(two, SR), 1000.0, rtol=0.03)
+    assert np.all(np.isnan(spectral_centroid(np.zeros(SR), SR)))
+
+
+def test_spectral_slope_of_white_and_pink_noise():
+    rng = np.random.default_rng(0)
+    white = rng.standard_normal(4 * SR)
+    assert np.median(spectral_slope(white, SR, frame_s=0.1)) == pytest.approx(0.0, abs=0.3)
+    spec = np.fft.rfft(rng.standard_normal(4 * SR))
+    f = np.fft.rfftfreq(4 * SR, 1 / SR)
+    spec[1:] /= np.sqrt(f[1:])  # power ∝ 1/f: −3.01 dB per octave
+    pink = np.fft.irfft(spec, 4 * SR)
+    assert np.median(spectral_slope(pink, SR, frame_s=0.1)) == pytest.approx(-3.01, abs=0.4)
+
+
+def test_band_energies_place_tones_in_their_band_and_sum_to_mean_square():
+    for freq, band in [(60.0, 0), (300.0, 1), (1000.0, 2), (4000.0, 3), (7000.0, 4)]:
+        e = band_energies(_sine(freq, amp=0.5), SR, frame_s=0.05)
+        assert e.shape == (20, 5)
+        share = e[:, band].sum() / e.sum()
+        assert share > 0.99, (freq, share)
+        np.testing.assert_allclose(e.sum(axis=1), 0.125, rtol=0.03)  # A²/2
+
+
+def test_left_right_energy_follows_channel_levels():
+    x = _sine(700.0)
+    lr = left_right_energy(np.stack([x, 0.5 * x], 1), SR)
+    np.testing.assert_allclose(lr[:, 1] / lr[:, 0], 0.25, rtol=1e-6)
+    mono = left_right_energy(x, SR)
+    np.testing.assert_allclose(mono[:, 0], mono[:, 1])
+
+
+def test_compute_frame_features_shapes_and_times():
+    ff = compute_frame_features(_sine(440.0, 1.0), SR, frame_s=0.04, hop_s=0.02, start_s=10.0)
+    n = 1 + (SR - 640) // 320
+    assert ff.rms.shape == (n,) and ff.band_energy.shape == (n, 5) and ff.lr_energy.shape == (n, 2)
+    assert ff.start_s[0] == 10.0 and ff.start_s[1] == pytest.approx(10.02)
+    with pytest.raises(AutomixError, match="sample rate"):
+        frame_rms(np.zeros(10), 0)
+
+
+
+def test_low_sample_rate_leaves_bands_above_nyquist_empty():
+    sr = 8000
+    x = np.sin(2 * np.pi * 1000.0 * np.arange(sr) / sr)
+    ff = compute_frame_features(x, sr)
+    assert np.all(ff.band_energy[:, 4] == 0.0)  # 6 kHz–Nyquist does not exist at 8 kHz
+    assert np.all(ff.band_energy[:, 2] / ff.band_energy.sum(axis=1) > 0.99)
+    np.testing.assert_allclose(ff.centroid_hz, 1000.0, rtol=0.02)
+
+
+def test_compute_frame_features_matches_the_single_feature_functions():
+    t = make_multitrack(SR, 2.0, seed=3)
+    x = np.stack([t["guitar"] + t["kick"], 0.3 * t["guitar"] + t["bass"]], 1)
+    ff = compute_frame_features(x, SR)
+    loud = frame_rms(x, SR) > 1e-3
+    np.testing.assert_allclose(ff.rms, frame_rms(x, SR), rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(ff.zcr, zero_crossing_rate(x, SR), atol=1.5 / (0.02 * SR))
+    np.testing.assert_allclose(ff.lr_energy, left_right_energy(x, SR), rtol=1e-4, atol=1e-10)
+    np.testing.assert_allclose(ff.band_energy, band_energies(x, SR), rtol=2e-3, atol=1e-9)
+    np.testing.assert_allclose(ff.centroid_hz[loud], spectral_centroid(x, SR)[loud], rtol=1e-3)
+    np.testing.assert_allclose(ff.spread_hz[loud], spectral_spread(x, SR)[loud], rtol=1e-3)
+
+
+def test_k_energy_of_a_tone_is_its_energy_times_the_k_weighting_gain():
+    x = np.stack([_sine(1000.0), _sine(1000.0)], 1)
+    ff = compute_frame_features(x, SR)
+    _, h = sosfreqz(k_weighting_sos(SR), worN=[1000.0], fs=SR)
+    expected = 2 * 0.125 * abs(h[0]) ** 2  # two channels of mean square 0.5²/2
+    np.testing.assert_allclose(ff.k_energy, expected, rtol=0.01)
