@@ -3,11 +3,11 @@
 ReaPack installs scripts listed in an ``index.xml``; each script carries its
 metadata in a comment header (``@description``, ``@version``, ``@author``,
 ``@about``). :func:`reapack_index_xml` builds the index from those headers,
-so ``index.xml`` is regenerated, never edited by hand::
+so ``index.xml`` is regenerated, never edited by hand. The committed index
+points at :data:`REAPACK_BASE_URL`; whoever hosts a fork regenerates it with
+the raw URL of their own ``reaper_scripts/`` folder::
 
-    from pathlib import Path
-    from automix.reapack import reapack_index_xml
-    Path("reaper_scripts/index.xml").write_text(reapack_index_xml(Path("reaper_scripts")))
+    python3 -m automix.reapack --base-url https://example.org/automix/reaper_scripts/
 """
 
 from __future__ import annotations
@@ -60,3 +60,29 @@ def reapack_index_xml(scripts_dir: Path, base_url: str = REAPACK_BASE_URL) -> st
         ]
     lines += ["  </category>", "</index>"]
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python3 -m automix.reapack [--base-url URL] [--scripts DIR]``: rewrite ``DIR/index.xml``."""
+    import argparse
+
+    from automix.atomic import write_text_atomic
+
+    parser = argparse.ArgumentParser(prog="python3 -m automix.reapack", description=main.__doc__)
+    parser.add_argument("--base-url", default=REAPACK_BASE_URL, help="raw URL of the reaper_scripts/ folder")
+    parser.add_argument("--scripts", type=Path, default=Path(__file__).resolve().parents[1] / "reaper_scripts",
+                        help="the reaper_scripts/ folder (default: the checkout's)")
+    args = parser.parse_args(argv)
+    base = args.base_url if args.base_url.endswith("/") else args.base_url + "/"
+    target = args.scripts / "index.xml"
+    try:
+        write_text_atomic(target, reapack_index_xml(args.scripts, base))
+    except OSError as exc:
+        print(f"automix.reapack: error: {exc.filename or target}: {exc.strerror or exc}")
+        return 2
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

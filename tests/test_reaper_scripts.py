@@ -124,3 +124,13 @@ def test_index_xml_is_current_and_lists_every_script():
         source = version.find("source")
         assert source.get("main") == "main" and source.text.endswith("/reaper_scripts/" + package.get("name"))
         assert version.get("name") == script_metadata(SCRIPTS / package.get("name"))["version"]
+
+
+def test_reapack_index_regenerates_with_another_base_url(tmp_path):
+    from automix.reapack import main as reapack_main
+    for script in FUNCTIONS:
+        (tmp_path / script).write_bytes((SCRIPTS / script).read_bytes())
+    assert reapack_main(["--scripts", str(tmp_path), "--base-url", "https://example.org/am"]) == 0
+    text = (tmp_path / "index.xml").read_text(encoding="utf-8")
+    assert text.count("<source main=\"main\">https://example.org/am/automix_") == len(FUNCTIONS)
+    assert reapack_main(["--scripts", str(tmp_path / "absent")]) == 2
