@@ -397,33 +397,42 @@ def song_features(stems: Sequence[np.ndarray], sample_rate: int,
     return np.stack(out) if out else np.zeros((0, len(spans), len(REGION_FEATURE_NAMES)))
 
 
+def estimated_stem_truth(names: Sequence[str], stems: Sequence[np.ndarray], mix: np.ndarray, sample_rate: int,
+                         spans: Sequence[tuple[str, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-span gain dB (n_spans, n), pan (n_spans, n) and EQ dB (n_spans, n, 5) of stems in a mix (estimated).
+
+    Gains the estimation cannot give are NaN; missing pans and EQ bands are 0.
+    """
+    from automix.estimate import estimate_from_arrays
+    from automix.features import RegionSpan
+
+    est = estimate_from_arrays(list(zip(names, stems)), mix, sample_rate, [RegionSpan(a, b, c) for a, b, c in spans])
+    gains = np.array([[t.gain_db if t.gain_db is not None else np.nan for t in reg.tracks] for reg in est.regions],
+                     dtype=float)
+    pans = np.array([[t.pan if t.pan is not None else 0.0 for t in reg.tracks] for reg in est.regions], dtype=float)
+    eqs = np.array([[[v if v is not None and math.isfinite(v) else 0.0 for v in (t.eq_db or [0.0] * N_BANDS)]
+                     for t in reg.tracks] for reg in est.regions], dtype=float)
+    return gains, pans, eqs.reshape(len(est.regions), len(names), N_BANDS)
+
+
 def samples_from_stems(*, song_id: str, genre: str, source: str, names: Sequence[str],
                        track_types: Sequence[str], stems: Sequence[np.ndarray], mix: np.ndarray,
                        sample_rate: int, regions: Sequence[tuple[str, float, float]] = ()) -> list[SectionSample]:
     """Training rows from in-memory stems and their mix, ground truth by the estimation engine."""
-    from automix.estimate import estimate_from_arrays
-    from automix.features import RegionSpan
     from automix.sections import section_of_name
 
     n = min([np.asarray(s).shape[0] for s in stems] + [np.asarray(mix).shape[0]])
     stems = [np.asarray(s)[:n] for s in stems]
-    mix = np.asarray(mix)[:n]
     spans = list(regions) or [("(whole song)", 0.0, n / sample_rate)]
-    est = estimate_from_arrays(list(zip(names, stems)), mix, sample_rate,
-                               [RegionSpan(a, b, c) for a, b, c in spans])
+    gains_all, pans_all, eqs_all = estimated_stem_truth(names, stems, np.asarray(mix)[:n], sample_rate, spans)
     feats = song_features(stems, sample_rate, spans)
     playing = playing_matrix(feats[:, :, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)])
     out = []
     for k, (rname, _a, _b) in enumerate(spans):
-        reg = est.regions[k]
-        gains = np.array([t.gain_db if t.gain_db is not None else np.nan for t in reg.tracks], dtype=float)
-        pans = np.array([t.pan if t.pan is not None else 0.0 for t in reg.tracks], dtype=float)
-        eqs = np.array([[v if v is not None and math.isfinite(v) else 0.0 for v in (t.eq_db or [0.0] * N_BANDS)]
-                        for t in reg.tracks], dtype=float)
         section = section_of_name(rname) if regions else "other"
         s = section_sample(song_id=song_id, genre=genre, section=section, region=rname, source=source,
-                           track_types=track_types, features=feats[:, k, :], gain_db=gains, pan=pans,
-                           eq_db=eqs, playing=playing[:, k])
+                           track_types=track_types, features=feats[:, k, :], gain_db=gains_all[k], pan=pans_all[k],
+                           eq_db=eqs_all[k], playing=playing[:, k])
         if s is not None:
             out.append(s)
     if not out:

@@ -36,7 +36,7 @@ from automix.analysis import analyse_project, check_project
 from automix.apply import ApplyOptions, apply_plan
 from automix.cache import FeatureCache, cache_folder_for
 from automix.errors import AutomixError, ModelError, ProjectError, ProjectWriteError
-from automix.model_bank import (ALL, EXTRA_GENRES, GENRE_GROUPS, PAPER_GENRES, ModelBank, installed_models_dir,
+from automix.model_bank import (ALL, EXTRA_GENRES, GENRE_GROUPS, PAPER_GENRES, ModelBank, default_model_dirs,
                                 normalize_genre)
 from automix.plan import MixPlan, load_plan, save_plan
 from automix.planner import PlanResult, make_plan
@@ -179,13 +179,13 @@ def save_project(doc: rpp.RppDocument, source: Path, out: Path) -> None:
 
 
 def model_bank(models_dir: str | Path | None) -> ModelBank:
-    """The bank of ``--models DIR``, else the shipped ``models/``."""
+    """The bank of ``--models DIR``, else the personal models before the shipped ``models/``."""
     if models_dir is not None:
         d = Path(models_dir)
         if not d.is_dir():
             raise AutomixError("model folder not found", file=d)
         return ModelBank([d])
-    return ModelBank([installed_models_dir()])
+    return ModelBank(default_model_dirs())
 
 
 # ---------------------------------------------------------------- genre (--genre auto|NAME)

@@ -25,7 +25,9 @@ same step of the chain) and reports which model it chose and why.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +172,33 @@ class BankChoice:
         if self.is_exact:
             return f"model {used}"
         return f"model {used}, after no model for {', '.join(self.tried)}"
+
+
+PERSONAL_MODELS_ENV = "AUTOMIX_PERSONAL_MODELS"
+"""Environment variable naming the personal model folder (overrides the per-user default)."""
+
+
+def personal_models_dir() -> Path:
+    """The user's own model folder, written by ``automix learn`` and the "Learn" action.
+
+    ``$AUTOMIX_PERSONAL_MODELS`` if set, else ``automix/models`` in the per-user
+    data folder (``%APPDATA%`` on Windows, ``~/Library/Application Support`` on
+    macOS, ``$XDG_DATA_HOME`` or ``~/.local/share`` elsewhere). It may not exist.
+    """
+    if os.environ.get(PERSONAL_MODELS_ENV):
+        return Path(os.environ[PERSONAL_MODELS_ENV]).expanduser()
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "automix" / "models"
+
+
+def default_model_dirs() -> list[Path]:
+    """Where models are looked up without ``--models``: the personal folder first, then the shipped one."""
+    return [personal_models_dir(), installed_models_dir()]
 
 
 def installed_models_dir() -> Path:

@@ -65,7 +65,7 @@ MIX_LEVEL_DB = -23.0
 mix, headroom for drum peaks). The +6 dB envelope limit can force the whole plan lower
 (:func:`~automix.plan.fit_gains_to_range`) when a track was recorded very quietly."""
 
-MAX_EQ_DB = 12.0
+MAX_EQ_DB = 6.0
 """Predicted EQ band gains are limited to ± this (dB)."""
 
 MAX_PRACTICE_DEVIATION_DB = 8.0

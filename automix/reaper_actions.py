@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import sys
 import zlib
 from pathlib import Path
@@ -58,8 +57,6 @@ OPTIONS_KEY = "options"
 STATE_PREFIX = "b64z:"
 """Marks a packed ext-state value (:func:`pack_state`)."""
 
-PERSONAL_MODELS_ENV = "AUTOMIX_PERSONAL_MODELS"
-"""Environment variable overriding :func:`personal_models_dir`."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -94,36 +91,15 @@ def console_reporter(api: ReaperApi) -> Any:
     return Reporter(quiet=False, verbose=True, stream=ConsoleStream(api), bars=False)
 
 
-def personal_models_dir() -> Path:
-    """The user's own model folder (``$AUTOMIX_PERSONAL_MODELS``, else a per-user data folder).
-
-    Uses the training side's ``automix.training.personal_models_dir()`` when it exists.
-    """
-    if os.environ.get(PERSONAL_MODELS_ENV):
-        return Path(os.environ[PERSONAL_MODELS_ENV]).expanduser()
-    try:
-        from automix import training
-        func = getattr(training, "personal_models_dir", None)
-        if callable(func):
-            return Path(func())
-    except ImportError:
-        pass
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "automix" / "models"
+def _personal_models_dir() -> Path:
+    from automix.model_bank import personal_models_dir
+    return personal_models_dir()
 
 
 def action_model_bank(models_dir: str | Path | None) -> Any:
     """``models_dir`` alone when given, else the personal models before the shipped ones."""
-    from automix.model_bank import ModelBank, installed_models_dir
     from automix.mixjob import model_bank
-    if models_dir is not None:
-        return model_bank(models_dir)
-    return ModelBank([personal_models_dir(), installed_models_dir()])
+    return model_bank(models_dir)
 
 
 def pack_state(data: Any) -> str:
@@ -348,7 +324,7 @@ def learn_from_project(api: ReaperApi | None = None, *, out_dir: str | Path | No
         learn = getattr(training, "learn_from_projects", None)
         if learn is None:
             raise ReaperError("this automix cannot learn yet: automix.training.learn_from_projects is missing")
-        target = Path(out_dir) if out_dir is not None else personal_models_dir()
+        target = Path(out_dir) if out_dir is not None else _personal_models_dir()
         reaper.console(f"automix: learning from {path} into {target}")
         result = learn([path], target)
         return f"models updated in {target}" + (f": {result}" if isinstance(result, str) and result else "")
@@ -356,7 +332,7 @@ def learn_from_project(api: ReaperApi | None = None, *, out_dir: str | Path | No
     return _run(api, LEARN_TITLE, body)
 
 
-__all__ = ["auto_mix_project", "resuggest_region", "learn_from_project", "personal_models_dir",
+__all__ = ["auto_mix_project", "resuggest_region", "learn_from_project",
            "target_section_index", "region_key", "pack_state", "unpack_state", "EXT_SECTION", "PLAN_KEY",
            "VARIANTS_KEY", "OPTIONS_KEY",
            "AUTO_MIX_TITLE", "RESUGGEST_TITLE", "LEARN_TITLE"]

@@ -44,7 +44,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from automix.dataset import SectionSample, playing_matrix, samples_from_stems, section_sample, song_features  # noqa: E402
+from automix.augment import StemTruth, augmented_copies, copy_samples  # noqa: E402
+from automix.dataset import (SectionSample, estimated_stem_truth, playing_matrix, samples_from_stems,  # noqa: E402
+                             section_sample, song_features)
 from automix.evaluation import REAL_EXCERPTS, excerpt_reference, restore_balance  # noqa: E402
 from automix.features import REGION_FEATURE_NAMES  # noqa: E402
 from automix.mixing_practice import GENRE_GROUP_OFFSETS_DB, practice_relative_levels  # noqa: E402
@@ -54,10 +56,23 @@ from automix.tracktypes import TRACK_TYPE_IDS, classify_track  # noqa: E402
 from automix.training import train_models  # noqa: E402
 
 RIDGE = 10.0
+N_COMPONENTS = 16
+"""KDE components: all the outputs of a group (≤ 16 track types). EQ deviations of different tracks are
+independent, so cutting the outputs to m = 8 directions would drop half the tracks' EQ."""
 N_AUGMENT = 12
-N_SYNTH_SONGS = 3
-SYNTH_DURATION_S = 20.0
-SYNTH_RATE = 22050
+"""Re-recordings of each real excerpt: every stem re-gained (±12 dB) and, with probability 1/2, given a
+spectral deviation (±6 dB per band) whose undo is the EQ target (automix/augment.py)."""
+N_SYNTH_EQ_COPIES = 6
+"""Re-recordings of each synthesised song (parts and bounced stems): level ±15 dB, noise floor, deviations."""
+SYNTH_SONGS = ((100, 20.0), (101, 20.0), (102, 20.0), (103, 30.0), (104, 45.0))
+"""(seed, duration s) of the synthesised training songs (the demo is seed 0: never trained on)."""
+N_SYNTH_SONGS = len(SYNTH_SONGS)
+SYNTH_RATE = 44100
+NOISE_FLOOR_DBFS = -78.0
+"""White noise floor of the synthesised re-recordings (a recording's preamp noise, as in the demo)."""
+SYNTH_POLICY_GROUP = "rock_punk_metal"
+"""The synthesiser's section balance is taken as this group's engineer policy; the other groups get the
+practice offsets relative to it (GENRE_GROUP_OFFSETS_DB[group] − GENRE_GROUP_OFFSETS_DB[rock])."""
 SECTIONS = ("intro", "verse", "chorus")
 GROUP_GENRE = {"rock_punk_metal": "rock", "alt_rock_blues": "alt_rock", "pop_singer_songwriter": "pop",
                "acoustic_jazz_country": "acoustic"}
@@ -86,7 +101,7 @@ def augment(samples: list[SectionSample], rng: np.random.Generator, n: int) -> l
 
 
 def real_song_samples(shared: Path, rng: np.random.Generator) -> dict[str, list[SectionSample]]:
-    """Rows of each real excerpt (estimated truth) + augmented copies, by song folder name."""
+    """Rows of each real excerpt (estimated truth) + :data:`N_AUGMENT` re-recorded copies, by song folder name."""
     out = {}
     for folder, genre, mix_name, stems in REAL_SONGS:
         d = shared / folder
@@ -95,10 +110,19 @@ def real_song_samples(shared: Path, rng: np.random.Generator) -> dict[str, list[
         mix, sr = _read(d / mix_name)
         audio = [_read(d / f)[0] for f, _ in stems]
         names = [n for _, n in stems]
-        rows = samples_from_stems(song_id=folder, genre=genre, source=f"../shared/audio/{folder}", names=names,
-                                  track_types=[classify_track(n).type_id for n in names], stems=audio, mix=mix,
-                                  sample_rate=sr)
-        out[folder] = rows + augment(rows, rng, N_AUGMENT)
+        types = [classify_track(n).type_id for n in names]
+        source = f"../shared/audio/{folder}"
+        rows = samples_from_stems(song_id=folder, genre=genre, source=source, names=names,
+                                  track_types=types, stems=audio, mix=mix, sample_rate=sr)
+        n = min([a.shape[0] for a in audio] + [mix.shape[0]])
+        audio = [a[:n] for a in audio]
+        spans = [("(whole song)", 0.0, n / sr)]
+        gains, pans, eqs = estimated_stem_truth(names, audio, mix[:n], sr, spans)
+        truth = StemTruth(gains, pans, eqs)
+        copies = augmented_copies(audio, sr, spans, rng, N_AUGMENT, max_regain_db=12.0)
+        out[folder] = rows + [s for c in copies for s in copy_samples(
+            c, truth, song_id=folder, genre=genre, source=source + " (re-recorded)",
+            sections=[("(whole song)", "other")], track_types=types)]
     return out
 
 
@@ -141,42 +165,74 @@ STEM_OF_TYPE = {"kick": "Drums", "snare": "Drums", "hihat": "Drums", "tom": "Dru
 """How synthesised parts are bounced to MUSDB-style stems (drums, bass, other, vocals)."""
 
 
-def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
-    """Synthesised songs at their intended balance, shifted per genre group by the practice offsets.
+def synth_offsets_db(group: str) -> dict[str, float]:
+    """Per-type shift (dB) of the synthesiser's balance for a genre group (see :data:`SYNTH_POLICY_GROUP`)."""
+    own = dict(GENRE_GROUP_OFFSETS_DB.get(group, ()))
+    ref = dict(GENRE_GROUP_OFFSETS_DB.get(SYNTH_POLICY_GROUP, ()))
+    return {t: own.get(t, 0.0) - ref.get(t, 0.0) for t in set(own) | set(ref)}
 
-    Each song is used twice per group: as its separate parts, and bounced to
-    four wet stems (:data:`STEM_OF_TYPE`, each at 0 dB in the mix) like the
-    MUSDB stems.
+
+def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
+    """Synthesised songs at their intended balance (rock policy, other groups shifted), + re-recorded copies.
+
+    Each song is used per group as its separate parts and bounced to four
+    wet stems (:data:`STEM_OF_TYPE`, each at 0 dB in the mix) like the MUSDB
+    stems; both also as :data:`N_SYNTH_EQ_COPIES` re-recordings (random
+    level, noise floor, spectral deviations undone by the EQ target).
     """
     from automix.synth import synthesize_song
 
     out = []
-    for seed in range(N_SYNTH_SONGS):
-        song = synthesize_song(100 + seed, SYNTH_DURATION_S, SYNTH_RATE)
+    for seed, duration_s in SYNTH_SONGS:
+        song = synthesize_song(seed, duration_s, SYNTH_RATE)
         spans = [(s.name, s.start_s, s.end_s) for s in song.sections]
-        feats = song_features([p.audio for p in song.parts], SYNTH_RATE, spans)
+        sections = [(s.name, s.kind) for s in song.sections]
+        parts_audio = [p.audio for p in song.parts]
+        feats = song_features(parts_audio, SYNTH_RATE, spans)
         playing = playing_matrix(feats[:, :, REGION_FEATURE_NAMES.index("rms_db")])
         types = [p.track_type for p in song.parts]
         active = np.array([p.active for p in song.parts])  # (parts, sections)
+        pans = np.array([p.pan for p in song.parts])
+        copies = augmented_copies(parts_audio, SYNTH_RATE, spans, rng, N_SYNTH_EQ_COPIES, max_regain_db=15.0,
+                                  noise_dbfs=NOISE_FLOOR_DBFS)
+        stem_copies = None
         for grp in GENRE_GROUPS:
-            offsets = dict(GENRE_GROUP_OFFSETS_DB.get(grp.id, ()))
+            offsets = synth_offsets_db(grp.id)
             gains = np.array([[b + offsets.get(p.track_type, 0.0) for b in p.balance_db] for p in song.parts])
+            song_id, genre = f"synth-{seed}-{grp.id}", GROUP_GENRE[grp.id]
+            src = f"automix.synth seed {seed}, {duration_s:g} s"
             for k, sec in enumerate(song.sections):
-                s = section_sample(song_id=f"synth-{seed}-{grp.id}", genre=GROUP_GENRE[grp.id], section=sec.kind,
-                                   region=sec.name, source=f"automix.synth seed {100 + seed}", track_types=types,
-                                   features=feats[:, k], gain_db=gains[:, k],
-                                   pan=np.array([p.pan for p in song.parts]), eq_db=np.zeros((len(types), 5)),
-                                   playing=playing[:, k] & active[:, k])
+                s = section_sample(song_id=song_id, genre=genre, section=sec.kind,
+                                   region=sec.name, source=src, track_types=types,
+                                   features=feats[:, k], gain_db=gains[:, k], pan=pans,
+                                   eq_db=np.zeros((len(types), 5)), playing=playing[:, k] & active[:, k])
                 if s is not None:
                     out.append(s)
-            out += _bounced(song, gains, active, spans, grp.id, seed)
-    return out + augment(out, rng, 3)
+            truth = StemTruth(gains.T, np.tile(pans, (len(spans), 1)), np.zeros((len(spans), len(types), 5)))
+            for c in copies:
+                out += copy_samples(c, truth, song_id=song_id, genre=genre, source=src + " (re-recorded)",
+                                    sections=sections, track_types=types, active=active)
+            stems, stem_rows = _bounced(song, gains, active, spans, grp.id, seed)
+            out += stem_rows
+            if stem_copies is None:  # the bounced stems differ per group only by their balance: re-record once
+                stem_copies = augmented_copies(stems, SYNTH_RATE, spans, rng, N_SYNTH_EQ_COPIES, max_regain_db=12.0,
+                                               noise_dbfs=NOISE_FLOOR_DBFS)
+            zero = StemTruth(np.zeros((len(spans), 4)), np.zeros((len(spans), 4)), np.zeros((len(spans), 4, 5)))
+            for c in stem_copies:
+                out += copy_samples(c, zero, song_id=f"synth-stems-{seed}-{grp.id}", genre=genre,
+                                    source=src + ", bounced to 4 stems (re-recorded)", sections=sections,
+                                    track_types=[classify_track(n).type_id for n in STEM_NAMES])
+    return out
 
 
-def _bounced(song, gains: np.ndarray, active: np.ndarray, spans, group: str, seed: int) -> list[SectionSample]:
-    """The song's parts summed at their balance into MUSDB-style stems, as training rows."""
+STEM_NAMES = ("Drums", "Bass", "Other", "Vocals")
+
+
+def _bounced(song, gains: np.ndarray, active: np.ndarray, spans, group: str,
+             seed: int) -> tuple[list[np.ndarray], list[SectionSample]]:
+    """The song's parts summed at their balance into MUSDB-style stems: (stem audio, training rows)."""
     sr = song.sample_rate
-    names = ("Drums", "Bass", "Other", "Vocals")
+    names = STEM_NAMES
     stems = {n: np.zeros(song.n_samples) for n in names}
     for i, part in enumerate(song.parts):
         env = np.zeros(song.n_samples)
@@ -192,12 +248,12 @@ def _bounced(song, gains: np.ndarray, active: np.ndarray, spans, group: str, see
     out = []
     for k, sec in enumerate(song.sections):
         s = section_sample(song_id=f"synth-stems-{seed}-{group}", genre=GROUP_GENRE[group], section=sec.kind,
-                           region=sec.name, source=f"automix.synth seed {100 + seed}, bounced to 4 stems",
+                           region=sec.name, source=f"automix.synth seed {seed}, bounced to 4 stems",
                            track_types=types, features=feats[:, k], gain_db=np.zeros(4), pan=np.zeros(4),
                            eq_db=np.zeros((4, 5)), playing=playing[:, k])
         if s is not None:
             out.append(s)
-    return out
+    return audio, out
 
 
 def for_sections(rows: list[SectionSample]) -> list[SectionSample]:
@@ -215,7 +271,7 @@ def buckets() -> list[tuple[str, str]]:
 
 def train_all(samples: list[SectionSample], out: Path, *, evaluate: bool, description: str,
               ridge: float = 1.0) -> None:
-    train_models(samples, out, "kde", 8, alpha=ridge, buckets=buckets(), exclude_features=EXCLUDE_FEATURES,
+    train_models(samples, out, "kde", N_COMPONENTS, alpha=ridge, buckets=buckets(), exclude_features=EXCLUDE_FEATURES,
                  evaluate=evaluate, description=description, min_songs=1)
     train_models(samples, out / "baselines" / "mlr", "mlr", buckets=[(g.id, "all") for g in GENRE_GROUPS] +
                  [("all", "all")], exclude_features=EXCLUDE_FEATURES, evaluate=evaluate, description=description,

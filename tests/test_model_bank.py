@@ -198,3 +198,14 @@ def test_trained_bank_mixes_a_new_song_end_to_end(tmp_path):
         after = rec_db[3:5] + gtr_gains
         assert after[0] == pytest.approx(after[1], abs=1e-9)  # recording difference (12 dB) removed
         assert power_sum_db(after) == pytest.approx(gtr_target, abs=1e-9)
+
+
+def test_personal_folder_comes_before_the_shipped_one(tmp_path, monkeypatch):
+    from automix.model_bank import default_model_dirs, installed_models_dir, personal_models_dir
+    monkeypatch.setenv("AUTOMIX_PERSONAL_MODELS", str(tmp_path / "mine"))
+    assert personal_models_dir() == tmp_path / "mine"
+    assert default_model_dirs() == [tmp_path / "mine", installed_models_dir()]
+    monkeypatch.delenv("AUTOMIX_PERSONAL_MODELS")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    if not __import__("sys").platform.startswith(("win", "darwin")):
+        assert personal_models_dir() == tmp_path / "data" / "automix" / "models"

@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("learn", help="learn a personal model from finished REAPER projects",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("projects", nargs="+", type=Path, metavar="PROJECT.rpp", help="finished (mixed) projects")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="personal model folder")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="model folder to (re)train (default: the personal folder that 'automix mix' and the "
+                        "REAPER actions use first: $AUTOMIX_PERSONAL_MODELS or the per-user data folder)")
     p.add_argument("--genre", help="genre of projects whose notes do not say")
     p.add_argument("--method", choices=("kde", "mlr"), default="kde")
     p.add_argument("--components", type=int, default=8, metavar="M")
@@ -34,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     for p in args.projects:
         if not p.is_file() or p.suffix.lower() != ".rpp":
             raise ProjectError("not a .rpp project file", file=p)
-    print(learn_from_projects(args.projects, args.out, genre=args.genre, method=args.method,
+    from automix.model_bank import personal_models_dir
+    out = args.out if args.out is not None else personal_models_dir()
+    print(learn_from_projects(args.projects, out, genre=args.genre, method=args.method,
                               n_components=args.components))
     return 0
