@@ -30,7 +30,8 @@ from pathlib import Path
 from automix.edit import (find_automix_eq, find_track, platform_hint_for, remove_automix_eq, set_pan_envelope,
                           set_volume_envelope, upsert_automix_eq)
 from automix.errors import PlanError
-from automix.plan import EqBand, MixPlan, RegionPlan, check_plan_matches_project, eq_band_to_setting
+from automix.plan import EqBand, MixPlan, RegionPlan, eq_band_to_setting
+from automix.plan_io import check_plan_matches_project
 from automix.project import EnvelopePoint, Project
 from automix.rpp import Chunk, RppDocument
 from automix.rpp.tokens import format_number

@@ -11,6 +11,8 @@ moved there) and aggregates them per :class:`RegionSpan` into
 from __future__ import annotations
 
 import math
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -33,6 +35,9 @@ REGION_FEATURE_NAMES: tuple[str, ...] = (
     *(f"band_db_{n}" for n in BAND_NAMES), "lr_balance_db", "active_fraction",
 )
 """Order of :meth:`RegionFeatures.as_vector` (model inputs)."""
+
+MAX_PENDING_BLOCKS = 2
+"""Pushed blocks whose features may still be computing in the background (memory bound)."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +89,18 @@ class RegionFeatureAccumulator:
     ``round(0.1 / hop_s)`` frames; see :func:`compute_frame_features`): with the
     default 20 ms frames it is typically within 0.1 LU of :func:`automix.loudness.integrated_loudness`
     (up to ~0.25 LU on bass-heavy stems, whose K-weighting below 100 Hz the 50 Hz bins resolve coarsely).
+
+    With ``background=True`` (default) the frame features of each pushed block
+    are computed in a worker thread while the caller produces the next block
+    (decoding and FFTs release the GIL, so rendering and analysis overlap on
+    two cores); at most :data:`MAX_PENDING_BLOCKS` blocks wait, so memory stays
+    bounded. Results are identical either way; errors surface at the next
+    :meth:`push`, :meth:`frame_features` or :meth:`finish`.
     """
 
     def __init__(self, sample_rate: int, regions: Sequence[RegionSpan], *, track: str = "",
                  frame_s: float = 0.02, hop_s: float | None = None,
-                 active_threshold_db: float = ACTIVE_THRESHOLD_DB) -> None:
+                 active_threshold_db: float = ACTIVE_THRESHOLD_DB, background: bool = True) -> None:
         self.sample_rate = int(sample_rate)
         self.regions = tuple(regions)
         self.track = track
@@ -98,6 +110,13 @@ class RegionFeatureAccumulator:
         self._buffer = np.zeros((0, 2), np.float32)
         self._consumed = 0  # samples before the buffer start
         self._rows: list[FrameFeatures] = []
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="automix-features") if background else None
+        self._pending: deque[Future[FrameFeatures]] = deque()
+
+    def _collect(self, keep: int) -> None:
+        """Move finished background results to the rows until at most ``keep`` are pending."""
+        while len(self._pending) > keep:
+            self._rows.append(self._pending.popleft().result())
 
     def push(self, block: np.ndarray) -> None:
         """Consume the next ``(n, channels)`` or ``(n,)`` block of the stem."""
@@ -111,9 +130,14 @@ class RegionFeatureAccumulator:
         n_frames = 0 if buf.shape[0] < self._frame else 1 + (buf.shape[0] - self._frame) // self._hop
         if n_frames:
             used = (n_frames - 1) * self._hop + self._frame
-            ff = compute_frame_features(buf[:used], self.sample_rate, self.frame_s, self.hop_s,
-                                        start_s=self._consumed / self.sample_rate)
-            self._rows.append(ff)
+            args = (buf[:used], self.sample_rate, self.frame_s, self.hop_s, self._consumed / self.sample_rate)
+            if self._pool is None:
+                self._rows.append(compute_frame_features(*args))
+            else:
+                if np.may_share_memory(buf, block):  # the caller may reuse its block after push
+                    args = (args[0].copy(),) + args[1:]
+                self._pending.append(self._pool.submit(compute_frame_features, *args))
+                self._collect(MAX_PENDING_BLOCKS)
             keep_from = n_frames * self._hop
             self._consumed += keep_from
             self._buffer = buf[keep_from:].copy()
@@ -122,6 +146,7 @@ class RegionFeatureAccumulator:
 
     def frame_features(self) -> FrameFeatures:
         """All frames consumed so far, concatenated."""
+        self._collect(0)
         if not self._rows:
             z = np.zeros(0)
             return FrameFeatures(z, z, z, z, z, z, np.zeros((0, N_BANDS)), np.zeros((0, 2)), z)
@@ -129,8 +154,11 @@ class RegionFeatureAccumulator:
                                for name in FrameFeatures.__dataclass_fields__))
 
     def finish(self) -> list[RegionFeatures]:
-        """Aggregates per region, in the order of ``regions``."""
+        """Aggregates per region, in the order of ``regions`` (ends the worker thread)."""
         ff = self.frame_features()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         frame_end = ff.start_s + self._frame / self.sample_rate
         hop_s = self._hop / self.sample_rate
         per_block = max(int(round(LOUDNESS_BLOCK_S / hop_s)), 1)

@@ -192,37 +192,23 @@ class FrameFeatures:
 class _SpectralPlan:
     """Precomputed per (sample rate, frame length): window, weights and bin ranges.
 
-    ``weights`` ``(n_bins, 3)`` float32 columns f, f², K-weighting |H(f)|²
-    (all scaled so power sums are mean squares); ``band_idx``/``slope_idx`` are
-    ``np.add.reduceat`` indices whose even results are the 5 sub-bands / the
-    third-octave bands from :data:`SLOPE_MIN_HZ`; ``slope_counts`` their bin
-    counts; ``slope_log2_hz`` their log2 centre frequencies.
+    ``window`` is the float32 Hann window times 0.5 (the mono downmix is formed
+    as L + R); ``scale`` ``(n_bins,)`` makes power sums mean squares;
+    ``weights`` ``(n_bins, 3)`` float32 columns f, f², K-weighting |H(f)|²;
+    ``range_idx`` are ``np.add.reduceat`` indices whose even results are first
+    the ``len(slope_counts)`` third-octave bands from :data:`SLOPE_MIN_HZ`,
+    then the sub-bands in ``band_cols`` (bands above Nyquist are absent);
+    ``slope_counts`` their bin counts; ``slope_log2_hz`` their log2 centre
+    frequencies.
     """
 
     window: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
-    band_idx: np.ndarray
+    range_idx: np.ndarray
     band_cols: tuple[int, ...]
-    slope_idx: np.ndarray
     slope_counts: np.ndarray
     slope_log2_hz: np.ndarray
-
-
-def _reduceat_indices(ranges: list[tuple[int, int]], n_bins: int) -> np.ndarray:
-    idx = []
-    for lo, hi in ranges:
-        idx += [lo, hi]
-    if idx and idx[-1] >= n_bins:
-        idx.pop()
-    return np.array(idx, dtype=np.intp)
-
-
-def _range_sums(p: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
-    """Sums of ``p`` (frames, bins) over the ``n`` ranges encoded in ``idx``."""
-    if n == 0:
-        return np.zeros((p.shape[0], 0), p.dtype)
-    return np.add.reduceat(p, idx, axis=1)[:, 0::2][:, :n]
 
 
 @functools.lru_cache(maxsize=16)
@@ -236,29 +222,45 @@ def _spectral_plan(sample_rate: int, frame: int) -> _SpectralPlan:
     scale /= frame * np.sum(w * w)
     _, h = sosfreqz(k_weighting_sos(sample_rate), worN=freqs, fs=sample_rate)
     weights = np.stack([freqs, freqs ** 2, np.abs(h) ** 2], axis=1).astype(np.float32)
-    n_bins = freqs.shape[0]
     band_ranges = []
     for m in band_masks(freqs):
         nz = np.flatnonzero(m)
         band_ranges.append((int(nz[0]), int(nz[-1]) + 1) if nz.size else None)
-    used = [r for r in band_ranges if r is not None]
     slope_ranges, centres = [], []
     lo = SLOPE_MIN_HZ
-    while lo * 2 ** (1 / 3) <= sample_rate / 2:
+    while lo * 2 ** (1 / 3) <= sample_rate / 2:  # below Nyquist: never ends at the last bin
         hi = lo * 2 ** (1 / 3)
         nz = np.flatnonzero((freqs >= lo) & (freqs < hi))
         if nz.size:
             slope_ranges.append((int(nz[0]), int(nz[-1]) + 1))
             centres.append(math.log2(math.sqrt(lo * hi)))
         lo = hi
+    idx = [i for r in slope_ranges + [r for r in band_ranges if r is not None] for i in r]
+    if idx[-1] >= freqs.shape[0]:  # only the last band can reach Nyquist: its sum runs to the end
+        idx.pop()
     return _SpectralPlan(
-        window=w.astype(np.float32), scale=scale.astype(np.float32), weights=weights,
-        band_idx=_reduceat_indices(used, n_bins),
+        window=(0.5 * w).astype(np.float32), scale=scale.astype(np.float32), weights=weights,
+        range_idx=np.array(idx, dtype=np.intp),
         band_cols=tuple(i for i, r in enumerate(band_ranges) if r is not None),
-        slope_idx=_reduceat_indices(slope_ranges, n_bins),
         slope_counts=np.array([b - a for a, b in slope_ranges], dtype=np.float64),
         slope_log2_hz=np.array(centres),
     )
+
+
+def _reduceat_pairs(n_frames: int, frame: int, hop: int) -> np.ndarray:
+    """``np.add.reduceat`` indices whose even results are the sums over each frame's samples.
+
+    Pairs ``(start, end)`` of every frame; indices may step back (overlapping
+    frames): reduceat then yields one element, at an odd position, ignored.
+    The last end equals the length used, so it is dropped (the last sum runs to the end).
+    """
+    starts = np.arange(n_frames, dtype=np.intp) * hop
+    return np.stack([starts, starts + frame], axis=1).ravel()[:-1]
+
+
+def _frame_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of two ``(n_frames, m)`` float32 arrays, as float64 ``(n_frames,)``."""
+    return np.einsum("ij,ij->i", a, b).astype(np.float64)
 
 
 def compute_frame_features(signal: np.ndarray, sample_rate: int, frame_s: float = 0.02,
@@ -270,7 +272,8 @@ def compute_frame_features(signal: np.ndarray, sample_rate: int, frame_s: float 
     densities (smoother, same units). ``k_energy`` is the K-weighted share of
     the mono frame spectrum times the frame's left+right energy: exact when both
     channels have the same spectral shape, an approximation otherwise (the exact
-    time-domain meter is :mod:`automix.loudness`).
+    time-domain meter is :mod:`automix.loudness`). Works on strided views of
+    the input: no copy of the signal but the mono downmix.
     """
     f, h = frame_lengths(sample_rate, frame_s, hop_s)
     x = np.asarray(signal)
@@ -278,37 +281,46 @@ def compute_frame_features(signal: np.ndarray, sample_rate: int, frame_s: float 
         x = x[:, None]
     if x.ndim != 2:
         raise AutomixError(f"signal must have shape (n,) or (n, channels), got {x.shape}")
+    if x.dtype != np.float32:
+        x = x.astype(np.float32)
     stereo = x.shape[1] > 1
-    xt = np.ascontiguousarray(x[:, :2].T if stereo else x[:, :1].T, dtype=np.float32)  # (channels, n)
-    left = xt[0]
-    right = xt[1] if stereo else left
-    mono = (left + right) * np.float32(0.5) if stereo else left
-    fm, fl, fr = frames(mono, f, h), frames(left, f, h), frames(right, f, h)
+    left = x[:, 0]
+    double_mono = np.add(left, x[:, 1]) if stereo else left + left  # 2 × the downmix (the 0.5 is in the window)
+    fm = frames(double_mono, f, h)
     n = fm.shape[0]
-    e_l = np.einsum("ij,ij->i", fl, fl).astype(np.float64) / f
-    e_r = np.einsum("ij,ij->i", fr, fr).astype(np.float64) / f if stereo else e_l
-    e_lr = np.stack([e_l, e_r], axis=1)
+    used = (n - 1) * h + f if n else 0
+    bounds = _reduceat_pairs(n, f, h)
+    # frame sums of squares of both channels in one pass (a mono signal's one channel counts for both)
+    sq = np.square(x[:used, :2])
+    e_lr = np.add.reduceat(sq, bounds, axis=0)[0::2].astype(np.float64) / f if n else np.zeros((0, sq.shape[1]))
+    if not stereo:
+        e_lr = np.repeat(e_lr, 2, axis=1)
     plan = _spectral_plan(int(sample_rate), f)
-    spec = rfft(fm * plan.window, axis=1)
-    power = spec.real ** 2 + spec.imag ** 2
+    spec = rfft(fm * plan.window, axis=1, overwrite_x=True)
+    power = np.abs(spec)
+    power *= power
     power *= plan.scale
+    n_slope = plan.slope_counts.size
+    sums = np.add.reduceat(power, plan.range_idx, axis=1)[:, 0::2].astype(np.float64)
     bands = np.zeros((n, N_BANDS))  # a band above Nyquist (low sample rates) stays empty
-    bands[:, list(plan.band_cols)] = _range_sums(power, plan.band_idx, len(plan.band_cols))
+    bands[:, list(plan.band_cols)] = sums[:, n_slope:n_slope + len(plan.band_cols)]
     total = bands.sum(axis=1)
     weighted = (power @ plan.weights).astype(np.float64)  # (n, 3): too small for BLAS threading
     safe = np.where(total > 0, total, 1.0)
     centroid = weighted[:, 0] / safe
     spread = np.sqrt(np.maximum(weighted[:, 1] / safe - centroid ** 2, 0.0))
-    dens = _range_sums(power, plan.slope_idx, plan.slope_counts.size).astype(np.float64) / plan.slope_counts
-    dens_db = 10.0 * np.log10(dens + 1e-20)
-    c = plan.slope_log2_hz - plan.slope_log2_hz.mean() if plan.slope_log2_hz.size else plan.slope_log2_hz
-    slope = (dens_db - dens_db.mean(axis=1, keepdims=True)) @ c / np.sum(c * c) if c.size > 1 else np.zeros(n)
+    dens_db = 10.0 * np.log10(sums[:, :n_slope] / plan.slope_counts + 1e-20)
+    c = plan.slope_log2_hz - plan.slope_log2_hz.mean() if n_slope else plan.slope_log2_hz
+    slope = (dens_db - dens_db.mean(axis=1, keepdims=True)) @ c / np.sum(c * c) if n_slope > 1 else np.zeros(n)
     silent = total <= 0
     for a in (centroid, spread, slope):
         a[silent] = np.nan
-    e_mono = np.einsum("ij,ij->i", fm, fm).astype(np.float64) / f
-    sign = np.signbit(fm)
-    zcr = np.count_nonzero(sign[:, 1:] != sign[:, :-1], axis=1) / max(f - 1, 1)
+    e_mono = _frame_dots(fm, fm) / (4.0 * f)
+    sign = np.signbit(double_mono[:used])
+    changes = sign[1:] != sign[:-1]  # changes[i]: a crossing between samples i and i + 1
+    pair_ends_inside = bounds - np.arange(bounds.size) % 2  # frame j: changes[start_j, start_j + f − 1)
+    crossings = np.add.reduceat(changes, pair_ends_inside, dtype=np.int32)[0::2] if n else np.zeros(0)
+    zcr = crossings / max(f - 1, 1)
     k_share = weighted[:, 2] / safe
     n_ch_energy = e_lr[:, 0] + e_lr[:, 1] if stereo else e_lr[:, 0]
     return FrameFeatures(

@@ -38,7 +38,8 @@ from automix.cache import FeatureCache, cache_folder_for
 from automix.errors import AutomixError, ModelError, ProjectError, ProjectWriteError
 from automix.model_bank import (ALL, EXTRA_GENRES, GENRE_GROUPS, PAPER_GENRES, ModelBank, default_model_dirs,
                                 normalize_genre)
-from automix.plan import MixPlan, load_plan, save_plan
+from automix.plan import MixPlan
+from automix.plan_io import load_plan, save_plan
 from automix.planner import PlanResult, make_plan
 from automix.progress import Reporter
 from automix.project import Project

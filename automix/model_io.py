@@ -11,7 +11,7 @@ A model ``<genre>__<section>`` is two files side by side:
     (SHA-256 of the npz, so a changed or swapped array file is detected).
 ``<genre>__<section>.npz``
     ``<group>.<attribute>`` → array for each output group's estimator
-    (see :data:`automix.models.LEARNED_ARRAYS`) and ``model.type_counts``
+    (see :data:`automix.estimators.LEARNED_ARRAYS`) and ``model.type_counts``
     (training rows per track type), loaded with ``allow_pickle=False``.
 
 Every problem (missing, truncated, corrupt, tampered, wrong version,
@@ -33,7 +33,8 @@ import numpy as np
 
 from automix.atomic import write_bytes_atomic
 from automix.errors import ModelError
-from automix.models import LEARNED_ARRAYS, METHODS, OUTPUT_GROUPS, MixModel, make_estimator
+from automix.estimators import LEARNED_ARRAYS, METHODS, make_estimator
+from automix.models import OUTPUT_GROUPS, MixModel
 from automix.targets import TARGET_KINDS
 
 TYPE_COUNTS_KEY = "model.type_counts"

@@ -33,7 +33,7 @@ from typing import Any, Callable, Sequence
 
 from automix.errors import AutomixError, PlanError, ProjectError, ReaperError
 from automix.live_session import ActionOutcome, LiveProject, LiveTransaction, read_live_project, run_undoable
-from automix.plan import plan_to_dict
+from automix.plan_io import plan_to_dict
 from automix.reaper_live import ReaperApi, TimeSelection, connect
 from automix.sections import SongSection
 
@@ -136,7 +136,7 @@ def stored_plan(api: ReaperApi, live: LiveProject) -> Any:
     Raises:
         PlanError: none stored (run the auto-mix first) or it is unreadable.
     """
-    from automix.plan import plan_from_json
+    from automix.plan_io import plan_from_json
     data = unpack_state(api.ext_state(EXT_SECTION, PLAN_KEY), file=live.project.path)
     if data is None:
         raise PlanError(f"this project has no automix plan yet: run '{AUTO_MIX_TITLE}' first",
@@ -256,7 +256,8 @@ def resuggest_region(api: ReaperApi | None = None, *, models_dir: str | Path | N
         from automix.apply import ApplyOptions, update_region
         from automix.mixjob import cache_for, resolve_genre
         from automix.model_bank import ALL
-        from automix.plan import check_plan_matches_project, replace_region
+        from automix.plan import replace_region
+        from automix.plan_io import check_plan_matches_project
         from automix.planner import section_sources, suggest_region
 
         live = read_live_project(reaper, progress=lambda m: reaper.console(f"automix: {m}"))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from automix.errors import ProjectError
 from automix.project import Region
-from automix.tracktypes import name_tokens
+from automix.track_names import name_tokens
 
 SECTION_IDS: tuple[str, ...] = (
     "intro", "verse", "pre_chorus", "chorus", "bridge", "solo", "breakdown", "outro", "other",

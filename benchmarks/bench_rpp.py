@@ -127,7 +127,7 @@ def bench_synthetic(size_mb: float, with_model: bool) -> None:
         gc.collect()
         tracemalloc.start()
         t0 = time.perf_counter()
-        doc = rpp.load(path)
+        doc = rpp.load(path)  # noqa: F841 - kept alive while memory is measured
         t_load = time.perf_counter() - t0
         retained, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

@@ -81,7 +81,6 @@ def test_compute_frame_features_shapes_and_times():
         frame_rms(np.zeros(10), 0)
 
 
-
 def test_low_sample_rate_leaves_bands_above_nyquist_empty():
     sr = 8000
     x = np.sin(2 * np.pi * 1000.0 * np.arange(sr) / sr)

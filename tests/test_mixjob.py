@@ -16,7 +16,7 @@ from automix import rpp
 from automix.errors import MediaError, ModelError, ProjectWriteError
 from automix.mixjob import (MixOptions, batch_summary, default_output_for, plan_path_for, run_batch,
                             run_mix_job)
-from automix.plan import load_plan
+from automix.plan_io import load_plan
 
 SR = 22050
 NAMES = {"kick": "Kick", "snare": "Snare", "bass": "Bass", "guitar": "Gtr", "vocal": "Lead Vox"}

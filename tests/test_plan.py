@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from automix.errors import PlanError
-from automix.plan import (MAX_GAIN_DB, EqBand, MixPlan, RegionPlan, TrackPlan,
-                          check_plan_matches_project, eq_band_from_setting, eq_band_to_setting, fit_gains_to_range,
-                          load_plan, plan_from_json, plan_to_json, region_at, replace_region,
-                          save_plan)
+from automix.plan import (MAX_GAIN_DB, EqBand, MixPlan, RegionPlan, TrackPlan, eq_band_from_setting,
+                          eq_band_to_setting, fit_gains_to_range, region_at, replace_region)
+from automix.plan_io import check_plan_matches_project, load_plan, plan_from_json, plan_to_json, save_plan
 from automix.project import Fade, Item, Project, Source, Take, Track
 
 G_KICK = "{11111111-1111-1111-1111-111111111111}"

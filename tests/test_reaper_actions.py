@@ -19,7 +19,7 @@ from automix.errors import AutomixError
 from automix.mixjob import MixOptions, read_project_document, run_mix_job
 from automix.model_io import TrainingInfo, info_for, save_model
 from automix.models import MixModel, TypeTargets, type_feature_matrix, type_feature_names
-from automix.plan import plan_from_json, plan_to_dict
+from automix.plan_io import plan_from_json, plan_to_dict
 from automix.reaper_actions import (AUTO_MIX_TITLE, LEARN_TITLE, RESUGGEST_TITLE, auto_mix_project,
                                     learn_from_project, region_key, resuggest_region, unpack_state)
 from automix.reaper_live import UNDO_ALL, ReaperApi
@@ -144,7 +144,7 @@ def test_live_auto_mix_equals_headless_on_a_real_project(bank, tmp_path):
 
 
 def test_a_project_automix_cannot_mix_fails_the_same_way_live_and_changes_nothing(tmp_path, bank):
-    source = CORPUS / "uselesskcid__EGL314-Project-S.O.N.I.C-Team-C-__314MAINREAPER_POC_FINAL.rpp"
+    source = (CORPUS / "uselesskcid__EGL314-Project-S.O.N.I.C-Team-C-__314MAINREAPER_POC_FINAL.rpp").resolve()
     if not source.is_file():
         pytest.skip(f"real projects not available ({source} missing: ../shared is not beside the checkout)")
     with pytest.raises(AutomixError) as headless:

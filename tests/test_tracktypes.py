@@ -12,10 +12,10 @@ from automix.errors import PlanError, ProjectError
 from automix.targets import (
     merge_by_type, power_sum_db, spread_type_gain, spread_type_loudness, spread_type_pan,
 )
-from automix.tracktypes import (
-    BASIC_TYPE_IDS, TRACK_TYPE_IDS, classify_project_tracks, classify_track, merge_type_features,
-    name_tokens, parse_track_type, strip_type_tag, track_side_hint, track_type, track_type_of,
-)
+from automix.track_names import name_tokens
+from automix.tracktypes import (BASIC_TYPE_IDS, TRACK_TYPE_IDS, classify_project_tracks, classify_track,
+                                merge_type_features, parse_track_type, strip_type_tag, track_side_hint,
+                                track_type, track_type_of)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from automix.apply import ApplyOptions, apply_plan
 from automix.commands.mix import add_output_arguments, add_verbosity_arguments
 from automix.mixjob import check_writable, output_path, plan_path_for, read_project_document, save_project
-from automix.plan import load_plan, save_plan
+from automix.plan_io import load_plan, save_plan
 from automix.report import format_plan_text
 
 EXAMPLES = """examples:

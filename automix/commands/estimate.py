@@ -21,7 +21,8 @@ from pathlib import Path
 
 from automix.audio_io import audio_info
 from automix.errors import EstimationError
-from automix.estimate import Estimate, estimate_mix
+from automix.estimate import estimate_mix
+from automix.estimate_solve import Estimate
 from automix.features import RegionSpan
 
 AUDIO_SUFFIXES = (".wav", ".aif", ".aiff", ".flac", ".ogg", ".mp3", ".m4a")

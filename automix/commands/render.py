@@ -7,7 +7,8 @@ from pathlib import Path
 
 from automix.commands.mix import add_model_arguments, add_verbosity_arguments
 from automix.mixjob import check_writable, load_current_plan, model_bank, plan_project, read_project_document
-from automix.plan import MixPlan, check_plan_matches_project
+from automix.plan import MixPlan
+from automix.plan_io import check_plan_matches_project
 from automix.preview import DEFAULT_PREVIEW_LUFS, write_preview
 from automix.progress import Reporter, reporter_from_args
 from automix.project import Project

@@ -13,7 +13,8 @@ from automix.errors import PlanError
 from automix.mixjob import (cache_for, check_writable, load_current_plan, model_bank, output_path, plan_path_for,
                             read_project_document, resolve_genre, save_project)
 from automix.model_bank import ALL
-from automix.plan import MixPlan, RegionPlan, check_plan_matches_project, replace_region, save_plan
+from automix.plan import MixPlan, RegionPlan, replace_region
+from automix.plan_io import check_plan_matches_project, save_plan
 from automix.planner import make_plan, section_sources, suggest_region
 from automix.progress import Reporter, reporter_from_args
 from automix.report import format_pan
