@@ -38,3 +38,21 @@ def test_region_accumulator_streams_like_batch_and_aggregates_per_region():
     assert a.band_db[0] > a.band_db[4]  # kick + guitar: more low than high energy
     assert 100.0 < a.centroid_hz < 3000.0
 
+
+
+def test_background_analysis_equals_inline_even_when_the_caller_reuses_its_buffer():
+    t = make_multitrack(SR, 3.0, seed=2)
+    x = np.stack([t["bass"] + t["snare"], t["vocal"]], 1).astype(np.float32)
+    regions = [RegionSpan("a", 0.0, 1.5), RegionSpan("b", 1.5, 3.0)]
+    inline = RegionFeatureAccumulator(SR, regions, background=False)
+    background = RegionFeatureAccumulator(SR, regions, background=True)
+    reused = np.empty((1000, 2), np.float32)  # one buffer refilled for every block, as a reader might
+    for i in range(0, x.shape[0], 1000):
+        inline.push(x[i:i + 1000])
+        n = min(1000, x.shape[0] - i)
+        reused[:n] = x[i:i + n]
+        background.push(reused[:n])
+        reused[:] = np.nan  # the accumulator must not see this
+    np.testing.assert_array_equal(background.frame_features().band_energy, inline.frame_features().band_energy)
+    for a, b in zip(background.finish(), inline.finish()):
+        np.testing.assert_array_equal(a.as_vector(), b.as_vector())
