@@ -325,6 +325,9 @@ def shift_levels(features: np.ndarray, gain_db: np.ndarray) -> np.ndarray:
 def model_input(feature_names: Sequence[str], track_types: Sequence[str], merged: np.ndarray,
                 present: np.ndarray) -> np.ndarray:
     """A model's input row (len(feature_names),) from merged per-type features (T, F) and presence (T,)."""
+    from automix.model_inputs import MODEL_FEATURE_NAMES, with_shape_features
+
+    model_feats = with_shape_features(merged)
     x = np.zeros(len(feature_names))
     for j, name in enumerate(feature_names):
         t, _, feat = name.partition(":")
@@ -332,7 +335,7 @@ def model_input(feature_names: Sequence[str], track_types: Sequence[str], merged
         if feat == "present":
             x[j] = float(present[k])
         else:
-            v = merged[k, REGION_FEATURE_NAMES.index(feat)]
+            v = model_feats[k, MODEL_FEATURE_NAMES.index(feat)]
             x[j] = float(v) if present[k] and np.isfinite(v) else 0.0
     return x
 

@@ -46,6 +46,7 @@ from automix.bands import EQ_BAND_LAYOUT, N_BANDS
 from automix.errors import ModelError, PlanError
 from automix.features import REGION_FEATURE_NAMES
 from automix.mixing_practice import practice_relative_levels, typical_pan
+from automix.model_inputs import MODEL_FEATURE_NAMES, with_shape_features
 from automix.model_bank import ALL, BankChoice, ModelBank, fallback_chain, genre_group, normalize_genre
 from automix.plan import MAX_GAIN_DB, EqBand, MixPlan, RegionPlan, TrackPlan, fit_gains_to_range
 from automix.targets import alpha_to_gain_db, normalize_relative_loudness, spread_type_loudness, spread_type_pan
@@ -180,6 +181,7 @@ def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAna
     rows = np.flatnonzero(playing)
     merged, present = merge_type_features(vectors[rows], REGION_FEATURE_NAMES, [types[i] for i in rows],
                                           model.track_types)
+    model_feats = with_shape_features(merged)
     x = np.zeros(len(info.feature_names))
     for j, name in enumerate(info.feature_names):
         type_id, _, feat = name.partition(":")
@@ -188,8 +190,8 @@ def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAna
         t = model.track_types.index(type_id)
         if feat == "present":
             x[j] = float(present[t])
-        elif feat in REGION_FEATURE_NAMES:
-            v = merged[t, REGION_FEATURE_NAMES.index(feat)]
+        elif feat in MODEL_FEATURE_NAMES:
+            v = model_feats[t, MODEL_FEATURE_NAMES.index(feat)]
             x[j] = float(v) if present[t] and math.isfinite(v) else 0.0
         else:
             raise ModelError(f"model input {name!r}: automix does not compute feature {feat!r}", file=loaded.path)

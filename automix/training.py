@@ -28,6 +28,7 @@ from automix.dataset import SectionSample
 from automix.errors import ModelError
 from automix.features import REGION_FEATURE_NAMES
 from automix.model_bank import ALL, genre_group, normalize_genre
+from automix.model_inputs import MODEL_FEATURE_NAMES, with_shape_features
 from automix.model_io import TrainingInfo, info_for, save_model
 from automix.models import MixModel, TypeTargets, type_feature_matrix, type_feature_names
 from automix.targets import DEFAULT_TARGET_KIND, check_target_kind
@@ -115,9 +116,9 @@ def training_set(samples: Sequence[SectionSample], target_kind: str = DEFAULT_TA
     else:
         cols = [TRACK_TYPE_IDS.index(t) for t in track_types]
     present = present_all[:, cols]
-    feats = np.stack([s.type_features[cols] for s in samples])
+    feats = with_shape_features(np.stack([s.type_features[cols] for s in samples]))
     X = type_feature_matrix(feats, present)
-    all_names = type_feature_names(track_types, REGION_FEATURE_NAMES)
+    all_names = type_feature_names(track_types, MODEL_FEATURE_NAMES)
     if feature_names is None:
         cols_x = [j for j in informative_columns(X, all_names)
                   if all_names[j].partition(":")[2] not in set(exclude_features)]

@@ -83,16 +83,8 @@ def _errors(demo: Path, plan) -> tuple[object, dict]:
     return truth, balance_errors_db(truth, gains)
 
 
-def test_automix_brings_every_track_near_the_intended_balance(demo, house, capsys):
-    result = run_mix_job(demo / "demo.rpp", MixOptions(models_dir=house, dry_run=True))
-    truth, errors = _errors(demo, result.plan)
-    raw = balance_errors_db(truth, {(r.name, t.name): 0.0 for r in truth.regions for t in r.tracks})
-    with capsys.disabled():
-        print("\nbalance error (dB) after automix, house test model (per region median removed):")
-        print(_balance_table(truth, errors))
-        print(f"max |error| {max(map(abs, errors.values())):.2f} dB; raw recording max |error| "
-              f"{max(map(abs, raw.values())):.2f} dB")
-    assert max(map(abs, raw.values())) > 10.0  # the recordings really are far off
+def _assert_within_3_db(truth, errors: dict) -> None:
+    """Every active track within 3 dB of the intended balance, but for the documented same-type relaxation."""
     for region in truth.regions:
         entries = [e for e in region.tracks if e.active]
         for e in entries:
@@ -104,7 +96,20 @@ def test_automix_brings_every_track_near_the_intended_balance(demo, house, capsy
             assert abs(err) <= 3.0 + spread / 2, (region.name, e.name, err)
 
 
-def test_shipped_models_improve_on_the_raw_recording(demo, capsys):
+def test_automix_brings_every_track_near_the_intended_balance(demo, house, capsys):
+    result = run_mix_job(demo / "demo.rpp", MixOptions(models_dir=house, dry_run=True))
+    truth, errors = _errors(demo, result.plan)
+    raw = balance_errors_db(truth, {(r.name, t.name): 0.0 for r in truth.regions for t in r.tracks})
+    with capsys.disabled():
+        print("\nbalance error (dB) after automix, house test model (per region median removed):")
+        print(_balance_table(truth, errors))
+        print(f"max |error| {max(map(abs, errors.values())):.2f} dB; raw recording max |error| "
+              f"{max(map(abs, raw.values())):.2f} dB")
+    assert max(map(abs, raw.values())) > 10.0  # the recordings really are far off
+    _assert_within_3_db(truth, errors)
+
+
+def test_shipped_models_bring_every_track_near_the_intended_balance(demo, capsys):
     bank = ModelBank([installed_models_dir()])
     if not [e for e in bank.entries() if e.info is not None]:
         pytest.skip(f"no shipped models in {installed_models_dir()} yet")
@@ -116,8 +121,10 @@ def test_shipped_models_improve_on_the_raw_recording(demo, capsys):
     with capsys.disabled():
         print(f"\nbalance error (dB) with the shipped models ({result.plan.model}):")
         print(_balance_table(truth, errors))
-        print(f"max |error| {max(map(abs, errors.values())):.2f} dB, rms {rms:.2f} dB (raw: rms {raw_rms:.2f} dB)")
-    assert rms < raw_rms / 2
+        print(f"max |error| {max(map(abs, errors.values())):.2f} dB, median "
+              f"{np.median(np.abs(list(errors.values()))):.2f} dB, rms {rms:.2f} dB (raw: rms {raw_rms:.2f} dB)")
+    assert rms < raw_rms / 4 and rms < 1.5
+    _assert_within_3_db(truth, errors)  # the issue-5 target, with the shipped models
 
 
 def test_suggest_changes_only_that_regions_points(demo, house, mixed, tmp_path):
