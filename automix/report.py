@@ -281,7 +281,7 @@ def _spectra(before: Sequence[Spectrum], after: Sequence[Spectrum]) -> str:
         series = []
         for spec, tag, dashed, col in [(s, "before", True, "#98a2b3") for s in before if s.label == label] + \
                                       [(s, "after", False, "#3b6fb6") for s in after if s.label == label]:
-            series.append(Series(f"{label} {tag}", np.asarray(spec.freqs_hz).tolist(),
+            series.append(Series("unmixed sum" if tag == "before" else "automix", np.asarray(spec.freqs_hz).tolist(),
                                  np.asarray(spec.level_db).tolist(), col, dashed))
         hi = max(max(s.ys) for s in series)
         chart = line_chart(series, x_label="frequency (Hz)", y_label="level (dB)", x_log=True,

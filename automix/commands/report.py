@@ -55,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_spectra:
         sr = project.sample_rate
         unmixed, mixed = render_unmixed(project), render_mix(project, plan)
-        before = [average_spectrum(unmixed, sr, label="Unmixed sum")]
-        after = [average_spectrum(mixed, sr, label="automix")]
+        before = [average_spectrum(unmixed, sr, label="Whole song")]  # one panel: before vs after
+        after = [average_spectrum(mixed, sr, label="Whole song")]
         stats["Unmixed sum"] = _lufs_text(unmixed, sr)
         stats["automix mix"] = _lufs_text(mixed, sr)
     path = write_report(project, plan, args.output, spectra_before=before, spectra_after=after, stats=stats)
