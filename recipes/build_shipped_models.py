@@ -405,7 +405,7 @@ def eq_check(models: Path) -> str:
 def corpus_check(folder: Path, shared: Path) -> str:
     """Leave-one-out tables of the generated corpus (the method check), as markdown."""
     from automix.corpus import build_corpus
-    from automix.dataset import samples_from_project
+    from automix.project_truth import samples_from_project
     from automix.evaluation import evaluate_samples, report_markdown
 
     projects = sorted(folder.glob("*.rpp"))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from automix.corpus import build_corpus, policy_eq_db, policy_levels_db
-from automix.dataset import samples_from_project
+from automix.project_truth import samples_from_project
 from automix.evaluation import loocv_errors
 from automix.model_bank import ModelBank
 from automix.tracktypes import TRACK_TYPE_IDS

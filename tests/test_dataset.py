@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from automix.bands import EQ_BAND_LAYOUT
-from automix.dataset import (EQ_FIT_FREQS_HZ, envelope_values, eq_band_db_from_response, read_song_folder,
-                             section_sample, track_eq_db, track_gain_db, track_pan)
+from automix.dataset import EQ_FIT_FREQS_HZ, read_song_folder, section_sample
+from automix.project_truth import envelope_values, eq_band_db_from_response, track_eq_db, track_gain_db, track_pan
 from automix.eq import eq_response_db
 from automix.errors import AutomixError, MediaError
 from automix.features import REGION_FEATURE_NAMES
