@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 from automix.augment import StemTruth, augmented_copies, copy_samples  # noqa: E402
 from automix.dataset import (SectionSample, estimated_stem_truth, playing_matrix, samples_from_stems,  # noqa: E402
                              section_sample, song_features)
-from automix.evaluation import REAL_EXCERPTS, excerpt_reference, restore_balance  # noqa: E402
+from automix.balance_restore import REAL_EXCERPTS, excerpt_reference, restore_balance  # noqa: E402
 from automix.features import REGION_FEATURE_NAMES  # noqa: E402
 from automix.mixing_practice import GENRE_GROUP_OFFSETS_DB, practice_relative_levels  # noqa: E402
 from automix.model_bank import GENRE_GROUPS, ModelBank  # noqa: E402

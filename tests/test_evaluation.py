@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from automix.evaluation import (balance_error_db, evaluate_samples, report_markdown, shift_levels,
-                                write_report)
+from automix.balance_restore import balance_error_db, shift_levels
+from automix.evaluation import evaluate_samples, report_markdown, write_report
 from automix.features import REGION_FEATURE_NAMES
 from test_training import make_samples
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automix.evaluation import REAL_EXCERPTS, excerpt_reference, restore_balance
+from automix.balance_restore import REAL_EXCERPTS, excerpt_reference, restore_balance
 from automix.model_bank import GENRE_GROUPS, ModelBank, installed_models_dir
 from automix.model_io import load_model
 
