@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from automix.panlaw import angle_from_pan
 from automix.errors import AutomixError
 from automix.synth_drums import DrumEvents, render_drums
 from automix.synth_tonal import (Note, render_acoustic_guitar, render_bass, render_clean_guitar,
@@ -308,10 +309,11 @@ def synthesize_song(seed: int = 0, duration_s: float = 80.0, sample_rate: int = 
 def pan_gains(pan: float) -> tuple[float, float]:
     """Left and right gains of a mono source at REAPER pan ``pan`` (−1…+1).
 
-    L = cos p, R = sin p with p = (pan + 1)·π/4 (equal power, −3 dB at the centre).
+    L = cos θ, R = sin θ with the papers' pan angle θ (:func:`automix.panlaw.angle_from_pan`):
+    equal power, −3 dB at the centre (the track pan law scaled by 1/√2).
     """
-    p = (float(pan) + 1.0) * math.pi / 4.0
-    return math.cos(p), math.sin(p)
+    theta = float(angle_from_pan(pan))
+    return math.cos(theta), math.sin(theta)
 
 
 def render_intended_mix(song: Song) -> np.ndarray:
