@@ -203,7 +203,7 @@ def analyse_track(project: Project, track: Track, sections: tuple[SongSection, .
     acc = RegionFeatureAccumulator(sr, spans, track=track.name, frame_s=FRAME_S)
     end_s = max(s.end_s for s in sections)
     for block in render_track(project, track, sample_rate=sr, block_s=ANALYSIS_BLOCK_S, end_s=end_s):
-        acc.push(block)
+        acc.push(block, copy=False)
     return tuple(acc.finish())
 
 

@@ -232,7 +232,7 @@ def song_features(stems: Sequence[np.ndarray], sample_rate: int,
     out = []
     for x in stems:
         acc = RegionFeatureAccumulator(sample_rate, [RegionSpan(n, a, b) for n, a, b in spans], frame_s=FRAME_S)
-        acc.push(np.asarray(x, dtype=np.float32))
+        acc.push(np.asarray(x, dtype=np.float32), copy=False)  # not modified meanwhile
         out.append(np.stack([f.as_vector() for f in acc.finish()]))
     return np.stack(out) if out else np.zeros((0, len(spans), len(REGION_FEATURE_NAMES)))
 

@@ -2,7 +2,7 @@
 
 :class:`RegionFeatureAccumulator` consumes a track's stem block by block
 (never the whole song in memory), keeps only the per-frame feature rows of
-:func:`automix.frame_features.compute_frame_features` (frame-level features
+:func:`automix.frame_batch.compute_frame_features` (frame-level features
 moved there) and aggregates them per :class:`RegionSpan` into
 :class:`RegionFeatures`, whose :meth:`~RegionFeatures.as_vector` order is
 :data:`REGION_FEATURE_NAMES` (the models' inputs).
@@ -19,7 +19,8 @@ from typing import Sequence
 import numpy as np
 
 from automix.bands import BAND_NAMES, N_BANDS
-from automix.frame_features import FrameFeatures, compute_frame_features, frame_lengths
+from automix.frame_batch import FrameFeatures, FrameWorkspace, compute_frame_features
+from automix.frame_features import frame_lengths
 from automix.loudness import BLOCK_S as LOUDNESS_BLOCK_S
 from automix.loudness import HOP_S as LOUDNESS_HOP_S
 from automix.loudness import gated_loudness_from_blocks
@@ -112,37 +113,53 @@ class RegionFeatureAccumulator:
         self._rows: list[FrameFeatures] = []
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="automix-features") if background else None
         self._pending: deque[Future[FrameFeatures]] = deque()
+        self._workspace = FrameWorkspace()  # used by one thread at a time: the worker or the caller
+        # blocks handed to the worker: one slot per pending block plus the one being filled
+        self._slots = [FrameWorkspace() for _ in range(MAX_PENDING_BLOCKS + 1)]
+        self._next_slot = 0
 
     def _collect(self, keep: int) -> None:
         """Move finished background results to the rows until at most ``keep`` are pending."""
         while len(self._pending) > keep:
             self._rows.append(self._pending.popleft().result())
 
-    def push(self, block: np.ndarray) -> None:
-        """Consume the next ``(n, channels)`` or ``(n,)`` block of the stem."""
+    def push(self, block: np.ndarray, *, copy: bool = True) -> None:
+        """Consume the next ``(n, channels)`` or ``(n,)`` block of the stem.
+
+        ``copy=False`` hands the block over: the caller promises not to modify
+        it afterwards (blocks of :func:`automix.render.render_track` are new
+        arrays), which saves copying it for the background worker.
+        """
         x = np.asarray(block, dtype=np.float32)
         if x.ndim == 1:
             x = x[:, None]
         if x.shape[1] == 1:
             x = np.repeat(x, 2, axis=1)
         x = x[:, :2]
-        buf = np.concatenate([self._buffer, x]) if self._buffer.shape[0] else x
-        n_frames = 0 if buf.shape[0] < self._frame else 1 + (buf.shape[0] - self._frame) // self._hop
+        held = self._buffer.shape[0]
+        total = held + x.shape[0]
+        n_frames = 0 if total < self._frame else 1 + (total - self._frame) // self._hop
         if n_frames:
+            if not held and (self._pool is None or not copy):
+                buf = x
+            else:  # the worker gets its own copy: the caller may reuse its block after push
+                buf = self._slots[self._next_slot].get("block", (total, 2), np.float32)
+                self._next_slot = (self._next_slot + 1) % len(self._slots)
+                buf[:held] = self._buffer
+                buf[held:] = x
             used = (n_frames - 1) * self._hop + self._frame
             args = (buf[:used], self.sample_rate, self.frame_s, self.hop_s, self._consumed / self.sample_rate)
+            kwargs = {"workspace": self._workspace}
             if self._pool is None:
-                self._rows.append(compute_frame_features(*args))
+                self._rows.append(compute_frame_features(*args, **kwargs))
             else:
-                if np.may_share_memory(buf, block):  # the caller may reuse its block after push
-                    args = (args[0].copy(),) + args[1:]
-                self._pending.append(self._pool.submit(compute_frame_features, *args))
+                self._pending.append(self._pool.submit(compute_frame_features, *args, **kwargs))
                 self._collect(MAX_PENDING_BLOCKS)
             keep_from = n_frames * self._hop
             self._consumed += keep_from
             self._buffer = buf[keep_from:].copy()
         else:
-            self._buffer = buf.copy()
+            self._buffer = np.concatenate([self._buffer, x])
 
     def frame_features(self) -> FrameFeatures:
         """All frames consumed so far, concatenated."""

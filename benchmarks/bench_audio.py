@@ -1,19 +1,24 @@
 """Benchmark of the audio engine: render + features versus plain decoding, and peak memory.
 
 Generates a session of ``--tracks`` stereo 24-bit WAV files of ``--minutes``
-at 44.1 kHz in a temporary folder (16 × 4 min ≈ 2 GB), then in the same run:
+at 44.1 kHz in a temporary folder (16 × 4 min ≈ 1 GB), then in the same run,
+track by track and back to back (order alternating):
 
-1. decode every file block by block with soundfile (the baseline),
-2. render every track from a project model (one item per track, with item
+1. decode the file block by block with soundfile (the baseline),
+2. render the track from a project model (one item per track, with item
    volume, take pan and fades so the real code paths run) and feed the blocks
    to the streaming per-region feature accumulator (20 ms frames + BS.1770),
 
-and prints the ratio (2) / (1) (target ≤ 1.5) of wall time and of CPU time
-(the best of ``--repeat`` interleaved runs: on a shared machine wall time is noisy). Peak RSS of (2) is
-measured in a fresh child process for half the song length and the full
-length (target ≤ 400 MB and not growing with length).
+and prints the ratio of the summed times (2) / (1) (target ≤ 1.5) for each of
+``--repeat`` rounds and their median, for wall and CPU time. Interleaving per
+track keeps a shared machine's slow speed drifts (±20 % here) out of the
+ratio. Peak RSS of (2) is measured in a fresh child process for half the song
+length and the full length (target ≤ 400 MB and not growing with length).
 
-Usage: ``python3 benchmarks/bench_audio.py [--tracks 16] [--minutes 4] [--keep DIR]``
+The same paired timing runs on a folder of real recordings (``--real``,
+default the Cambridge raw tracks in ``../shared`` when present).
+
+Usage: ``python3 benchmarks/bench_audio.py [--tracks 16] [--minutes 4] [--repeat 5] [--keep DIR] [--real DIR]``
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from automix.render import render_track  # noqa: E402
 
 SR = 44100
 BLOCK_S = 4.0
+REAL_DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "audio" / "cambridge-actions-south-of-the-water-raw"
 
 
 def generate_session(folder: Path, n_tracks: int, minutes: float, seed: int = 0) -> list[Path]:
@@ -67,36 +73,94 @@ def session_project(folder: Path, paths: list[Path], minutes: float) -> Project:
     return Project(None, folder, "7.0", SR, 120.0, tuple(tracks), (), ())
 
 
+def decode_file(path: Path) -> None:
+    """Decode one file in blocks with soundfile (the baseline)."""
+    block = int(BLOCK_S * SR)
+    with sf.SoundFile(path) as fh:
+        while True:
+            data = fh.read(block, dtype="float32", always_2d=True)
+            if data.shape[0] == 0:
+                break
+
+
 def decode_only(paths: list[Path]) -> tuple[float, float]:
     """(wall s, CPU s) to decode every file in blocks with soundfile."""
     t0, c0 = time.perf_counter(), time.process_time()
-    block = int(BLOCK_S * SR)
     for p in paths:
-        with sf.SoundFile(p) as fh:
-            while True:
-                data = fh.read(block, dtype="float32", always_2d=True)
-                if data.shape[0] == 0:
-                    break
+        decode_file(p)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def render_and_features(project: Project, minutes: float) -> tuple[float, float]:
-    """(wall s, CPU s) to render every track and feed the streaming feature accumulator."""
-    length_s = minutes * 60
+def real_project(folder: Path) -> tuple[list[Path], Project]:
+    """The audio files of ``folder`` as a project: one track per file, its item at 0 s."""
+    paths, tracks = [], []
+    for p in sorted(folder.iterdir()):
+        try:
+            info = sf.info(str(p))
+        except (sf.LibsndfileError, RuntimeError):
+            continue
+        take = Take(p.stem, 1.0, False, 0.0, 0.0, 1.0, False, 0.0, 0, Source("WAVE", p.name, p, True))
+        item = Item(0.0, info.duration, 0.0, False, 1.0, Fade(), Fade(), False, (take,), 0)
+        tracks.append(Track(len(tracks), f"{{R{len(tracks)}}}", p.stem, 1.0, 0.0, False, False, 0, None,
+                            items=(item,)))
+        paths.append(p)
+    return paths, Project(None, folder, "7.0", SR, 120.0, tuple(tracks), (), ())
+
+
+def render_and_analyse(project: Project, track: Track, length_s: float) -> None:
+    """Render one track and feed the streaming feature accumulator (as ``automix mix`` does)."""
     q = length_s / 4
     regions = [RegionSpan(f"part {i + 1}", i * q, (i + 1) * q) for i in range(4)]
+    acc = RegionFeatureAccumulator(SR, regions, track=track.name, frame_s=0.02)
+    for block in render_track(project, track, block_s=BLOCK_S, end_s=length_s):
+        acc.push(block, copy=False)  # render_track yields new arrays
+    acc.finish()
+
+
+def _timed(fn, *args) -> np.ndarray:
     t0, c0 = time.perf_counter(), time.process_time()
-    for track in project.tracks:
-        acc = RegionFeatureAccumulator(SR, regions, track=track.name, frame_s=0.02)
-        for block in render_track(project, track, block_s=BLOCK_S, end_s=length_s):
-            acc.push(block)
-        acc.finish()
-    return time.perf_counter() - t0, time.process_time() - c0
+    fn(*args)
+    return np.array([time.perf_counter() - t0, time.process_time() - c0])
 
 
-def _child(folder: Path, n_tracks: int, minutes: float) -> None:
+def paired_round(paths: list[Path], project: Project, length_s: float, flip: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One round, track by track: decode the file and render + analyse its track back to back.
+
+    Returns the summed (wall s, CPU s) of decoding and of render + features.
+    Interleaving per track (order alternating) exposes both to the same
+    machine state: slow drifts of a shared machine cancel in the ratio.
+    """
+    dec, ren = np.zeros(2), np.zeros(2)
+    for k, (path, track) in enumerate(zip(paths, project.tracks)):
+        if (k % 2 == 0) != flip:
+            dec += _timed(decode_file, path)
+            ren += _timed(render_and_analyse, project, track, length_s)
+        else:
+            ren += _timed(render_and_analyse, project, track, length_s)
+            dec += _timed(decode_file, path)
+    return dec, ren
+
+
+def report_ratios(paths: list[Path], project: Project, length_s: float, repeat: int, target: str = "") -> None:
+    """Print the paired-round ratios of render + features to decoding (``target``: appended to the ratio)."""
+    rounds = [paired_round(paths, project, length_s, flip=r % 2 == 1) for r in range(repeat)]
+    wall = np.array([ren[0] / dec[0] for dec, ren in rounds])
+    cpu = np.array([ren[1] / dec[1] for dec, ren in rounds])
+    dec_best, ren_best = rounds[int(np.argmin(wall))]
+    print(f"  {repeat} rounds, decode and render + features interleaved track by track")
+    print(f"  decode only (soundfile): wall {dec_best[0]:.2f} s, CPU {dec_best[1]:.2f} s (best round)")
+    print(f"  render + features:       wall {ren_best[0]:.2f} s, CPU {ren_best[1]:.2f} s")
+    print(f"  ratio render+features / decode, wall: median {np.median(wall):.2f} "
+          f"(rounds {', '.join(f'{r:.2f}' for r in wall)}){target}")
+    print(f"  ratio render+features / decode, CPU:  median {np.median(cpu):.2f} "
+          "(both threads: features are computed beside rendering)")
+
+
+def _child(folder: Path, n_tracks: int, minutes: float) -> None:  # peak RSS of a fresh process
     paths = [folder / f"track{k:02d}.wav" for k in range(n_tracks)]
-    render_and_features(session_project(folder, paths, minutes), minutes)
+    project = session_project(folder, paths, minutes)
+    for track in project.tracks:
+        render_and_analyse(project, track, minutes * 60)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"{peak_kb / 1024:.1f}")
 
@@ -105,8 +169,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tracks", type=int, default=16)
     ap.add_argument("--minutes", type=float, default=4.0)
-    ap.add_argument("--repeat", type=int, default=3, help="timing repetitions (best is kept)")
+    ap.add_argument("--repeat", type=int, default=5, help="timing rounds (the median ratio is the figure)")
     ap.add_argument("--keep", type=Path, help="use/keep the session in this folder")
+    ap.add_argument("--real", type=Path, default=REAL_DEFAULT,
+                    help="also time a folder of real recordings, one track per file (default: %(default)s)")
     ap.add_argument("--child", nargs=3, metavar=("DIR", "TRACKS", "MINUTES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -129,19 +195,21 @@ def main() -> None:
               f"{size_gb:.2f} GB (ready in {time.perf_counter() - t0:.1f} s)")
         decode_only(paths)  # warm the page cache so both timings read from memory
         project = session_project(folder, paths, args.minutes)
-        dec, ren = [], []
-        for _ in range(args.repeat):  # interleaved; the machine may be shared, keep the best of each
-            dec.append(decode_only(paths))
-            ren.append(render_and_features(project, args.minutes))
-        d_wall, d_cpu = min(d[0] for d in dec), min(d[1] for d in dec)
-        r_wall, r_cpu = min(r[0] for r in ren), min(r[1] for r in ren)
-        print(f"decode only (soundfile): wall {d_wall:.2f} s, CPU {d_cpu:.2f} s (best of {args.repeat})")
-        print(f"render + features:       wall {r_wall:.2f} s, CPU {r_cpu:.2f} s")
-        print(f"ratio render+features / decode: wall {r_wall / d_wall:.2f}, CPU {r_cpu / d_cpu:.2f}  (target <= 1.5)")
+        report_ratios(paths, project, args.minutes * 60, args.repeat, target="  (target <= 1.5)")
         for minutes in (args.minutes / 2, args.minutes):
             out = subprocess.run([sys.executable, __file__, "--child", str(folder), str(args.tracks), str(minutes)],
                                  check=True, capture_output=True, text=True).stdout.strip()
             print(f"peak RSS render + features, {minutes:g} min: {out} MB  (target <= 400, flat in length)")
+        if args.real is not None and args.real.is_dir():
+            real_paths, real = real_project(args.real)
+            decode_only(real_paths)
+            length_s = max(i.length_s for t in real.tracks for i in t.items)
+            channels = sorted({sf.info(str(p)).channels for p in real_paths})
+            print(f"real recordings: {args.real.name}, {len(real_paths)} files, {length_s:.1f} s, "
+                  f"channels {channels} (stems are analysed in stereo: mono files decode at half the work)")
+            report_ratios(real_paths, real, length_s, args.repeat)
+        elif args.real is not None:
+            print(f"real recordings: {args.real} not found, skipped")
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -9,7 +9,7 @@ import pytest
 
 from audio_factory import make_multitrack
 from automix.features import FLOOR_DB, REGION_FEATURE_NAMES, RegionFeatureAccumulator, RegionSpan
-from automix.frame_features import compute_frame_features
+from automix.frame_batch import compute_frame_features
 from automix.loudness import integrated_loudness
 
 SR = 16000
@@ -55,4 +55,17 @@ def test_background_analysis_equals_inline_even_when_the_caller_reuses_its_buffe
         reused[:] = np.nan  # the accumulator must not see this
     np.testing.assert_array_equal(background.frame_features().band_energy, inline.frame_features().band_energy)
     for a, b in zip(background.finish(), inline.finish()):
+        np.testing.assert_array_equal(a.as_vector(), b.as_vector())
+
+
+def test_handed_over_blocks_give_the_copied_result():
+    t = make_multitrack(SR, 3.0, seed=4)
+    x = np.stack([t["kick"] + t["vocal"], t["vocal"]], 1).astype(np.float32)
+    regions = [RegionSpan("a", 0.0, 1.0), RegionSpan("b", 1.0, 3.0)]
+    copied = RegionFeatureAccumulator(SR, regions)
+    handed = RegionFeatureAccumulator(SR, regions)
+    for i in range(0, x.shape[0], 4321):  # blocks not a multiple of the frame: leftovers are carried
+        copied.push(x[i:i + 4321])
+        handed.push(x[i:i + 4321].copy(), copy=False)
+    for a, b in zip(copied.finish(), handed.finish()):
         np.testing.assert_array_equal(a.as_vector(), b.as_vector())

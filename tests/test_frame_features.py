@@ -1,4 +1,4 @@
-"""automix.frame_features: physical facts of each frame feature."""
+"""automix.frame_features and automix.frame_batch: physical facts of each frame feature, both paths agree."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from scipy.signal import sosfreqz
 
 from audio_factory import make_multitrack
 from automix.errors import AutomixError
-from automix.frame_features import (band_energies, compute_frame_features, frame_rms, left_right_energy,
-                                    spectral_centroid, spectral_slope, spectral_spread, zero_crossing_rate)
+from automix.frame_batch import FrameWorkspace, compute_frame_features
+from automix.frame_features import (band_energies, frame_rms, left_right_energy, spectral_centroid, spectral_slope,
+                                    spectral_spread, zero_crossing_rate)
 from automix.loudness import k_weighting_sos
 
 SR = 16000
@@ -109,3 +110,39 @@ def test_k_energy_of_a_tone_is_its_energy_times_the_k_weighting_gain():
     _, h = sosfreqz(k_weighting_sos(SR), worN=[1000.0], fs=SR)
     expected = 2 * 0.125 * abs(h[0]) ** 2  # two channels of mean square 0.5²/2
     np.testing.assert_allclose(ff.k_energy, expected, rtol=0.01)
+
+
+def test_silent_frames_get_no_spectrum_and_the_others_are_unchanged():
+    t = make_multitrack(SR, 2.0, seed=5)
+    x = np.stack([t["vocal"], t["bass"]], 1).astype(np.float32)
+    frame = int(0.02 * SR)
+    gapped = x.copy()
+    gapped[3 * frame: 9 * frame] = 0.0  # six all-zero frames
+    gapped[20 * frame: 21 * frame, 0] = 0.0  # one frame silent on the left only
+    ff = compute_frame_features(gapped, SR)
+    zero = np.zeros(ff.rms.shape[0], bool)
+    zero[3:9] = True
+    assert np.all(np.isnan(ff.centroid_hz[zero])) and np.all(np.isnan(ff.slope_db_per_oct[zero]))
+    assert np.all(ff.band_energy[zero] == 0.0) and np.all(ff.k_energy[zero] == 0.0) and np.all(ff.rms[zero] == 0.0)
+    assert np.isfinite(ff.centroid_hz[20]) and ff.lr_energy[20, 0] == 0.0 < ff.lr_energy[20, 1]
+    # every sounding frame has the values it has when all frames sound (frames are independent)
+    whole = compute_frame_features(x, SR)
+    keep = ~zero
+    keep[20] = False
+    for name in ("centroid_hz", "spread_hz", "slope_db_per_oct", "band_energy", "k_energy", "zcr"):
+        np.testing.assert_allclose(getattr(ff, name)[keep], getattr(whole, name)[keep], rtol=1e-6, atol=1e-12,
+                                   err_msg=name)
+    np.testing.assert_allclose(ff.band_energy, band_energies(gapped, SR), rtol=2e-3, atol=1e-9)
+
+
+def test_a_reused_workspace_gives_the_same_features_for_any_block_size():
+    t = make_multitrack(SR, 3.0, seed=6)
+    x = np.stack([t["guitar"], t["snare"]], 1).astype(np.float32)
+    ws = FrameWorkspace()
+    for n, hop in [(3 * SR, None), (SR // 2, None), (2 * SR, 0.01), (SR, None)]:
+        fresh = compute_frame_features(x[:n], SR, hop_s=hop)
+        reused = compute_frame_features(x[:n], SR, hop_s=hop, workspace=ws)
+        for name in fresh.__dataclass_fields__:
+            np.testing.assert_array_equal(getattr(reused, name), getattr(fresh, name), err_msg=name)
+    mono = compute_frame_features(x[:, 0], SR, workspace=ws)
+    np.testing.assert_allclose(mono.k_energy, compute_frame_features(x[:, :1], SR).k_energy)

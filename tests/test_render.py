@@ -124,10 +124,22 @@ def test_other_sample_rate_is_resampled(tmp_path):
 @pytest.mark.parametrize("rate", [1.0, 1.5])
 def test_block_size_does_not_change_the_result(tmp_path, rate):
     p = _ramp_file(tmp_path)
-    proj, tr = _project(tmp_path, _item(_take(p, rate=rate), pos=0.1, length=0.6, fade_in=0.05))
+    proj, tr = _project(tmp_path, _item(_take(p, rate=rate, pan=-0.3), pos=0.1, length=0.6, fade_in=0.05))
     a = np.concatenate(list(render_track(proj, tr, block_s=0.0371)))
-    b = np.concatenate(list(render_track(proj, tr, block_s=10.0)))
+    b = np.concatenate(list(render_track(proj, tr, block_s=10.0)))  # panned: the gain cache grows
     np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(b[int(0.2 * SR), 1] / b[int(0.2 * SR), 0], 0.7, rtol=1e-6)  # right × (1 − 0.3)
+
+
+def test_every_block_is_a_new_array_the_caller_may_keep(tmp_path):
+    p = _ramp_file(tmp_path, stereo=True)
+    proj, tr = _project(tmp_path, _item(_take(p, pan=0.4), pos=0.0, length=1.0))
+    blocks = list(render_track(proj, tr, block_s=0.25))
+    kept = [b.copy() for b in blocks]
+    for k, b in enumerate(blocks):
+        assert b.flags.owndata and b.flags.writeable
+        assert not any(np.shares_memory(b, other) for other in blocks[k + 1:])
+    np.testing.assert_array_equal(np.concatenate(blocks), np.concatenate(kept))
 
 
 def test_overlapping_items_sum_and_muted_or_midi_items_are_skipped(tmp_path):
