@@ -24,9 +24,9 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
-from scipy import signal as sps
 
 from automix.errors import AutomixError
+from automix.filters import sos_response, sosfilt
 
 _LN2 = math.log(2.0)
 
@@ -134,7 +134,7 @@ def apply_eq(signal: np.ndarray, sample_rate: float, bands: Sequence[BandLike]) 
     if not bands:
         return x.copy()
     sos = eq_sos(bands, sample_rate)
-    y = sps.sosfilt(sos, x.astype(np.float64, copy=False), axis=0)
+    y = sosfilt(sos, x.astype(np.float64, copy=False))
     return y.astype(x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64, copy=False)
 
 
@@ -146,10 +146,9 @@ def eq_response_db(bands: Sequence[BandLike], freqs_hz: np.ndarray, sample_rate:
     """
     f = np.asarray(freqs_hz, dtype=np.float64)
     total = np.zeros_like(f)
-    w = 2.0 * np.pi * f / sample_rate
     for band in bands:
         b, a = design_biquad(band, sample_rate)
-        _, h = sps.freqz(b, a, worN=w)
+        h = sos_response(np.concatenate([b, a]), f, sample_rate)
         total += 20.0 * np.log10(np.maximum(np.abs(h), 1e-12))
     return total
 
@@ -181,5 +180,5 @@ class StreamingEq:
         x = np.asarray(block, dtype=np.float64)
         if self._sos.shape[0] == 0:
             return x.copy()
-        y, self._zi = sps.sosfilt(self._sos, x, axis=0, zi=self._zi)
+        y, self._zi = sosfilt(self._sos, x, zi=self._zi)
         return y

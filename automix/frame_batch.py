@@ -18,12 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.fft import rfft
-from scipy.signal import sosfreqz
 
 from automix.bands import N_BANDS
 from automix.errors import AutomixError
 from automix.frame_features import SLOPE_MIN_HZ, band_masks, frame_lengths, frames
-from automix.loudness import k_weighting_sos
+from automix.loudness import k_weighting_power
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,7 @@ def _spectral_plan(sample_rate: int, frame: int) -> _SpectralPlan:
     if frame % 2 == 0:
         scale[-1] = 1.0
     scale /= frame * np.sum(w * w)
-    _, h = sosfreqz(k_weighting_sos(sample_rate), worN=freqs, fs=sample_rate)
-    weights = np.stack([freqs, freqs ** 2, np.abs(h) ** 2], axis=1).astype(np.float32)
+    weights = np.stack([freqs, freqs ** 2, k_weighting_power(freqs, sample_rate)], axis=1).astype(np.float32)
     band_ranges = []
     for m in band_masks(freqs):
         nz = np.flatnonzero(m)

@@ -17,9 +17,9 @@ import math
 from typing import Iterable
 
 import numpy as np
-from scipy.signal import sosfilt
 
 from automix.errors import AutomixError
+from automix.filters import sos_response, sosfilt
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
@@ -47,6 +47,11 @@ def k_weighting_sos(sample_rate: float) -> np.ndarray:
     a0 = 1.0 + k / q + k * k
     highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
     return np.array([shelf, highpass], dtype=np.float64)
+
+
+def k_weighting_power(freqs_hz: np.ndarray, sample_rate: float) -> np.ndarray:
+    """Power gain ``|H(f)|²`` of the K-weighting filter at ``freqs_hz`` (same shape)."""
+    return np.abs(sos_response(k_weighting_sos(sample_rate), freqs_hz, sample_rate)) ** 2
 
 
 def channel_weights(n_channels: int) -> np.ndarray:
@@ -93,7 +98,7 @@ class LoudnessMeter:
         x = _as_2d(block)
         if x.shape[1] != self.n_channels:
             raise AutomixError(f"block has {x.shape[1]} channels, meter expects {self.n_channels}")
-        y, self._zi = sosfilt(self._sos, x, axis=0, zi=self._zi)
+        y, self._zi = sosfilt(self._sos, x, zi=self._zi)
         e = (y * y) @ self._weights  # weighted power per sample
         if self._pending.size:
             e = np.concatenate([self._pending, e])
@@ -167,7 +172,7 @@ def momentary_loudness(signal: np.ndarray, sample_rate: int, hop_s: float = HOP_
     Silent blocks are ``-inf``.
     """
     x = _as_2d(signal)
-    y = sosfilt(k_weighting_sos(sample_rate), x, axis=0)
+    y = sosfilt(k_weighting_sos(sample_rate), x)
     e = (y * y) @ channel_weights(x.shape[1])
     win = int(round(BLOCK_S * sample_rate))
     hop = max(int(round(hop_s * sample_rate)), 1)

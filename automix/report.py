@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import signal as sps
 
 from automix import __version__
 from automix.atomic import write_text_atomic
@@ -59,8 +58,10 @@ def average_spectrum(signal: np.ndarray, sample_rate: int, *, label: str = "Mix"
         x = x.mean(axis=1)
     if x.ndim != 1 or x.size < 16:
         raise AutomixError(f"spectrum of {label!r}: need at least 16 samples, got shape {np.shape(signal)}")
+    from scipy.signal import welch  # ~1 s to import: only when a report is drawn
+
     nper = min(8192, x.size)
-    f, pxx = sps.welch(x, fs=sample_rate, nperseg=nper, window="hann")
+    f, pxx = welch(x, fs=sample_rate, nperseg=nper, window="hann")
     f_hi = min(20000.0, 0.95 * sample_rate / 2)
     grid = np.geomspace(20.0, f_hi, n_points)
     half = 2.0 ** (smoothing_oct / 2)
