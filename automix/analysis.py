@@ -20,8 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -37,6 +42,9 @@ FRAME_S = 0.02
 
 ANALYSIS_BLOCK_S = 4.0
 """Render block length in seconds (memory per track ≈ block × 2 channels × 8 bytes)."""
+
+MAX_ANALYSIS_THREADS = 4
+"""Most tracks analysed at once (each holds a few blocks of memory; measured on 2 cores only)."""
 
 ANALYSIS_VERSION = 3
 """Bumped when the analysis (not the feature code) changes, so old cache entries stop matching."""
@@ -193,22 +201,66 @@ def _features_from_vectors(track: str, sections: tuple[SongSection, ...], vector
     return tuple(out)
 
 
+def default_analysis_threads() -> int:
+    """Tracks analysed at once by default: one per core, at most :data:`MAX_ANALYSIS_THREADS`."""
+    return max(1, min(MAX_ANALYSIS_THREADS, os.cpu_count() or 1))
+
+
 def analyse_track(project: Project, track: Track, sections: tuple[SongSection, ...],
-                  sample_rate: int | None = None) -> tuple[RegionFeatures, ...]:
-    """Render one track block by block and aggregate its features per section."""
+                  sample_rate: int | None = None, *, background: bool = True) -> tuple[RegionFeatures, ...]:
+    """Render one track block by block and aggregate its features per section.
+
+    ``background``: compute each block's features in a worker thread while
+    the next block renders (see :class:`~automix.features.RegionFeatureAccumulator`).
+    """
     from automix.render import render_track  # audio engine, imported at use
 
     sr = int(sample_rate or project.sample_rate)
     spans = [RegionSpan(s.name, s.start_s, s.end_s) for s in sections]
-    acc = RegionFeatureAccumulator(sr, spans, track=track.name, frame_s=FRAME_S)
+    acc = RegionFeatureAccumulator(sr, spans, track=track.name, frame_s=FRAME_S, background=background)
     end_s = max(s.end_s for s in sections)
     for block in render_track(project, track, sample_rate=sr, block_s=ANALYSIS_BLOCK_S, end_s=end_s):
-        acc.push(block, copy=False)
+        acc.push(block, copy=False)  # render_track yields new arrays
     return tuple(acc.finish())
 
 
+def analyse_tracks(project: Project, tracks: Sequence[Track], sections: tuple[SongSection, ...],
+                   sample_rate: int | None = None, *, threads: int | None = None) -> Iterator[tuple[RegionFeatures, ...]]:
+    """Features of each of ``tracks``, yielded in order, ``threads`` tracks analysed at once.
+
+    Decoding, resampling and FFTs release the GIL, so whole tracks on
+    separate cores keep every core busy (better than one track's render/feature
+    pipeline, whose two halves rarely take equally long). With one thread each
+    track still overlaps its rendering and its features. At most ``threads``
+    tracks are in flight, so memory stays a few blocks per thread. Stopping
+    early (an error, or closing the generator) cancels the tracks not started.
+    """
+    n = default_analysis_threads() if threads is None else max(1, int(threads))
+    if n == 1 or len(tracks) <= 1:
+        for track in tracks:
+            yield analyse_track(project, track, sections, sample_rate)
+        return
+    pool = ThreadPoolExecutor(n, thread_name_prefix="automix-analysis")
+    todo = iter(tracks)
+    running: deque[Future[tuple[RegionFeatures, ...]]] = deque()
+    try:
+        for track in todo:
+            running.append(pool.submit(analyse_track, project, track, sections, sample_rate, background=False))
+            if len(running) >= n:
+                break
+        while running:
+            done = running.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                running.append(pool.submit(analyse_track, project, nxt, sections, sample_rate, background=False))
+            yield done
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_cache: bool = True,
-                    sample_rate: int | None = None, reporter: Reporter | None = None) -> ProjectAnalysis:
+                    sample_rate: int | None = None, reporter: Reporter | None = None,
+                    threads: int | None = None) -> ProjectAnalysis:
     """Features of every audio track in every song section.
 
     Args:
@@ -218,6 +270,7 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
         use_cache: False to neither read nor write a cache.
         sample_rate: analysis rate (default the project's).
         reporter: progress and messages (default silent).
+        threads: tracks analysed at once (default :func:`default_analysis_threads`).
 
     Returns:
         a :class:`ProjectAnalysis`.
@@ -228,18 +281,24 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     sr = int(sample_rate or project.sample_rate)
     if use_cache and cache is None and project.path is not None:
         cache = FeatureCache(cache_folder_for(project.path))
-    tracks = []
     audio = project.audio_tracks
-    with reporter.progress(len(audio), "analysing tracks") as bar:
-        for track in audio:
-            key = track_cache_key(project, track, sections, sr) if use_cache and cache is not None else None
-            arrays = cache.get(key) if key is not None and cache is not None else None
-            hit = arrays is not None and arrays.get("vectors") is not None and \
-                arrays["vectors"].shape == (len(sections), len(REGION_FEATURE_NAMES))
-            if hit:
-                feats = _features_from_vectors(track.name, sections, arrays["vectors"])
-            else:
-                feats = analyse_track(project, track, sections, sr)
+    keys: list[str | None] = []
+    cached: list[tuple[RegionFeatures, ...] | None] = []
+    for track in audio:
+        key = track_cache_key(project, track, sections, sr) if use_cache and cache is not None else None
+        arrays = cache.get(key) if key is not None and cache is not None else None
+        hit = arrays is not None and arrays.get("vectors") is not None and \
+            arrays["vectors"].shape == (len(sections), len(REGION_FEATURE_NAMES))
+        keys.append(key)
+        cached.append(_features_from_vectors(track.name, sections, arrays["vectors"]) if hit else None)
+    analysed = analyse_tracks(project, [t for t, c in zip(audio, cached) if c is None], sections, sr,
+                              threads=threads)
+    tracks = []
+    with closing(analysed), reporter.progress(len(audio), "analysing tracks") as bar:
+        for track, key, feats in zip(audio, keys, cached):
+            hit = feats is not None
+            if feats is None:
+                feats = next(analysed)
                 if key is not None and cache is not None:
                     cache.put(key, {"vectors": np.stack([f.as_vector() for f in feats])})
             reporter.detail(f"track {track.name!r}: {'cached' if hit else 'analysed'}")

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from automix import rpp
@@ -66,6 +66,7 @@ class MixOptions:
     use_eq: bool = True
     use_pan: bool = True
     use_cache: bool = True
+    analysis_threads: int | None = None  # tracks analysed at once; None: one per core (at most 4)
 
 
 @dataclass(frozen=True)
@@ -243,14 +244,16 @@ def read_project_document(path: str | Path) -> tuple[rpp.RppDocument, Project]:
 
 
 def plan_project(project: Project, bank: ModelBank, genre_arg: str | None, *, use_eq: bool = True,
-                 use_pan: bool = True, use_cache: bool = True, reporter: Reporter | None = None) -> PlanResult:
+                 use_pan: bool = True, use_cache: bool = True, reporter: Reporter | None = None,
+                 analysis_threads: int | None = None) -> PlanResult:
     """Analyse and plan one project (no writing except the feature cache)."""
     reporter = reporter or Reporter.silent()
     check_project(project)
     genre, message = resolve_genre(genre_arg, project.genre, bank)
     reporter.note(message)
     cache = cache_for(project.path) if use_cache and project.path is not None else None
-    analysis = analyse_project(project, cache=cache, use_cache=use_cache, reporter=reporter)
+    analysis = analyse_project(project, cache=cache, use_cache=use_cache, reporter=reporter,
+                               threads=analysis_threads)
     result = make_plan(analysis, bank, genre, use_eq=use_eq, use_pan=use_pan)
     for sec, src in zip(analysis.sections, result.sources):
         reporter.detail(f"{sec.name}: {src}")
@@ -286,7 +289,7 @@ def _mix_job(project_path: Path, options: MixOptions, reporter: Reporter | None)
             check_writable(options.plan_out.parent, "plan")
     bank = model_bank(options.models_dir)
     result = plan_project(project, bank, options.genre, use_eq=options.use_eq, use_pan=options.use_pan,
-                          use_cache=options.use_cache, reporter=reporter)
+                          use_cache=options.use_cache, reporter=reporter, analysis_threads=options.analysis_threads)
     plan = result.plan
     for note in apply_plan(doc, project, plan, ApplyOptions(pan=options.use_pan, eq=options.use_eq)):
         reporter.note(note + ("" if options.in_place else f" (the original {path.name} keeps it)"))
@@ -344,7 +347,10 @@ def run_batch(paths: Sequence[str | Path], options: MixOptions, *, jobs: int = 1
                 results.append(mix_one(p, options))
                 bar.advance(what=p.name)
         else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(projects))) as pool:
+            workers = min(jobs, len(projects))
+            if options.analysis_threads is None:  # the processes share the cores
+                options = replace(options, analysis_threads=max(1, (os.cpu_count() or 1) // workers))
+            with ProcessPoolExecutor(max_workers=workers) as pool:
                 for res in pool.map(mix_one, projects, [options] * len(projects)):
                     results.append(res)
                     bar.advance(what=res.project.name)

@@ -2,23 +2,25 @@
 
 Generates a session of ``--tracks`` stereo 24-bit WAV files of ``--minutes``
 at 44.1 kHz in a temporary folder (16 × 4 min ≈ 1 GB), then in the same run,
-track by track and back to back (order alternating):
+in groups of 2 × ``--threads`` tracks and back to back (order alternating):
 
-1. decode the file block by block with soundfile (the baseline),
-2. render the track from a project model (one item per track, with item
-   volume, take pan and fades so the real code paths run) and feed the blocks
-   to the streaming per-region feature accumulator (20 ms frames + BS.1770),
+1. decode their files block by block with soundfile (the baseline, one thread),
+2. render the tracks from a project model (one item per track, with item
+   volume, take pan and fades so the real code paths run) and compute their
+   per-section features (20 ms frames + BS.1770) with
+   :func:`automix.analysis.analyse_tracks`, as ``automix mix`` does (one track
+   per core by default),
 
 and prints the ratio of the summed times (2) / (1) (target ≤ 1.5) for each of
-``--repeat`` rounds and their median, for wall and CPU time. Interleaving per
-track keeps a shared machine's slow speed drifts (±20 % here) out of the
-ratio. Peak RSS of (2) is measured in a fresh child process for half the song
-length and the full length (target ≤ 400 MB and not growing with length).
+``--repeat`` rounds and their median, for wall and CPU time. Interleaving in
+small groups keeps a shared machine's slow speed drifts (±20 % here) out of
+the ratio. Peak RSS of (2) is measured in a fresh child process for half the
+song length and the full length (target ≤ 400 MB and not growing with length).
 
 The same paired timing runs on a folder of real recordings (``--real``,
 default the Cambridge raw tracks in ``../shared`` when present).
 
-Usage: ``python3 benchmarks/bench_audio.py [--tracks 16] [--minutes 4] [--repeat 5] [--keep DIR] [--real DIR]``
+Usage: ``python3 benchmarks/bench_audio.py [--tracks 16] [--minutes 4] [--repeat 5] [--threads N] [--keep DIR] [--real DIR]``
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from automix.features import RegionFeatureAccumulator, RegionSpan  # noqa: E402
+from automix.analysis import analyse_tracks, default_analysis_threads  # noqa: E402
 from automix.project import Fade, Item, Project, Source, Take, Track  # noqa: E402
-from automix.render import render_track  # noqa: E402
+from automix.sections import SongSection  # noqa: E402
 
 SR = 44100
 BLOCK_S = 4.0
@@ -107,14 +109,15 @@ def real_project(folder: Path) -> tuple[list[Path], Project]:
     return paths, Project(None, folder, "7.0", SR, 120.0, tuple(tracks), (), ())
 
 
-def render_and_analyse(project: Project, track: Track, length_s: float) -> None:
-    """Render one track and feed the streaming feature accumulator (as ``automix mix`` does)."""
+def _sections(length_s: float) -> tuple[SongSection, ...]:
     q = length_s / 4
-    regions = [RegionSpan(f"part {i + 1}", i * q, (i + 1) * q) for i in range(4)]
-    acc = RegionFeatureAccumulator(SR, regions, track=track.name, frame_s=0.02)
-    for block in render_track(project, track, block_s=BLOCK_S, end_s=length_s):
-        acc.push(block, copy=False)  # render_track yields new arrays
-    acc.finish()
+    return tuple(SongSection("verse", f"part {i + 1}", i * q, (i + 1) * q, i + 1) for i in range(4))
+
+
+def render_and_analyse(project: Project, tracks: list[Track], length_s: float, threads: int) -> None:
+    """Render ``tracks`` and compute their features per section, as ``automix mix`` does."""
+    for _ in analyse_tracks(project, tracks, _sections(length_s), SR, threads=threads):
+        pass
 
 
 def _timed(fn, *args) -> np.ndarray:
@@ -123,44 +126,53 @@ def _timed(fn, *args) -> np.ndarray:
     return np.array([time.perf_counter() - t0, time.process_time() - c0])
 
 
-def paired_round(paths: list[Path], project: Project, length_s: float, flip: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One round, track by track: decode the file and render + analyse its track back to back.
+def _decode_files(paths: list[Path]) -> None:
+    for p in paths:
+        decode_file(p)
+
+
+def paired_round(paths: list[Path], project: Project, length_s: float, threads: int,
+                 flip: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One round, 2 × ``threads`` tracks at a time: decode their files, and render + analyse them, back to back.
 
     Returns the summed (wall s, CPU s) of decoding and of render + features.
-    Interleaving per track (order alternating) exposes both to the same
+    Interleaving in small groups (order alternating) exposes both to the same
     machine state: slow drifts of a shared machine cancel in the ratio.
     """
     dec, ren = np.zeros(2), np.zeros(2)
-    for k, (path, track) in enumerate(zip(paths, project.tracks)):
+    tracks = list(project.tracks)
+    size = 2 * threads
+    for k, g in enumerate(range(0, len(tracks), size)):
+        group_paths, group_tracks = paths[g:g + size], tracks[g:g + size]
         if (k % 2 == 0) != flip:
-            dec += _timed(decode_file, path)
-            ren += _timed(render_and_analyse, project, track, length_s)
+            dec += _timed(_decode_files, group_paths)
+            ren += _timed(render_and_analyse, project, group_tracks, length_s, threads)
         else:
-            ren += _timed(render_and_analyse, project, track, length_s)
-            dec += _timed(decode_file, path)
+            ren += _timed(render_and_analyse, project, group_tracks, length_s, threads)
+            dec += _timed(_decode_files, group_paths)
     return dec, ren
 
 
-def report_ratios(paths: list[Path], project: Project, length_s: float, repeat: int, target: str = "") -> None:
+def report_ratios(paths: list[Path], project: Project, length_s: float, repeat: int, threads: int,
+                  target: str = "") -> None:
     """Print the paired-round ratios of render + features to decoding (``target``: appended to the ratio)."""
-    rounds = [paired_round(paths, project, length_s, flip=r % 2 == 1) for r in range(repeat)]
+    rounds = [paired_round(paths, project, length_s, threads, flip=r % 2 == 1) for r in range(repeat)]
     wall = np.array([ren[0] / dec[0] for dec, ren in rounds])
     cpu = np.array([ren[1] / dec[1] for dec, ren in rounds])
     dec_best, ren_best = rounds[int(np.argmin(wall))]
-    print(f"  {repeat} rounds, decode and render + features interleaved track by track")
+    print(f"  {repeat} rounds, decode and render + features interleaved {2 * threads} tracks at a time, "
+          f"{threads} analysis thread(s)")
     print(f"  decode only (soundfile): wall {dec_best[0]:.2f} s, CPU {dec_best[1]:.2f} s (best round)")
     print(f"  render + features:       wall {ren_best[0]:.2f} s, CPU {ren_best[1]:.2f} s")
     print(f"  ratio render+features / decode, wall: median {np.median(wall):.2f} "
           f"(rounds {', '.join(f'{r:.2f}' for r in wall)}){target}")
-    print(f"  ratio render+features / decode, CPU:  median {np.median(cpu):.2f} "
-          "(both threads: features are computed beside rendering)")
+    print(f"  ratio render+features / decode, CPU:  median {np.median(cpu):.2f} (all threads)")
 
 
-def _child(folder: Path, n_tracks: int, minutes: float) -> None:  # peak RSS of a fresh process
+def _child(folder: Path, n_tracks: int, minutes: float, threads: int) -> None:  # peak RSS of a fresh process
     paths = [folder / f"track{k:02d}.wav" for k in range(n_tracks)]
     project = session_project(folder, paths, minutes)
-    for track in project.tracks:
-        render_and_analyse(project, track, minutes * 60)
+    render_and_analyse(project, list(project.tracks), minutes * 60, threads)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"{peak_kb / 1024:.1f}")
 
@@ -173,10 +185,12 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="use/keep the session in this folder")
     ap.add_argument("--real", type=Path, default=REAL_DEFAULT,
                     help="also time a folder of real recordings, one track per file (default: %(default)s)")
-    ap.add_argument("--child", nargs=3, metavar=("DIR", "TRACKS", "MINUTES"), help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=default_analysis_threads(),
+                    help="tracks analysed at once (default as automix mix: %(default)s)")
+    ap.add_argument("--child", nargs=4, metavar=("DIR", "TRACKS", "MINUTES", "THREADS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(Path(args.child[0]), int(args.child[1]), float(args.child[2]))
+        _child(Path(args.child[0]), int(args.child[1]), float(args.child[2]), int(args.child[3]))
         return
     tmp = None
     if args.keep:
@@ -195,10 +209,10 @@ def main() -> None:
               f"{size_gb:.2f} GB (ready in {time.perf_counter() - t0:.1f} s)")
         decode_only(paths)  # warm the page cache so both timings read from memory
         project = session_project(folder, paths, args.minutes)
-        report_ratios(paths, project, args.minutes * 60, args.repeat, target="  (target <= 1.5)")
+        report_ratios(paths, project, args.minutes * 60, args.repeat, args.threads, target="  (target <= 1.5)")
         for minutes in (args.minutes / 2, args.minutes):
-            out = subprocess.run([sys.executable, __file__, "--child", str(folder), str(args.tracks), str(minutes)],
-                                 check=True, capture_output=True, text=True).stdout.strip()
+            child = [sys.executable, __file__, "--child", str(folder), str(args.tracks), str(minutes), str(args.threads)]
+            out = subprocess.run(child, check=True, capture_output=True, text=True).stdout.strip()
             print(f"peak RSS render + features, {minutes:g} min: {out} MB  (target <= 400, flat in length)")
         if args.real is not None and args.real.is_dir():
             real_paths, real = real_project(args.real)
@@ -207,7 +221,7 @@ def main() -> None:
             channels = sorted({sf.info(str(p)).channels for p in real_paths})
             print(f"real recordings: {args.real.name}, {len(real_paths)} files, {length_s:.1f} s, "
                   f"channels {channels} (stems are analysed in stereo: mono files decode at half the work)")
-            report_ratios(real_paths, real, length_s, args.repeat)
+            report_ratios(real_paths, real, length_s, args.repeat, args.threads)
         elif args.real is not None:
             print(f"real recordings: {args.real} not found, skipped")
     finally:

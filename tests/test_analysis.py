@@ -116,3 +116,33 @@ def test_overlapping_and_zero_length_regions_are_refused(tmp_path):
     with pytest.raises(ProjectError) as err:
         check_project(zero)
     assert "'Blip'" in str(err.value)
+
+
+def _many_tracks_project(tmp_path: Path, n: int = 7) -> Path:
+    tracks = []
+    for k in range(n):  # different lengths and levels: threads finish out of order
+        _sine(tmp_path / "media" / f"t{k}.wav", 0.05 * (k + 1), 0.5 + 0.5 * (k % 4), 110.0 * (k + 1))
+        tracks.append(FactoryTrack(f"T{k}", [FactoryItem(0.1 * k, 0.5 + 0.5 * (k % 4), f"media/t{k}.wav")]))
+    return write_project(tmp_path / "many.rpp", tracks, regions=[(1, "A", 0.0, 1.5), (2, "B", 1.5, 3.0)],
+                         sample_rate=SR)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_tracks_analysed_at_once_give_the_serial_result_in_order(tmp_path, threads):
+    project = read_project(_many_tracks_project(tmp_path))
+    serial = analyse_project(project, use_cache=False, threads=1)
+    parallel = analyse_project(project, use_cache=False, threads=threads)
+    assert [t.name for t in parallel.tracks] == [f"T{k}" for k in range(7)]
+    np.testing.assert_array_equal(parallel.vectors(), serial.vectors())
+
+
+def test_a_failing_track_stops_the_parallel_analysis_and_its_threads(tmp_path):
+    import threading
+
+    path = _many_tracks_project(tmp_path)
+    (tmp_path / "media" / "t3.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")  # exists, undecodable
+    project = read_project(path)
+    before = threading.active_count()
+    with pytest.raises(MediaError, match="t3.wav"):
+        analyse_project(project, use_cache=False, threads=3)
+    assert threading.active_count() == before
