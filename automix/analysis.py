@@ -2,8 +2,9 @@
 
 Each audio track's pre-fader stem is rendered block by block
 (:func:`automix.render.render_track`) straight into a
-:class:`~automix.features.RegionFeatureAccumulator`: only one block of one
-track is in memory at a time, never whole songs of all tracks. The result of
+:class:`~automix.features.RegionFeatureAccumulator`, one track per core at
+once (:func:`analyse_tracks`): only a few blocks per track being analysed are
+in memory, never whole songs. The result of
 a track is stored in the project's :class:`~automix.cache.FeatureCache`
 under a key made of its media files (path, size, mtime), its item layout
 (positions, gains, fades, takes …; not line numbers, so automix's own edits
@@ -225,7 +226,8 @@ def analyse_track(project: Project, track: Track, sections: tuple[SongSection, .
 
 
 def analyse_tracks(project: Project, tracks: Sequence[Track], sections: tuple[SongSection, ...],
-                   sample_rate: int | None = None, *, threads: int | None = None) -> Iterator[tuple[RegionFeatures, ...]]:
+                   sample_rate: int | None = None, *,
+                   threads: int | None = None) -> Iterator[tuple[RegionFeatures, ...]]:
     """Features of each of ``tracks``, yielded in order, ``threads`` tracks analysed at once.
 
     Decoding, resampling and FFTs release the GIL, so whole tracks on
