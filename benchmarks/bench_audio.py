@@ -12,7 +12,8 @@ in groups of 2 × ``--threads`` tracks and back to back (order alternating):
    per core by default),
 
 and prints the ratio of the summed times (2) / (1) (target ≤ 1.5) for each of
-``--repeat`` rounds and their median, for wall and CPU time. Interleaving in
+``--repeat`` rounds (after an untimed warm-up) and their median, for wall and
+CPU time. Interleaving in
 small groups keeps a shared machine's slow speed drifts (±20 % here) out of
 the ratio. Peak RSS of (2) is measured in a fresh child process for half the
 song length and the full length (target ≤ 400 MB and not growing with length).
@@ -156,6 +157,9 @@ def paired_round(paths: list[Path], project: Project, length_s: float, threads: 
 def report_ratios(paths: list[Path], project: Project, length_s: float, repeat: int, threads: int,
                   target: str = "") -> None:
     """Print the paired-round ratios of render + features to decoding (``target``: appended to the ratio)."""
+    first = list(project.tracks[:2 * threads])
+    _decode_files(paths[:len(first)])  # untimed warm-up: imports, FFT plans, thread start-up
+    render_and_analyse(project, first, length_s, threads)
     rounds = [paired_round(paths, project, length_s, threads, flip=r % 2 == 1) for r in range(repeat)]
     wall = np.array([ren[0] / dec[0] for dec, ren in rounds])
     cpu = np.array([ren[1] / dec[1] for dec, ren in rounds])
