@@ -86,12 +86,10 @@ def decode_file(path: Path) -> None:
                 break
 
 
-def decode_only(paths: list[Path]) -> tuple[float, float]:
-    """(wall s, CPU s) to decode every file in blocks with soundfile."""
-    t0, c0 = time.perf_counter(), time.process_time()
+def decode_files(paths: list[Path]) -> None:
+    """Decode each file in blocks with soundfile (the baseline)."""
     for p in paths:
         decode_file(p)
-    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def real_project(folder: Path) -> tuple[list[Path], Project]:
@@ -127,11 +125,6 @@ def _timed(fn, *args) -> np.ndarray:
     return np.array([time.perf_counter() - t0, time.process_time() - c0])
 
 
-def _decode_files(paths: list[Path]) -> None:
-    for p in paths:
-        decode_file(p)
-
-
 def paired_round(paths: list[Path], project: Project, length_s: float, threads: int,
                  flip: bool) -> tuple[np.ndarray, np.ndarray]:
     """One round, 2 × ``threads`` tracks at a time: decode their files, and render + analyse them, back to back.
@@ -146,11 +139,11 @@ def paired_round(paths: list[Path], project: Project, length_s: float, threads: 
     for k, g in enumerate(range(0, len(tracks), size)):
         group_paths, group_tracks = paths[g:g + size], tracks[g:g + size]
         if (k % 2 == 0) != flip:
-            dec += _timed(_decode_files, group_paths)
+            dec += _timed(decode_files, group_paths)
             ren += _timed(render_and_analyse, project, group_tracks, length_s, threads)
         else:
             ren += _timed(render_and_analyse, project, group_tracks, length_s, threads)
-            dec += _timed(_decode_files, group_paths)
+            dec += _timed(decode_files, group_paths)
     return dec, ren
 
 
@@ -158,7 +151,7 @@ def report_ratios(paths: list[Path], project: Project, length_s: float, repeat: 
                   target: str = "") -> None:
     """Print the paired-round ratios of render + features to decoding (``target``: appended to the ratio)."""
     first = list(project.tracks[:2 * threads])
-    _decode_files(paths[:len(first)])  # untimed warm-up: imports, FFT plans, thread start-up
+    decode_files(paths[:len(first)])  # untimed warm-up: imports, FFT plans, thread start-up
     render_and_analyse(project, first, length_s, threads)
     rounds = [paired_round(paths, project, length_s, threads, flip=r % 2 == 1) for r in range(repeat)]
     wall = np.array([ren[0] / dec[0] for dec, ren in rounds])
@@ -211,7 +204,7 @@ def main() -> None:
         size_gb = sum(p.stat().st_size for p in paths) / 1e9
         print(f"session: {args.tracks} tracks x {args.minutes:g} min, 44.1 kHz 24-bit stereo, "
               f"{size_gb:.2f} GB (ready in {time.perf_counter() - t0:.1f} s)")
-        decode_only(paths)  # warm the page cache so both timings read from memory
+        decode_files(paths)  # warm the page cache so both timings read from memory
         project = session_project(folder, paths, args.minutes)
         report_ratios(paths, project, args.minutes * 60, args.repeat, args.threads, target="  (target <= 1.5)")
         for minutes in (args.minutes / 2, args.minutes):
@@ -220,7 +213,7 @@ def main() -> None:
             print(f"peak RSS render + features, {minutes:g} min: {out} MB  (target <= 400, flat in length)")
         if args.real is not None and args.real.is_dir():
             real_paths, real = real_project(args.real)
-            decode_only(real_paths)
+            decode_files(real_paths)
             length_s = max(i.length_s for t in real.tracks for i in t.items)
             channels = sorted({sf.info(str(p)).channels for p in real_paths})
             print(f"real recordings: {args.real.name}, {len(real_paths)} files, {length_s:.1f} s, "
