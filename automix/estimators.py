@@ -20,7 +20,8 @@ rows only; KDE imputes a missing entry with the type's mean over the songs
 that have it, then refines the imputation from its own predictions
 (``n_impute_iter`` rounds) before the final PCA. The per-section bundle of
 estimators (:class:`automix.models.MixModel`) lives in :mod:`automix.models`,
-which this module was split out of.
+which this module was split out of; prediction from the learned arrays is in
+:mod:`automix.fitted` (numpy only, for models read from files).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from automix.errors import ModelError
+from automix.fitted import check_method, kde_predict, mlr_predict
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -185,7 +187,7 @@ class KDERegressor(_MaskedRegressor):
         self.coef_ = solve(Yc @ self.components_.T)
 
     def _predict_2d(self, X: np.ndarray) -> np.ndarray:
-        return ((X - self.x_mean_) / self.x_scale_) @ self.coef_ @ self.components_ + self.y_mean_
+        return kde_predict(X, self.x_mean_, self.x_scale_, self.coef_, self.components_, self.y_mean_)
 
     def predict(self, X):
         """Predicted outputs, shape (n_samples,) or (n_samples, n_outputs)."""
@@ -238,22 +240,13 @@ class MLRRegressor(_MaskedRegressor):
         """Predicted outputs, shape (n_samples,) or (n_samples, n_outputs)."""
         check_is_fitted(self, "coef_")
         X = _validate(self, X, reset=False)
-        return self._shape_output(X @ self.coef_.T + self.intercept_)
-
-
-METHODS: tuple[str, ...] = ("kde", "mlr")
-LEARNED_ARRAYS: dict[str, tuple[str, ...]] = {
-    "kde": ("x_mean_", "x_scale_", "y_mean_", "components_", "coef_", "explained_variance_ratio_"),
-    "mlr": ("coef_", "intercept_", "n_observed_"),
-}
-"""The arrays that fully describe a fitted estimator of each method (what model files store)."""
+        return self._shape_output(mlr_predict(X, self.coef_, self.intercept_))
 
 
 def make_estimator(method: str, n_components: int = 8, alpha: float = 1.0,
                    nonnegative: bool = False) -> KDERegressor | MLRRegressor:
-    """A fresh estimator of ``method`` (``"kde"`` or ``"mlr"``)."""
+    """A fresh estimator of ``method`` (``"kde"`` or ``"mlr"``; :data:`automix.fitted.METHODS`)."""
     if method == "kde":
         return KDERegressor(n_components=n_components, alpha=alpha)
-    if method == "mlr":
-        return MLRRegressor(nonnegative=nonnegative)
-    raise ModelError(f"unknown model method {method!r} (known: {', '.join(METHODS)})")
+    check_method(method)
+    return MLRRegressor(nonnegative=nonnegative)

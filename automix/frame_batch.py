@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.fft import rfft
 
 from automix.bands import N_BANDS
 from automix.errors import AutomixError
@@ -132,6 +131,14 @@ def _frame_bounds(n_frames: int, frame: int, hop: int) -> tuple[np.ndarray, np.n
     return pairs, inside
 
 
+def _rfft(frames_2d: np.ndarray) -> np.ndarray:
+    """Real FFT of each row, overwriting the input (scipy.fft is imported at first use:
+    commands that read cached features never load it)."""
+    from scipy.fft import rfft
+
+    return rfft(frames_2d, axis=1, overwrite_x=True)
+
+
 def _frame_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise dot products of two ``(n_frames, m)`` float32 arrays, as float64 ``(n_frames,)``."""
     return np.einsum("ij,ij->i", a, b).astype(np.float64)
@@ -217,7 +224,7 @@ def compute_frame_features(signal: np.ndarray, sample_rate: int, frame_s: float 
     if m < n:
         np.take(fm, sounding, axis=0, out=windowed)
     np.multiply(fm if m == n else windowed, plan.window, out=windowed)
-    spec = rfft(windowed, axis=1, overwrite_x=True)
+    spec = _rfft(windowed)
     power = np.abs(spec, out=ws.get("power", spec.shape, np.float32))
     power *= power
     power *= plan.scale

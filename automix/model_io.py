@@ -11,7 +11,7 @@ A model ``<genre>__<section>`` is two files side by side:
     (SHA-256 of the npz, so a changed or swapped array file is detected).
 ``<genre>__<section>.npz``
     ``<group>.<attribute>`` → array for each output group's estimator
-    (see :data:`automix.estimators.LEARNED_ARRAYS`) and ``model.type_counts``
+    (see :data:`automix.fitted.LEARNED_ARRAYS`) and ``model.type_counts``
     (training rows per track type), loaded with ``allow_pickle=False``.
 
 Every problem (missing, truncated, corrupt, tampered, wrong version,
@@ -33,7 +33,7 @@ import numpy as np
 
 from automix.atomic import write_bytes_atomic
 from automix.errors import ModelError
-from automix.estimators import LEARNED_ARRAYS, METHODS, make_estimator
+from automix.fitted import LEARNED_ARRAYS, METHODS, FittedArrays
 from automix.models import OUTPUT_GROUPS, MixModel
 from automix.targets import TARGET_KINDS
 
@@ -267,8 +267,8 @@ def load_model(json_path: str | Path) -> LoadedModel:
     model = MixModel(info.track_types, method=info.method, target_kind=info.target_kind,
                      n_components=info.n_components, alpha=info.alpha, nonnegative=info.nonnegative)
     for group in OUTPUT_GROUPS:
-        est = make_estimator(info.method, info.n_components, info.alpha, info.nonnegative)
         m = arrays.get(f"{group}.components_", np.zeros((0, 0))).shape[0]
+        learned = {}
         for attr, shape in _expected_shapes(info.method, n_feat, n_out, m).items():
             key = f"{group}.{attr}"
             if key not in arrays:
@@ -279,13 +279,8 @@ def load_model(json_path: str | Path) -> LoadedModel:
                                  f"expected finite float {shape}", file=npz_path)
             if attr == "x_scale_" and np.any(arr <= 0):
                 raise ModelError(f"model array {key!r} holds a scale <= 0", file=npz_path)
-            setattr(est, attr, arr)
-        est.n_features_in_ = n_feat
-        est.n_outputs_ = n_out
-        est.single_output_ = False
-        if info.method == "kde":
-            est.n_components_ = m
-        model.estimators_[group] = est
+            learned[attr] = arr
+        model.estimators_[group] = FittedArrays(info.method, learned, n_feat)
     counts = arrays.get(TYPE_COUNTS_KEY)
     if counts is None or counts.shape != (n_out,) or counts.dtype.kind != "f" or \
             not np.all(np.isfinite(counts)) or np.any(counts < 0):

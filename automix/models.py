@@ -1,7 +1,8 @@
 """The per-section mixing model: one estimator per output group over fixed track types.
 
 :class:`MixModel` bundles one estimator of :mod:`automix.estimators` (KDE or
-MLR, split out of this module) per output group (level, pan, 5 EQ bands)
+MLR, split out of this module; a model read from a file holds the numpy-only
+:class:`automix.fitted.FittedArrays` instead) per output group (level, pan, 5 EQ bands)
 over a fixed list of track types and reports predictions only for the types
 present in the song (:class:`TypePrediction`); :class:`TypeTargets` holds the
 training targets with their observed mask; :func:`type_feature_matrix` and
@@ -13,15 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from automix.bands import BAND_NAMES, N_BANDS
 from automix.errors import ModelError
-from automix.estimators import KDERegressor, MLRRegressor, make_estimator
+from automix.fitted import Predictor, check_method
 from automix.targets import TARGET_KINDS
 
+if TYPE_CHECKING:  # scikit-learn is imported only to train
+    from automix.estimators import KDERegressor, MLRRegressor
 
 OUTPUT_GROUPS: tuple[str, ...] = ("level", "pan") + tuple(f"eq_{b}" for b in BAND_NAMES)
 """One estimator per group, each predicting one value per track type."""
@@ -130,19 +134,21 @@ class MixModel:
                  alpha: float = 1.0, nonnegative: bool = False):
         if target_kind not in TARGET_KINDS:
             raise ModelError(f"unknown target kind {target_kind!r} (known: {', '.join(TARGET_KINDS)})")
-        make_estimator(method)  # validates the method name
+        check_method(method)
         self.track_types = tuple(track_types)
         self.method = method
         self.target_kind = target_kind
         self.n_components = n_components
         self.alpha = alpha
         self.nonnegative = nonnegative
-        self.estimators_: dict[str, KDERegressor | MLRRegressor] = {}
+        self.estimators_: dict[str, Predictor] = {}
         self.type_counts_ = np.zeros(len(self.track_types))
         self.n_features_in_ = 0
 
     def new_estimator(self) -> KDERegressor | MLRRegressor:
-        """An unfitted estimator with this model's parameters."""
+        """An unfitted estimator with this model's parameters (imports scikit-learn)."""
+        from automix.estimators import make_estimator
+
         return make_estimator(self.method, self.n_components, self.alpha, self.nonnegative)
 
     def fit(self, X: np.ndarray, targets: TypeTargets) -> MixModel:

@@ -155,6 +155,19 @@ def test_suggest_changes_one_region_only(mixed, models, capsys):
     assert "variant 40 does not exist" in err
 
 
+def test_suggest_on_cached_features_loads_neither_scikit_learn_nor_scipy_signal(mixed, models):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom automix.cli import main\n"
+            f"status = main(['-q', 'suggest', {str(mixed / 'song.automix.rpp')!r}, '--at', '3.0', '--dry-run', "
+            f"'--models', {str(models)!r}])\n"
+            "print(status, sorted(m for m in ('sklearn', 'scipy.signal', 'scipy.fft', 'scipy.stats') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "0 []"  # numpy only: a cold start of ~0.5 s, not ~2.7 s
+
+
 def test_render_normalised_and_unmixed(mixed, tmp_path, capsys):
     wav = tmp_path / "mix.wav"
     assert main(["render", str(mixed / "song.automix.rpp"), "-o", str(wav), "--normalize", "-20"]) == 0

@@ -194,3 +194,17 @@ def test_file_names_stay_inside_the_folder(tmp_path):
     info = info_for(model, "World/Folk", "all", type_feature_names(TYPES, FEATURES))
     path = save_model(model, info, tmp_path)
     assert path.parent == tmp_path and load_model(path).info.genre == "World/Folk"
+
+
+@pytest.mark.parametrize("method", ["kde", "mlr"])
+def test_a_loaded_model_predicts_with_numpy_alone_and_refuses_bad_inputs(tmp_path, method):
+    from automix.fitted import FittedArrays
+
+    path, model, X, _ = _save(tmp_path, method)
+    est = load_model(path).model.estimators_["level"]
+    assert isinstance(est, FittedArrays)
+    np.testing.assert_array_equal(est.predict(X[:3]), model.estimators_["level"].predict(X[:3]))
+    with pytest.raises(ModelError, match="NaN"):
+        est.predict(np.where(np.arange(X.shape[1]) == 0, np.nan, X[:1]))
+    with pytest.raises(ModelError, match=r"shape \(n, "):
+        est.predict(X[:1, :-1])
