@@ -12,6 +12,7 @@ callers can ask for padded windows without bounds arithmetic.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -138,8 +139,9 @@ class PyAVReader(AudioReader):
         except self._av.error.FFmpegError as exc:  # type: ignore[attr-defined]
             raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
         self._frames_iter = self._container.decode(audio=0)
-        self._buf = np.zeros((0, 0), dtype=np.float32)
-        self._buf_start = 0
+        self._chunks: deque[np.ndarray] = deque()  # decoded (n, channels) arrays, in order
+        self._buf_start = 0  # file position of the first sample of the first chunk
+        self._buffered = 0  # samples in the chunks
 
     def _count_frames(self, stream, rate: int) -> int:
         if stream.duration is not None and stream.time_base is not None:
@@ -152,6 +154,7 @@ class PyAVReader(AudioReader):
         return total
 
     def _decode_more(self) -> bool:
+        """Append the next decoded frame (a few ms of audio) to the chunks; False at the end."""
         try:
             frame = next(self._frames_iter)
         except StopIteration:
@@ -164,23 +167,37 @@ class PyAVReader(AudioReader):
             arr = arr.T
         else:
             arr = arr.reshape(-1, len(frame.layout.channels))
-        self._buf = arr if self._buf.size == 0 else np.concatenate([self._buf, arr])
+        self._chunks.append(arr)
+        self._buffered += arr.shape[0]
         return True
 
     def _fetch(self, start: int, n: int) -> np.ndarray:
+        """Samples ``[start, start + n)`` (fewer at the end of the file).
+
+        Reads are mostly consecutive: decoded frames are kept as a list of
+        chunks, joined once per read (joining per frame would copy the block
+        over and over), and everything before ``start`` is dropped.
+        """
         if start < self._buf_start:
             self.close()
             self._open()
-        while self._buf_start + self._buf.shape[0] < start + n:
+        while self._buf_start + self._buffered < start + n:
             if not self._decode_more():
                 break
+        while self._chunks and self._buf_start + self._chunks[0].shape[0] <= start:
+            dropped = self._chunks.popleft()
+            self._buf_start += dropped.shape[0]
+            self._buffered -= dropped.shape[0]
+        if not self._chunks:
+            self._buf_start = max(self._buf_start, start)
+            return np.zeros((0, self.info.channels), np.float32)
+        joined = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
         rel = start - self._buf_start
-        data = self._buf[rel: rel + n] if self._buf.size else np.zeros((0, self.info.channels), np.float32)
-        # drop what lies before this read; reads are mostly monotonic
-        if rel > 0 and self._buf.size:
-            self._buf = self._buf[rel:]
-            self._buf_start = start
-        return data[:, : self.info.channels]
+        data = joined[rel: rel + n, : self.info.channels]
+        self._chunks = deque([joined[rel:]])
+        self._buffered -= rel
+        self._buf_start = start
+        return data
 
     def read(self, start_frame: int, n_frames: int) -> np.ndarray:
         return self._padded(start_frame, n_frames, self._fetch)

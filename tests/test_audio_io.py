@@ -108,6 +108,14 @@ def test_m4a_decodes_with_pyav(tmp_path):
         b = r.read(100, 100)
         np.testing.assert_array_equal(r.read(20000, 100), a)
         assert b.shape == (100, 2)
+    with open_audio(p) as r:  # many small consecutive reads equal one read of the whole file
+        parts = [r.read(k, 777) for k in range(0, info.frames, 777)]
+    np.testing.assert_array_equal(np.concatenate(parts)[:info.frames], y)
+    assert np.all(parts[-1][info.frames % 777:] == 0.0)  # past the end: silence
+    with open_audio(p) as r:  # forward skips
+        np.testing.assert_array_equal(r.read(30000, 500), y[30000:30500])
+        np.testing.assert_array_equal(r.read(40000, 10), y[40000:40010])
+        np.testing.assert_array_equal(r.read(40005, 10), y[40005:40015])  # overlapping the last read
 
 
 @pytest.mark.skipif(not (SHARED / "audio" / "caesium-cc0").is_dir(), reason="needs ../shared/audio/caesium-cc0")
