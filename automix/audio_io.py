@@ -193,7 +193,7 @@ class PyAVReader(AudioReader):
             return np.zeros((0, self.info.channels), np.float32)
         joined = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
         rel = start - self._buf_start
-        data = joined[rel: rel + n, : self.info.channels]
+        data = joined[rel: rel + n, : self.info.channels].copy()  # the caller may modify it; the buffer stays
         self._chunks = deque([joined[rel:]])
         self._buffered -= rel
         self._buf_start = start

@@ -116,6 +116,8 @@ def test_m4a_decodes_with_pyav(tmp_path):
         np.testing.assert_array_equal(r.read(30000, 500), y[30000:30500])
         np.testing.assert_array_equal(r.read(40000, 10), y[40000:40010])
         np.testing.assert_array_equal(r.read(40005, 10), y[40005:40015])  # overlapping the last read
+        r.read(42000, 300)[:] = 9.0  # the caller's copy: the reader's buffer is unchanged
+        np.testing.assert_array_equal(r.read(42100, 100), y[42100:42200])
 
 
 @pytest.mark.skipif(not (SHARED / "audio" / "caesium-cc0").is_dir(), reason="needs ../shared/audio/caesium-cc0")
