@@ -139,7 +139,7 @@ class PyAVReader(AudioReader):
         except self._av.error.FFmpegError as exc:  # type: ignore[attr-defined]
             raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
         self._frames_iter = self._container.decode(audio=0)
-        self._chunks: deque[np.ndarray] = deque()  # decoded (n, channels) arrays, in order
+        self._chunks: deque[np.ndarray] = deque()  # decoded frames as (channels, n) arrays, in order
         self._buf_start = 0  # file position of the first sample of the first chunk
         self._buffered = 0  # samples in the chunks
 
@@ -154,25 +154,25 @@ class PyAVReader(AudioReader):
         return total
 
     def _decode_more(self) -> bool:
-        """Append the next decoded frame (a few ms of audio) to the chunks; False at the end."""
+        """Append the next decoded frame (a few ms of audio) to the chunks; False at the end.
+
+        Frames stay in the decoder's sample format, as ``(channels, n)``
+        arrays (views for interleaved formats): conversion to float32 happens
+        once per read, not once per frame.
+        """
         try:
             frame = next(self._frames_iter)
         except StopIteration:
             return False
         raw = frame.to_ndarray()
-        arr = raw.astype(np.float32)
-        if np.issubdtype(raw.dtype, np.integer):
-            arr /= float(np.iinfo(raw.dtype).max) + 1.0
-        if frame.format.is_planar:
-            arr = arr.T
-        else:
-            arr = arr.reshape(-1, len(frame.layout.channels))
-        self._chunks.append(arr)
-        self._buffered += arr.shape[0]
+        if not frame.format.is_planar:
+            raw = raw.reshape(-1, len(frame.layout.channels)).T
+        self._chunks.append(raw)
+        self._buffered += raw.shape[1]
         return True
 
     def _fetch(self, start: int, n: int) -> np.ndarray:
-        """Samples ``[start, start + n)`` (fewer at the end of the file).
+        """Samples ``[start, start + n)`` as float32 ``(m, channels)`` (fewer at the end of the file).
 
         Reads are mostly consecutive: decoded frames are kept as a list of
         chunks, joined once per read (joining per frame would copy the block
@@ -184,17 +184,19 @@ class PyAVReader(AudioReader):
         while self._buf_start + self._buffered < start + n:
             if not self._decode_more():
                 break
-        while self._chunks and self._buf_start + self._chunks[0].shape[0] <= start:
+        while self._chunks and self._buf_start + self._chunks[0].shape[1] <= start:
             dropped = self._chunks.popleft()
-            self._buf_start += dropped.shape[0]
-            self._buffered -= dropped.shape[0]
+            self._buf_start += dropped.shape[1]
+            self._buffered -= dropped.shape[1]
         if not self._chunks:
             self._buf_start = max(self._buf_start, start)
             return np.zeros((0, self.info.channels), np.float32)
-        joined = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
+        joined = np.concatenate(self._chunks, axis=1) if len(self._chunks) > 1 else self._chunks[0]
         rel = start - self._buf_start
-        data = joined[rel: rel + n, : self.info.channels].copy()  # the caller may modify it; the buffer stays
-        self._chunks = deque([joined[rel:]])
+        data = np.array(joined[: self.info.channels, rel: rel + n].T, dtype=np.float32, order="C")  # a copy
+        if np.issubdtype(joined.dtype, np.integer):
+            data /= float(np.iinfo(joined.dtype).max) + 1.0
+        self._chunks = deque([joined[:, rel:]])
         self._buffered -= rel
         self._buf_start = start
         return data

@@ -126,3 +126,30 @@ def test_real_m4a_master_header():
     info = audio_info(SHARED / "audio" / "caesium-cc0" / "6.Caesium_Master_mobile.m4a")
     assert info.sample_rate == 24000 and info.channels == 2
     assert 200.0 < info.duration_s < 240.0
+
+
+@pytest.mark.parametrize("fmt, codec", [("s16", "pcm_s16le"), ("flt", "pcm_f32le")])
+def test_pyav_interleaved_and_integer_samples_become_float32_frames(tmp_path, fmt, codec):
+    av = pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
+    sr = 8000
+    x = 0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)
+    p = tmp_path / f"tone_{fmt}.mka"
+    planes = np.stack([x, -0.5 * x])
+    data = (planes * 32767).astype(np.int16) if fmt == "s16" else planes.astype(np.float32)
+    with av.open(str(p), "w") as c:
+        s = c.add_stream(codec, rate=sr)
+        s.layout = "stereo"
+        frame = av.AudioFrame.from_ndarray(data.T.reshape(1, -1).copy(), format=fmt, layout="stereo")
+        frame.sample_rate = sr
+        for pkt in s.encode(frame):
+            c.mux(pkt)
+        for pkt in s.encode(None):
+            c.mux(pkt)
+    with PyAVReader(p) as r:
+        y = r.read(100, 3000)
+        assert y.dtype == np.float32 and y.shape == (3000, 2) and y.flags.c_contiguous
+        tol = 1.5 / 32768 if fmt == "s16" else 1e-7
+        np.testing.assert_allclose(y[:, 0], x[100:3100], atol=tol)
+        np.testing.assert_allclose(y[:, 1], -0.5 * x[100:3100], atol=tol)
+        y[:] = 7.0
+        np.testing.assert_allclose(r.read(200, 50)[:, 0], x[200:250], atol=tol)
