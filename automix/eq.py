@@ -112,8 +112,13 @@ def design_biquad(band: BandLike, sample_rate: float) -> tuple[np.ndarray, np.nd
 
 
 def eq_sos(bands: Iterable[BandLike], sample_rate: float) -> np.ndarray:
-    """Second-order sections of a chain of bands, shape (n_bands, 6) (may be (0, 6))."""
-    rows = [np.concatenate(design_biquad(band, sample_rate)) for band in bands]
+    """Second-order sections of a chain of bands, shape (k, 6) with k <= n_bands (may be (0, 6)).
+
+    Bands that pass the signal unchanged (a 0 dB peak or shelf: numerator
+    equal to denominator) are left out: filtering with them would only cost time.
+    """
+    rows = [np.concatenate((b, a)) for b, a in (design_biquad(band, sample_rate) for band in bands)
+            if not np.array_equal(b, a)]
     if not rows:
         return np.zeros((0, 6))
     return np.vstack(rows)

@@ -24,10 +24,23 @@ def sos_response(sos: np.ndarray, freqs_hz: np.ndarray, sample_rate: float) -> n
     return h
 
 
+STATE_FLUSH = 1e-30
+"""Filter state magnitudes below this (−600 dB) are set to 0 before each block (see :func:`sosfilt`)."""
+
+
 def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None):
-    """``scipy.signal.sosfilt`` along axis 0 (returns ``(y, zf)`` when ``zi`` is given)."""
+    """``scipy.signal.sosfilt`` along axis 0 (returns ``(y, zf)`` when ``zi`` is given).
+
+    When a stream filtered block by block falls silent, the state of a
+    low-frequency section decays slowly into subnormal floating-point numbers,
+    which the CPU handles up to 100 times slower (measured: a 16-stem song with
+    long silent stretches, 14 ms per block before the silence, 60 ms on
+    average). Values of ``zi`` below :data:`STATE_FLUSH` are therefore set to
+    exactly 0 first: a change far below any audible or measurable level, after
+    which silence stays exactly 0.
+    """
     from scipy.signal import sosfilt as _sosfilt
 
     if zi is None:
         return _sosfilt(sos, x, axis=0)
-    return _sosfilt(sos, x, axis=0, zi=zi)
+    return _sosfilt(sos, x, axis=0, zi=np.where(np.abs(zi) < STATE_FLUSH, 0.0, zi))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,12 +93,20 @@ class TrackMixer:
             bands = self._eq_bands[self._bands_at(start_sample + a)]
             pieces.append(self._eq.process(block[a:b], bands))
         y = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
-        t_s = (start_sample + np.arange(n)) / self.sample_rate
-        amp = np.interp(t_s, self._vol_t, self._vol_v) * self.fader_amp
-        left, right = track_pan_gains(np.interp(t_s, self._pan_t, self._pan_v))
+        amp = self._envelope(self._vol_t, self._vol_v, start_sample, n) * self.fader_amp
+        left, right = track_pan_gains(self._envelope(self._pan_t, self._pan_v, start_sample, n))
         y[:, 0] *= amp * left
         y[:, 1] *= amp * right
         return y
+
+    def _envelope(self, times_s: np.ndarray, values: np.ndarray, start_sample: int, n: int) -> np.ndarray | float:
+        """Envelope value per sample of the block, or one float when no point falls inside it."""
+        t0, t1 = start_sample / self.sample_rate, (start_sample + n - 1) / self.sample_rate
+        if not np.any((times_s > t0) & (times_s < t1)):  # linear between points: constant or one ramp
+            v0, v1 = np.interp([t0, t1], times_s, values)
+            if v0 == v1:
+                return float(v0)
+        return np.interp((start_sample + np.arange(n)) / self.sample_rate, times_s, values)
 
 
 def apply_plan_to_stems(stems: Mapping[str, np.ndarray], plan: MixPlan | None, sample_rate: int) -> np.ndarray:
@@ -134,6 +142,34 @@ def _playing_tracks(project: Project) -> list[Track]:
     return tracks
 
 
+def iter_mixes(project: Project, plans: Sequence[MixPlan | None], *, sample_rate: int | None = None,
+               block_s: float = _BLOCK_S) -> Iterator[tuple[np.ndarray, ...]]:
+    """Yield, block by block, one float64 ``(n, 2)`` mix per plan, from one rendering of the stems.
+
+    Every track is rendered (decoded, resampled …) once and fed to one
+    :class:`TrackMixer` per plan, so a before/after comparison costs one pass
+    over the media. ``None`` as a plan is the unmixed reference: the tracks
+    summed at their fader volume and pan.
+    """
+    from automix.render import render_track  # audio engine, imported at use
+
+    sr = int(sample_rate or project.sample_rate)
+    tracks = _playing_tracks(project)
+    streams = [render_track(project, t, sample_rate=sr, block_s=block_s, end_s=project.end_s) for t in tracks]
+    mixers = [[TrackMixer(plan, t.guid, sr, t.volume_amp, t.pan) for t in tracks] for plan in plans]
+    start = 0
+    for blocks in zip(*streams):
+        n = max(len(b) for b in blocks)
+        outs = []
+        for per_track in mixers:
+            out = np.zeros((n, 2))
+            for mixer, b in zip(per_track, blocks):
+                out[: len(b)] += mixer.process(b, start)
+            outs.append(out)
+        start += n
+        yield tuple(outs)
+
+
 def iter_mix_blocks(project: Project, plan: MixPlan | None, *, sample_rate: int | None = None,
                     block_s: float = _BLOCK_S) -> Iterator[np.ndarray]:
     """Yield the mix as consecutive float64 ``(n, 2)`` blocks from 0 s to the end of the song.
@@ -141,20 +177,8 @@ def iter_mix_blocks(project: Project, plan: MixPlan | None, *, sample_rate: int 
     With ``plan=None`` the tracks are summed at their fader volume and pan
     (the unmixed reference).
     """
-    from automix.render import render_track  # audio engine, imported at use
-
-    sr = int(sample_rate or project.sample_rate)
-    tracks = _playing_tracks(project)
-    streams = [render_track(project, t, sample_rate=sr, block_s=block_s, end_s=project.end_s) for t in tracks]
-    mixers = [TrackMixer(plan, t.guid, sr, t.volume_amp, t.pan) for t in tracks]
-    start = 0
-    for blocks in zip(*streams):
-        n = max(len(b) for b in blocks)
-        out = np.zeros((n, 2))
-        for mixer, b in zip(mixers, blocks):
-            out[: len(b)] += mixer.process(b, start)
-        start += n
-        yield out
+    for (block,) in iter_mixes(project, [plan], sample_rate=sample_rate, block_s=block_s):
+        yield block
 
 
 def _normalise(x: np.ndarray, sample_rate: int, target_lufs: float) -> np.ndarray:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,51 +25,8 @@ from automix.eq import eq_response_db
 from automix.errors import AutomixError
 from automix.plan import MixPlan
 from automix.project import Project
+from automix.spectrum import Spectrum
 from automix.svgplot import Series, color, line_chart, stereo_field
-
-
-@dataclass(frozen=True)
-class Spectrum:
-    """An average magnitude spectrum.
-
-    Attributes:
-        label: what was measured ("Mix", a track name …).
-        freqs_hz: frequencies, shape (m,), increasing.
-        level_db: level in dB (relative; same reference for before/after), shape (m,).
-    """
-
-    label: str
-    freqs_hz: np.ndarray
-    level_db: np.ndarray
-
-
-def average_spectrum(signal: np.ndarray, sample_rate: int, *, label: str = "Mix",
-                     n_points: int = 160, smoothing_oct: float = 1 / 6) -> Spectrum:
-    """Long-term average spectrum of ``signal`` ((n,) or (n, channels), channels averaged).
-
-    Welch power spectrum (8192-sample Hann segments, or shorter signals whole),
-    smoothed over ``smoothing_oct`` octaves and sampled on ``n_points``
-    log-spaced frequencies from 20 Hz to min(20 kHz, 0.95 × Nyquist). Level in
-    dB re full-scale power per Hz; silence gives −200 dB.
-    """
-    x = np.asarray(signal, dtype=np.float64)
-    if x.ndim == 2:
-        x = x.mean(axis=1)
-    if x.ndim != 1 or x.size < 16:
-        raise AutomixError(f"spectrum of {label!r}: need at least 16 samples, got shape {np.shape(signal)}")
-    from scipy.signal import welch  # ~1 s to import: only when a report is drawn
-
-    nper = min(8192, x.size)
-    f, pxx = welch(x, fs=sample_rate, nperseg=nper, window="hann")
-    f_hi = min(20000.0, 0.95 * sample_rate / 2)
-    grid = np.geomspace(20.0, f_hi, n_points)
-    half = 2.0 ** (smoothing_oct / 2)
-    levels = np.empty(n_points)
-    for i, fc in enumerate(grid):
-        sel = (f >= fc / half) & (f <= fc * half)
-        p = pxx[sel].mean() if sel.any() else np.interp(fc, f, pxx)
-        levels[i] = 10.0 * np.log10(max(p, 1e-20))
-    return Spectrum(label=label, freqs_hz=grid, level_db=levels)
 
 
 # ------------------------------------------------------------------ text table

@@ -11,7 +11,8 @@ import soundfile as sf
 from automix.eq import eq_response_db
 from automix.plan import EqBand, MixPlan, RegionPlan, TrackPlan
 from automix.panlaw import track_pan_gains
-from automix.preview import TrackMixer, apply_plan_to_stems, render_mix, render_unmixed, write_preview
+from automix.preview import (TrackMixer, apply_plan_to_stems, iter_mixes, render_mix, render_unmixed,
+                             write_preview)
 from automix.project import Fade, Item, Project, Source, Take, Track
 
 SR = 8000
@@ -134,6 +135,14 @@ def test_render_mix_matches_stem_mix_with_faders(tmp_path):
     np.testing.assert_allclose(mix, expected, atol=1e-5)
     plain = render_unmixed(project, sample_rate=SR)
     np.testing.assert_allclose(plain, stems[GA] + stems[GB] + 0.5 * stems[GC], atol=1e-6)
+
+
+def test_one_pass_gives_the_unmixed_sum_and_the_mix_together(tmp_path):
+    project, _ = _write_project(tmp_path)
+    plan = _plan(eq_b=(EqBand("band", 500.0, 4.0, 1.0),))
+    pairs = list(iter_mixes(project, [None, plan], sample_rate=SR, block_s=0.7))
+    np.testing.assert_array_equal(np.concatenate([u for u, _ in pairs]), render_unmixed(project, sample_rate=SR))
+    np.testing.assert_array_equal(np.concatenate([m for _, m in pairs]), render_mix(project, plan, sample_rate=SR))
 
 
 def test_write_preview_streams_same_samples_and_normalises(tmp_path):

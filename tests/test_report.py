@@ -12,7 +12,8 @@ import pytest
 from automix.errors import AutomixError
 from automix.plan import EqBand, MixPlan, RegionPlan, TrackPlan
 from automix.project import Fade, Item, Project, Source, Take, Track
-from automix.report import average_spectrum, build_report_html, write_report
+from automix.report import build_report_html, write_report
+from automix.spectrum import SpectrumAccumulator, average_spectrum
 from automix.svgplot import nice_ticks
 
 NAMES = ["Kick <in>", "Snare & Top", "Bass DI", "Gtr \"L\"", "Лид вокал"]
@@ -135,6 +136,25 @@ def test_average_spectrum_peak_and_flatness():
     assert np.ptp(noise.level_db[mid]) < 3.0
     with pytest.raises(AutomixError, match="at least 16 samples"):
         average_spectrum(np.zeros(3), sr)
+
+
+def test_streamed_spectrum_is_welchs_for_any_block_sizes():
+    from scipy.signal import welch
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((70001, 2)) * np.linspace(0.1, 1.0, 70001)[:, None] + 0.2  # with a DC offset
+    acc = SpectrumAccumulator(44100)
+    i = 0
+    while i < x.shape[0]:
+        k = int(rng.integers(1, 15000))
+        acc.push(x[i:i + k])
+        i += k
+    f, p = acc.psd()
+    f_ref, p_ref = welch(x.mean(axis=1), fs=44100, nperseg=8192, window="hann")
+    np.testing.assert_allclose(f, f_ref)
+    np.testing.assert_allclose(p, p_ref, rtol=1e-9, atol=1e-15 * p_ref.max())
+    with pytest.raises(AutomixError, match="fewer than 8192"):
+        SpectrumAccumulator(44100).psd()
 
 
 def test_nice_ticks():

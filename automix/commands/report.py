@@ -8,9 +8,10 @@ from pathlib import Path
 from automix.commands.mix import add_model_arguments, add_verbosity_arguments
 from automix.commands.render import plan_for
 from automix.mixjob import check_writable, read_project_document
-from automix.preview import render_mix, render_unmixed
+from automix.preview import iter_mixes
 from automix.progress import reporter_from_args
-from automix.report import average_spectrum, write_report
+from automix.report import write_report
+from automix.spectrum import SPECTRUM_SEGMENT, SpectrumAccumulator
 
 EXAMPLES = """examples:
   automix report song.rpp -o report.html
@@ -37,15 +38,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _lufs_text(signal, sample_rate: int) -> str:
+def _lufs_text(lufs: float) -> str:
     """Integrated loudness as a card value, e.g. ``-18.2 LUFS``."""
-    from automix.loudness import integrated_loudness
-    lufs = integrated_loudness(signal, sample_rate)
     return f"{lufs:.1f} LUFS" if lufs > -70 else "silent"
 
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the page."""
+    from automix.loudness import LoudnessMeter
+
     reporter = reporter_from_args(args)
     _doc, project = read_project_document(args.project)
     check_writable(args.output.parent if str(args.output.parent) else Path("."), "report")
@@ -53,12 +54,19 @@ def run(args: argparse.Namespace) -> int:
     before = after = None
     stats: dict[str, object] = {"Project": args.project.name}
     if not args.no_spectra:
+        # one pass over the media for both versions; spectra and loudness accumulate block by block
         sr = project.sample_rate
-        unmixed, mixed = render_unmixed(project), render_mix(project, plan)
-        before = [average_spectrum(unmixed, sr, label="Whole song")]  # one panel: before vs after
-        after = [average_spectrum(mixed, sr, label="Whole song")]
-        stats["Unmixed sum"] = _lufs_text(unmixed, sr)
-        stats["automix mix"] = _lufs_text(mixed, sr)
+        segment = max(16, min(SPECTRUM_SEGMENT, int(round(project.end_s * sr))))
+        spectra = [SpectrumAccumulator(sr, segment), SpectrumAccumulator(sr, segment)]
+        meters = [LoudnessMeter(sr, 2), LoudnessMeter(sr, 2)]
+        for blocks in iter_mixes(project, [None, plan], sample_rate=sr):
+            for block, spectrum, meter in zip(blocks, spectra, meters):
+                spectrum.push(block)
+                meter.push(block)
+        before = [spectra[0].spectrum("Whole song")]  # one panel: before vs after
+        after = [spectra[1].spectrum("Whole song")]
+        stats["Unmixed sum"] = _lufs_text(meters[0].integrated())
+        stats["automix mix"] = _lufs_text(meters[1].integrated())
     path = write_report(project, plan, args.output, spectra_before=before, spectra_after=after, stats=stats)
     print(f"wrote {path}")
     return 0
