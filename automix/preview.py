@@ -190,9 +190,11 @@ def _normalise(x: np.ndarray, sample_rate: int, target_lufs: float) -> np.ndarra
     return x * 10.0 ** ((target_lufs - lufs) / 20.0)
 
 
-def render_mix(project: Project, plan: MixPlan, *, sample_rate: int | None = None,
+def render_mix(project: Project, plan: MixPlan | None, *, sample_rate: int | None = None,
                normalize_lufs: float | None = None) -> np.ndarray:
-    """The planned mix as one float64 array shaped (n, 2).
+    """The planned mix (``plan=None``: the unmixed sum) as one float64 array shaped (n, 2).
+
+    Holds the whole song: for short songs and tests; :func:`iter_mixes` streams.
 
     Args:
         normalize_lufs: scale the result to this integrated loudness (LUFS);
@@ -207,10 +209,7 @@ def render_mix(project: Project, plan: MixPlan, *, sample_rate: int | None = Non
 def render_unmixed(project: Project, *, sample_rate: int | None = None,
                    normalize_lufs: float | None = None) -> np.ndarray:
     """The plain sum of the tracks at their fader volume and pan, shaped (n, 2), for A/B."""
-    sr = int(sample_rate or project.sample_rate)
-    blocks = list(iter_mix_blocks(project, None, sample_rate=sr))
-    x = np.concatenate(blocks) if blocks else np.zeros((0, 2))
-    return _normalise(x, sr, normalize_lufs) if normalize_lufs is not None else x
+    return render_mix(project, None, sample_rate=sample_rate, normalize_lufs=normalize_lufs)
 
 
 @dataclass(frozen=True)
