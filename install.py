@@ -4,7 +4,7 @@
 Copies the actions in ``reaper_scripts/`` into REAPER's resource folder,
 registers them in ``reaper-kb.ini``, optionally enables Python ReaScript in
 ``reaper.ini``, and pip-installs automix for the Python REAPER uses. All the
-logic lives in :mod:`automix.installer`; run with ``--help`` for the options.
+logic lives in :mod:`automix.reaper.installer`; run with ``--help`` for the options.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 def main(argv: list[str] | None = None) -> int:
     """Run the installer from this checkout; returns the exit status."""
     sys.path.insert(0, str(HERE))
-    from automix.installer import main as installer_main
+    from automix.reaper.installer import main as installer_main
 
     return installer_main(argv, scripts_dir=HERE / "reaper_scripts", package_source=HERE)
 

@@ -8,7 +8,7 @@ in groups of 2 × ``--threads`` tracks and back to back (order alternating):
 2. render the tracks from a project model (one item per track, with item
    volume, take pan and fades so the real code paths run) and compute their
    per-section features (20 ms frames + BS.1770) with
-   :func:`automix.analysis.analyse_tracks`, as ``automix mix`` does (one track
+   :func:`automix.features.analysis.analyse_tracks`, as ``automix mix`` does (one track
    per core by default),
 
 and prints the ratio of the summed times (2) / (1) (target ≤ 1.5) for each of
@@ -39,9 +39,9 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from automix.analysis import analyse_tracks, default_analysis_threads  # noqa: E402
-from automix.project import Fade, Item, Project, Source, Take, Track  # noqa: E402
-from automix.sections import SongSection  # noqa: E402
+from automix.features.analysis import analyse_tracks, default_analysis_threads  # noqa: E402
+from automix.knowledge.sections import SongSection  # noqa: E402
+from automix.project.model import Fade, Item, Project, Source, Take, Track  # noqa: E402
 
 SR = 44100
 BLOCK_S = 4.0

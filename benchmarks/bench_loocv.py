@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from automix.corpus import build_corpus  # noqa: E402
-from automix.project_truth import samples_from_project  # noqa: E402
-from automix.evaluation import loocv_errors  # noqa: E402
+from automix.training.corpus import build_corpus  # noqa: E402
+from automix.training.evaluation import loocv_errors  # noqa: E402
+from automix.training.project_truth import samples_from_project  # noqa: E402
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ import tracemalloc
 from pathlib import Path
 
 from automix import rpp
-from automix.project_reader import project_from_document
+from automix.project.reader import project_from_document
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 LIGHTERFLUID = SHARED / "rpp-corpus" / "exvertus__reaper-projects__lighterfluid.rpp"

@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from automix.cli import build_parser  # noqa: E402
 from automix.commands.suggest import run_suggest  # noqa: E402
-from automix.demo import write_demo  # noqa: E402
-from automix.mixjob import MixOptions, run_mix_job  # noqa: E402
-from automix.model_bank import ModelBank, installed_models_dir  # noqa: E402
+from automix.demo.project import write_demo  # noqa: E402
+from automix.jobs.mix import MixOptions, run_mix_job  # noqa: E402
+from automix.models.bank import ModelBank, installed_models_dir  # noqa: E402
 
 TARGET_S = 0.3
 

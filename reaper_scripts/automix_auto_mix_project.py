@@ -11,7 +11,7 @@
 #   from the automix folder (see README.md).
 """REAPER action "automix: Auto-mix project".
 
-Calls :func:`automix.reaper_actions.auto_mix_project`.
+Calls :func:`automix.reaper.actions.auto_mix_project`.
 
 Importing this file has no side effects; the action runs only when REAPER
 executes it as ``__main__``.
@@ -24,7 +24,7 @@ INSTALL_HINT = ("automix is not installed for the Python REAPER uses.\n"
 def main() -> None:
     """Run the action inside REAPER; report a missing automix install in a message box."""
     try:
-        from automix import reaper_actions
+        from automix.reaper import actions as reaper_actions
     except ImportError as exc:
         message = f"{INSTALL_HINT}\n\n({exc})"
         show = globals().get("RPR_ShowMessageBox")

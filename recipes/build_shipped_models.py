@@ -9,13 +9,13 @@ What the models are trained on (all of it is written into ``models/README.md``):
    truth estimated against ``mixture.wav``) and the MedleyDB excerpt
    (``Stems/`` vs ``Mix.wav``, ground truth by the estimation engine). Each
    is re-recorded :data:`N_AUGMENT` times on the audio
-   (:mod:`automix.augment`): every stem re-gained (±12 dB) and, with
+   (:mod:`automix.training.augment`): every stem re-gained (±12 dB) and, with
    probability 1/2, given a random spectral deviation (±6 dB per band); the
    targets are the engineer's settings corrected for both (gain − re-gain,
    EQ − deviation), so the model learns the balance whatever the recording
    level and the EQ that undoes a coloured recording. No section labels:
    their rows are used for every section of their genre group.
-2. **Published mixing practice** (:mod:`automix.mixing_practice`): the
+2. **Published mixing practice** (:mod:`automix.knowledge.practice`): the
    Cambridge-MT raw tracks (no mix exists) balanced at the practice levels
    of each genre group, with random recording levels.
 3. **Synthesised songs** (:data:`SYNTH_SONGS`, never the demo's seed 0):
@@ -52,16 +52,25 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from automix.augment import StemTruth, augmented_copies, copy_samples  # noqa: E402
-from automix.dataset import (SectionSample, estimated_stem_truth, playing_matrix, samples_from_stems,  # noqa: E402
-                             section_sample, song_features)
-from automix.balance_restore import REAL_EXCERPTS, excerpt_reference, restore_balance  # noqa: E402
-from automix.features import REGION_FEATURE_NAMES  # noqa: E402
-from automix.mixing_practice import GENRE_GROUP_OFFSETS_DB, practice_relative_levels  # noqa: E402
-from automix.model_bank import GENRE_GROUPS, ModelBank  # noqa: E402
-from automix.targets import spread_type_loudness  # noqa: E402
-from automix.tracktypes import TRACK_TYPE_IDS, classify_track  # noqa: E402
-from automix.training import train_models  # noqa: E402
+from automix.features.region import REGION_FEATURE_NAMES  # noqa: E402
+from automix.knowledge.genres import GENRE_GROUPS  # noqa: E402
+from automix.knowledge.practice import GENRE_GROUP_OFFSETS_DB, practice_relative_levels  # noqa: E402
+from automix.knowledge.targets import spread_type_loudness  # noqa: E402
+from automix.knowledge.track_types import TRACK_TYPE_IDS, classify_track  # noqa: E402
+from automix.models.bank import ModelBank  # noqa: E402
+from automix.training.augment import StemTruth, augmented_copies, copy_samples  # noqa: E402
+from automix.training.balance_restore import (  # noqa: E402
+    REAL_EXCERPTS,
+    excerpt_reference,
+    restore_balance,
+)
+from automix.training.dataset import (  # noqa: E402
+    estimated_stem_truth,
+    samples_from_stems,
+    song_features,
+)
+from automix.training.fit import train_models  # noqa: E402
+from automix.training.samples import SectionSample, playing_matrix, section_sample  # noqa: E402
 
 RIDGE = 30.0
 N_COMPONENTS = 16
@@ -99,7 +108,7 @@ REAL_SONGS = REAL_EXCERPTS
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:
-    from automix.audio_io import read_audio
+    from automix.audio.io import read_audio
     return read_audio(path)
 
 
@@ -196,7 +205,7 @@ def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
     stems; both also as :data:`N_SYNTH_EQ_COPIES` re-recordings (random
     level, noise floor, spectral deviations undone by the EQ target).
     """
-    from automix.synth import synthesize_song
+    from automix.demo.synth import synthesize_song
 
     out = []
     for seed, duration_s in SYNTH_SONGS:
@@ -215,7 +224,7 @@ def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
             offsets = synth_offsets_db(grp.id)
             gains = np.array([[b + offsets.get(p.track_type, 0.0) for b in p.balance_db] for p in song.parts])
             song_id, genre = f"synth-{seed}-{grp.id}", GROUP_GENRE[grp.id]
-            src = f"automix.synth seed {seed}, {duration_s:g} s"
+            src = f"automix.demo.synth seed {seed}, {duration_s:g} s"
             for k, sec in enumerate(song.sections):
                 s = section_sample(song_id=song_id, genre=genre, section=sec.kind,
                                    region=sec.name, source=src, track_types=types,
@@ -257,7 +266,7 @@ def _bounced(song, gains: np.ndarray, active: np.ndarray, spans, group: str,
     out = []
     for k, sec in enumerate(song.sections):
         s = section_sample(song_id=f"synth-stems-{seed}-{group}", genre=GROUP_GENRE[group], section=sec.kind,
-                           region=sec.name, source=f"automix.synth seed {seed}, bounced to 4 stems",
+                           region=sec.name, source=f"automix.demo.synth seed {seed}, bounced to 4 stems",
                            track_types=types, features=feats[:, k], gain_db=np.zeros(4), pan=np.zeros(4),
                            eq_db=np.zeros((4, 5)), playing=playing[:, k])
         if s is not None:
@@ -367,9 +376,9 @@ def eq_check(models: Path) -> str:
     """Mix demo songs with known spectral deviations with ``models``; markdown table of the planned EQ."""
     import soundfile as sf
 
-    from automix.augment import apply_band_gains
-    from automix.demo import write_demo
-    from automix.mixjob import MixOptions, run_mix_job
+    from automix.demo.project import write_demo
+    from automix.jobs.mix import MixOptions, run_mix_job
+    from automix.training.augment import apply_band_gains
 
     lines = ["| case | track | deviation dB (low … high) | ideal correction | planned EQ, mean over its regions |",
              "|---|---|---|---|---|"]
@@ -404,9 +413,9 @@ def eq_check(models: Path) -> str:
 
 def corpus_check(folder: Path, shared: Path) -> str:
     """Leave-one-out tables of the generated corpus (the method check), as markdown."""
-    from automix.corpus import build_corpus
-    from automix.project_truth import samples_from_project
-    from automix.evaluation import evaluate_samples, report_markdown
+    from automix.training.corpus import build_corpus
+    from automix.training.evaluation import evaluate_samples, report_markdown
+    from automix.training.project_truth import samples_from_project
 
     projects = sorted(folder.glob("*.rpp"))
     if len(projects) < 40:
@@ -450,7 +459,7 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
              f"* KDE with m = {N_COMPONENTS} (all outputs: the tracks' EQ deviations are independent, so fewer "
              f"components would drop tracks), ridge {RIDGE:g}; inputs per type: rms_db, centroid_hz, the 5 "
              "shape_db_* (band level minus the track's RMS, automix/model_inputs.py) and presence. At "
-             "inference the planner clips EQ to ±6 dB (automix.planner.MAX_EQ_DB).",
+             "inference the planner clips EQ to ±6 dB (automix.plan.planner.MAX_EQ_DB).",
              "", "This is a small prior, not a model of a real collection: retrain on Cambridge-MT or "
              "MedleyDB for real figures (recipes/retrain_full_collections.md), or learn from your own "
              "mixes (`automix learn`).", "", "## Models", "",

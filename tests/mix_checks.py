@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from automix import rpp
-from automix.edit import find_automix_eq
-from automix.project_reader import read_project
+from automix.project.edit import find_automix_eq
+from automix.project.reader import read_project
 
 RAMP_S = 0.011
 """Envelope steps ramp over at most this long before a region boundary (10 ms ramps + rounding)."""

@@ -10,10 +10,15 @@ import pytest
 import soundfile as sf
 from rpp_factory import FactoryItem, FactoryTrack, write_project
 
-from automix.analysis import analyse_project, check_project, items_signature, project_sections
-from automix.cache import FeatureCache
 from automix.errors import MediaError, ProjectError
-from automix.project_reader import read_project
+from automix.features.analysis import (
+    analyse_project,
+    check_project,
+    items_signature,
+    project_sections,
+)
+from automix.features.cache import FeatureCache
+from automix.project.reader import read_project
 
 SR = 22050
 

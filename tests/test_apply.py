@@ -10,12 +10,19 @@ import pytest
 from rpp_factory import FactoryItem, FactoryTrack, guid_for, project_text
 
 from automix import rpp
-from automix.apply import RAMP_S, ApplyOptions, apply_plan, envelope_points, mean_eq, update_region
-from automix.edit import find_automix_eq, find_track
 from automix.errors import PlanError
-from automix.plan import EqBand, MixPlan, RegionPlan, TrackPlan, replace_region
-from automix.project_reader import project_from_document
-from automix.reaeq import decode_reaeq
+from automix.plan.apply import (
+    RAMP_S,
+    ApplyOptions,
+    apply_plan,
+    envelope_points,
+    mean_eq,
+    update_region,
+)
+from automix.plan.model import EqBand, MixPlan, RegionPlan, TrackPlan, replace_region
+from automix.project.edit import find_automix_eq, find_track
+from automix.project.reader import project_from_document
+from automix.project.reaeq import decode_reaeq
 
 REGIONS = ((1, "Intro", 0.0, 10.0), (2, "Verse", 10.0, 40.0), (3, "Chorus", 40.0, 60.0))
 USER_EQ = """<FXCHAIN

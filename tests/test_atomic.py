@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from automix.atomic import atomic_path, write_text_atomic
+from automix.util.atomic import atomic_path, write_text_atomic
 
 
 def test_new_file_gets_umask_permissions_not_private_temp_ones(tmp_path):

@@ -1,4 +1,4 @@
-"""automix.audio_io: block decoding, padding outside the file, formats and clear errors."""
+"""automix.audio.io: block decoding, padding outside the file, formats and clear errors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from automix.audio_io import (M4A_INSTALL_HINT, PyAVReader, audio_info, iter_blocks, open_audio,
-                              read_audio)
+from automix.audio.io import (
+    M4A_INSTALL_HINT,
+    PyAVReader,
+    audio_info,
+    iter_blocks,
+    open_audio,
+    read_audio,
+)
 from automix.errors import MediaError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

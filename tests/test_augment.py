@@ -5,13 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automix.augment import (MAX_DEVIATION_DB, StemTruth, apply_band_gains, augmented_copies, copy_samples,
-                             layout_bands, random_band_deviations_db)
-from automix.bands import BAND_EDGES_HZ
+from automix.audio.bands import BAND_EDGES_HZ
 from automix.errors import AutomixError
-from automix.features import REGION_FEATURE_NAMES
-from automix.model_inputs import MODEL_FEATURE_NAMES, with_shape_features
-from automix.tracktypes import TRACK_TYPE_IDS
+from automix.features.region import REGION_FEATURE_NAMES
+from automix.knowledge.track_types import TRACK_TYPE_IDS
+from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
+from automix.training.augment import (
+    MAX_DEVIATION_DB,
+    StemTruth,
+    apply_band_gains,
+    augmented_copies,
+    copy_samples,
+    layout_bands,
+    random_band_deviations_db,
+)
 
 SR = 22050
 
@@ -29,7 +36,7 @@ def test_minus_deviation_undoes_the_deviation_exactly():
 
 
 def test_high_band_deviation_moves_the_high_band_feature_and_not_the_low_one():
-    from automix.dataset import song_features
+    from automix.training.dataset import song_features
 
     x = _noise(2.0, 1)
     spans = [("all", 0.0, 2.0)]
@@ -100,7 +107,7 @@ def test_undeviated_copy_keeps_the_level_target_whatever_the_recording_level():
 
 
 def test_shape_features_do_not_move_with_the_recording_level():
-    from automix.dataset import song_features
+    from automix.training.dataset import song_features
 
     x = _noise(1.0, 30)
     spans = [("all", 0.0, 1.0)]

@@ -9,8 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automix.cache import FeatureCache, cache_folder_for, media_key, track_media_paths
 from automix.errors import MediaError
+from automix.features.cache import (
+    FeatureCache,
+    cache_folder_for,
+    media_key,
+    track_media_paths,
+)
 
 
 @pytest.fixture()
@@ -134,7 +139,7 @@ def test_bad_key_rejected(tmp_path):
 
 
 def test_track_media_paths(tmp_path, media):
-    from automix.project import Fade, Item, Source, Take, Track
+    from automix.project.model import Fade, Item, Source, Take, Track
 
     def item(path, kind="WAVE", muted=False):
         take = Take("t", 1.0, False, 0.0, 0.0, 1.0, True, 0.0, 0, Source(kind, path.name, path, True))

@@ -14,9 +14,9 @@ from test_mixjob import make_song
 from test_planner import build_test_bank
 
 from automix import rpp
+from automix.audio.loudness import integrated_loudness
 from automix.cli import main
-from automix.edit import find_track
-from automix.loudness import integrated_loudness
+from automix.project.edit import find_track
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_batch_exit_status(tmp_path, models, capsys):
 def test_progress_bars_only_on_a_terminal():
     import io
 
-    from automix.progress import Reporter
+    from automix.util.progress import Reporter
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automix.corpus import build_corpus, policy_eq_db, policy_levels_db
-from automix.project_truth import samples_from_project
-from automix.evaluation import loocv_errors
-from automix.model_bank import ModelBank
-from automix.tracktypes import TRACK_TYPE_IDS
+from automix.knowledge.track_types import TRACK_TYPE_IDS
+from automix.models.bank import ModelBank
+from automix.training.corpus import build_corpus, policy_eq_db, policy_levels_db
+from automix.training.evaluation import loocv_errors
+from automix.training.project_truth import samples_from_project
 
 SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 
@@ -59,7 +59,7 @@ def test_leave_one_out_recovers_gains_and_kde_beats_mlr(corpus):
 
 
 def test_learn_builds_a_usable_personal_bank(corpus, tmp_path):
-    from automix.training import learn_from_projects
+    from automix.training.fit import learn_from_projects
 
     projects, _ = corpus
     summary = learn_from_projects([p.path for p in projects[:6]], tmp_path)

@@ -9,15 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automix.bands import EQ_BAND_LAYOUT
-from automix.dataset import EQ_FIT_FREQS_HZ, read_song_folder, section_sample
-from automix.project_truth import envelope_values, eq_band_db_from_response, track_eq_db, track_gain_db, track_pan
-from automix.eq import eq_response_db
+from automix.audio.bands import EQ_BAND_LAYOUT
+from automix.audio.eq import eq_response_db
 from automix.errors import AutomixError, MediaError
-from automix.features import REGION_FEATURE_NAMES
-from automix.plan import EqBand
-from automix.project import Envelope, EnvelopePoint, Track
-from automix.tracktypes import TRACK_TYPE_IDS
+from automix.features.region import REGION_FEATURE_NAMES
+from automix.knowledge.track_types import TRACK_TYPE_IDS
+from automix.plan.model import EqBand
+from automix.project.model import Envelope, EnvelopePoint, Track
+from automix.training.dataset import read_song_folder
+from automix.training.project_truth import (
+    envelope_values,
+    eq_band_db_from_response,
+    track_eq_db,
+    track_gain_db,
+    track_pan,
+)
+from automix.training.samples import EQ_FIT_FREQS_HZ, section_sample
 
 
 def _track(volume_amp=1.0, pan=0.0, envelopes=None) -> Track:
@@ -105,7 +112,7 @@ def test_song_folder_errors_name_the_file_and_value(tmp_path):
 def test_song_folder_ground_truth_by_estimation(tmp_path):
     import soundfile as sf
 
-    from automix.dataset import samples_from_song_folder
+    from automix.training.dataset import samples_from_song_folder
 
     sr = 16000
     rng = np.random.default_rng(3)
@@ -132,7 +139,7 @@ RPP_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
 
 @pytest.mark.skipif(not RPP_CORPUS.is_dir(), reason="../shared/rpp-corpus not present")
 def test_user_reaeq_is_read_and_bypassed_reaeq_ignored():
-    from automix.project_reader import read_project
+    from automix.project.reader import read_project
     from automix.rpp import load
 
     user = RPP_CORPUS / "uselesskcid__EGL314-Project-S.O.N.I.C-Team-C-__314MAINREAPER_POC_FINAL.rpp"

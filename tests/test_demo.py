@@ -11,8 +11,17 @@ import pytest
 import soundfile as sf
 
 from automix import cli
-from automix.demo import (MAX_RECORDING_OFFSET_DB, NOISE_FLOOR_DBFS, PEAK_LIMIT_DBFS, DemoTruth,
-                          balance_errors_db, load_truth, pan_errors, plan_values, write_demo)
+from automix.demo.project import (
+    MAX_RECORDING_OFFSET_DB,
+    NOISE_FLOOR_DBFS,
+    PEAK_LIMIT_DBFS,
+    DemoTruth,
+    balance_errors_db,
+    load_truth,
+    pan_errors,
+    plan_values,
+    write_demo,
+)
 from automix.errors import AutomixError
 
 SR = 16000
@@ -69,7 +78,7 @@ def test_recording_levels_are_deliberately_uneven(demo):
 
 
 def test_a_plan_equal_to_the_truth_scores_zero(demo):
-    plan = pytest.importorskip("automix.plan")
+    plan = pytest.importorskip("automix.plan.model")
     regions = tuple(plan.RegionPlan(r.name, r.section, r.start_s, r.end_s, tuple(
         plan.TrackPlan(e.guid, e.name, e.type, e.gain_db - 20.0, e.pan) for e in r.tracks))
         for r in demo.truth.regions)
@@ -141,7 +150,7 @@ def test_byte_reproducible(tmp_path):
 
 
 def test_project_parses_into_the_expected_tracks_and_regions(demo):
-    reader = pytest.importorskip("automix.project_reader")
+    reader = pytest.importorskip("automix.project.reader")
     project = reader.read_project(demo.project_path)
     assert project.genre == "rock" and project.sample_rate == SR
     assert project.tempo_bpm == pytest.approx(demo.truth.tempo_bpm)

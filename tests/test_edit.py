@@ -11,14 +11,28 @@ import pytest
 from rpp_factory import FactoryItem, FactoryTrack, guid_for, project_text, write_project
 
 from automix import rpp
-from automix.edit import (find_automix_eq, find_track, parse_track_chunk, platform_hint_for, remove_automix_eq,
-                          set_pan_envelope, set_track_volume_pan, set_volume_envelope, step_points,
-                          upsert_automix_eq)
 from automix.errors import ProjectEditError
-from automix.project import EnvelopePoint
-from automix.project_reader import project_from_document, read_project
-from automix.reaeq import EqBandSetting, decode_reaeq, encode_reaeq, new_reaeq_state
-from automix.safe_save import save_document
+from automix.project.edit import (
+    find_automix_eq,
+    find_track,
+    parse_track_chunk,
+    platform_hint_for,
+    remove_automix_eq,
+    set_pan_envelope,
+    set_track_volume_pan,
+    set_volume_envelope,
+    step_points,
+    upsert_automix_eq,
+)
+from automix.project.model import EnvelopePoint
+from automix.project.reader import project_from_document, read_project
+from automix.project.reaeq import (
+    EqBandSetting,
+    decode_reaeq,
+    encode_reaeq,
+    new_reaeq_state,
+)
+from automix.project.save import save_document
 
 BANDS = [EqBandSetting("low_shelf", 120.0, -2.0, 2.0), EqBandSetting("band", 800.0, 3.0, 1.0),
          EqBandSetting("high_shelf", 6000.0, 1.5, 2.0)]

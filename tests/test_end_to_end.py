@@ -13,12 +13,12 @@ from test_planner import build_test_bank
 
 from automix import rpp
 from automix.cli import main
-from automix.demo import balance_errors_db, load_truth
-from automix.edit import find_automix_eq
-from automix.mixjob import MixOptions, run_mix_job
-from automix.model_bank import ModelBank, installed_models_dir
-from automix.project_reader import read_project
-from automix.tracktypes import track_type_of
+from automix.demo.project import balance_errors_db, load_truth
+from automix.jobs.mix import MixOptions, run_mix_job
+from automix.knowledge.track_types import track_type_of
+from automix.models.bank import ModelBank, installed_models_dir
+from automix.project.edit import find_automix_eq
+from automix.project.reader import read_project
 
 DEMO_SECONDS = "24"
 
@@ -154,10 +154,10 @@ def test_real_raw_multitrack_session(tmp_path, house):
         pytest.skip(f"shared recordings not found at {CAMBRIDGE}")
     from rpp_factory import FactoryItem, FactoryTrack, write_project
 
-    from automix.analysis import analyse_project
-    from automix.audio_io import audio_info
-    from automix.mixjob import cache_for
-    from automix.planner import active_matrix
+    from automix.audio.io import audio_info
+    from automix.features.analysis import analyse_project
+    from automix.jobs.mix import cache_for
+    from automix.plan.planner import active_matrix
 
     files = sorted(CAMBRIDGE.glob("*.wav"))
     length_s = min(audio_info(f).duration_s for f in files)

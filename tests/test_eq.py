@@ -1,14 +1,20 @@
-"""Physical facts about the ReaEQ-style biquads in automix.eq."""
+"""Physical facts about the ReaEQ-style biquads in automix.audio.eq."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from automix.eq import (StreamingEq, apply_eq, bw_oct_from_q, design_biquad, eq_response_db,
-                        q_from_bw_oct)
+from automix.audio.eq import (
+    StreamingEq,
+    apply_eq,
+    bw_oct_from_q,
+    design_biquad,
+    eq_response_db,
+    q_from_bw_oct,
+)
 from automix.errors import AutomixError
-from automix.plan import EqBand
+from automix.plan.model import EqBand
 
 SR = 48000
 

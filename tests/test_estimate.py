@@ -1,10 +1,10 @@
-"""Known-truth tests of automix.estimate: mixes built by an independent numpy mixer.
+"""Known-truth tests of automix.estimate.finished_mix: mixes built by an independent numpy mixer.
 
 The mixer here shares no code with the estimator. Per region it applies a
 gain (dB), a constant-power pan (L = √2·cos θ, R = √2·sin θ, θ = (pan+1)·π/4,
 the law the estimator reports in) and per-band EQ gains realised by
 complementary zero-phase FFT crossovers (raised-cosine over ±3 % around each
-band edge of automix.bands) that sum to identity, so "band gain" has a
+band edge of automix.audio.bands) that sum to identity, so "band gain" has a
 well-defined truth inside each band.
 """
 
@@ -17,11 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from audio_factory import make_multitrack
-from automix.estimate import estimate_from_arrays
-from automix.panlaw import channel_gains_from_gain_pan, gain_pan_from_channel_gains
-from automix.features import RegionSpan
+
+from automix.audio.panlaw import (
+    channel_gains_from_gain_pan,
+    gain_pan_from_channel_gains,
+)
+from automix.estimate.finished_mix import estimate_from_arrays
+from automix.features.region import RegionSpan
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CAMBRIDGE = SHARED / "audio" / "cambridge-actions-south-of-the-water-raw"
@@ -227,7 +230,7 @@ def test_known_truth_on_real_raw_tracks_with_natural_bleed():
 
 
 def test_streamed_shift_equals_whole_array_shift():
-    from automix.alignment import Alignment, apply_alignment, shift_blocks
+    from automix.estimate.alignment import Alignment, apply_alignment, shift_blocks
 
     x = np.random.default_rng(0).standard_normal((5000, 2))
     for d in (47, -30, 0, 4000, -4999, 6000):

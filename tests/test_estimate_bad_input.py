@@ -1,4 +1,4 @@
-"""automix.estimate on bad or awkward input: a sensible result or a clear message, never nonsense."""
+"""automix.estimate.finished_mix on bad or awkward input: a sensible result or a clear message, never nonsense."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
-
 from audio_factory import make_multitrack
+
+from automix.audio.panlaw import channel_gains_from_gain_pan
 from automix.errors import EstimationError
-from automix.estimate import estimate_from_arrays
-from automix.panlaw import channel_gains_from_gain_pan
-from automix.features import RegionSpan
+from automix.estimate.finished_mix import estimate_from_arrays
+from automix.features.region import RegionSpan
 
 SR = 22050
 

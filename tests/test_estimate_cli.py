@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-
 from audio_factory import make_multitrack
-from automix.cli import main
-from automix.panlaw import channel_gains_from_gain_pan
 from rpp_factory import FactoryItem, FactoryTrack, write_project
+
+from automix.audio.panlaw import channel_gains_from_gain_pan
+from automix.cli import main
 
 
 def _write_song(folder, sr_stems=22050, sr_mix=44100, seconds=4.0):

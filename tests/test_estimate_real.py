@@ -1,4 +1,4 @@
-"""automix.estimate on real recordings from ../shared/audio (skipped without ../shared).
+"""automix.estimate.finished_mix on real recordings from ../shared/audio (skipped without ../shared).
 
 MUSDB previews: the mixture is (close to) the plain sum of the four stems, so
 every estimated gain must be within 0.5 dB of 0 dB. MedleyDB excerpt: a real
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automix.alignment import detect_alignment
-from automix.audio_io import read_audio
-from automix.estimate import estimate_from_arrays
+from automix.audio.io import read_audio
+from automix.estimate.alignment import detect_alignment
+from automix.estimate.finished_mix import estimate_from_arrays
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 MUSDB = sorted(AUDIO.glob("musdb7s-*")) if AUDIO.is_dir() else []

@@ -1,4 +1,4 @@
-"""automix.estimators: the KDE and MLR scikit-learn estimators."""
+"""automix.models.estimators: the KDE and MLR scikit-learn estimators."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
 from automix.errors import ModelError
-from automix.estimators import KDERegressor, MLRRegressor, make_estimator
+from automix.models.estimators import KDERegressor, MLRRegressor, make_estimator
 
 
 @pytest.mark.parametrize("estimator", [KDERegressor(), KDERegressor(n_components=1, alpha=0.0),

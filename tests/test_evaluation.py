@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-
-from automix.balance_restore import balance_error_db, shift_levels
-from automix.evaluation import evaluate_samples, report_markdown, write_report
-from automix.features import REGION_FEATURE_NAMES
 from test_training import make_samples
+
+from automix.features.region import REGION_FEATURE_NAMES
+from automix.training.balance_restore import balance_error_db, shift_levels
+from automix.training.evaluation import evaluate_samples, report_markdown, write_report
 
 
 def test_balance_error_ignores_a_common_offset():

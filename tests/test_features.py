@@ -1,4 +1,4 @@
-"""automix.features: the streaming per-region aggregates."""
+"""automix.features.region: the streaming per-region aggregates."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ import math
 
 import numpy as np
 import pytest
-
 from audio_factory import make_multitrack
-from automix.features import FLOOR_DB, REGION_FEATURE_NAMES, RegionFeatureAccumulator, RegionSpan
-from automix.frame_batch import compute_frame_features
-from automix.loudness import integrated_loudness
+
+from automix.audio.loudness import integrated_loudness
+from automix.features.frame_batch import compute_frame_features
+from automix.features.region import (
+    FLOOR_DB,
+    REGION_FEATURE_NAMES,
+    RegionFeatureAccumulator,
+    RegionSpan,
+)
 
 SR = 16000
 

@@ -1,4 +1,4 @@
-"""automix.filters: numpy SOS response and block-wise filtering that stays fast through silence."""
+"""automix.audio.filters: numpy SOS response and block-wise filtering that stays fast through silence."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 from scipy.signal import sosfilt as scipy_sosfilt
 from scipy.signal import sosfreqz
 
-from automix.filters import STATE_FLUSH, sos_response, sosfilt
-from automix.loudness import k_weighting_sos
+from automix.audio.filters import STATE_FLUSH, sos_response, sosfilt
+from automix.audio.loudness import k_weighting_sos
 
 
 def test_sos_response_matches_scipy():

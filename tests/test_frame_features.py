@@ -1,4 +1,4 @@
-"""automix.frame_features and automix.frame_batch: physical facts of each frame feature, both paths agree."""
+"""automix.features.frame and automix.features.frame_batch: physical facts of each frame feature, both paths agree."""
 
 from __future__ import annotations
 
@@ -6,14 +6,21 @@ import math
 
 import numpy as np
 import pytest
+from audio_factory import make_multitrack
 from scipy.signal import sosfreqz
 
-from audio_factory import make_multitrack
+from automix.audio.loudness import k_weighting_sos
 from automix.errors import AutomixError
-from automix.frame_batch import FrameWorkspace, compute_frame_features
-from automix.frame_features import (band_energies, frame_rms, left_right_energy, spectral_centroid, spectral_slope,
-                                    spectral_spread, zero_crossing_rate)
-from automix.loudness import k_weighting_sos
+from automix.features.frame import (
+    band_energies,
+    frame_rms,
+    left_right_energy,
+    spectral_centroid,
+    spectral_slope,
+    spectral_spread,
+    zero_crossing_rate,
+)
+from automix.features.frame_batch import FrameWorkspace, compute_frame_features
 
 SR = 16000
 

@@ -17,7 +17,6 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
 from mix_checks import assert_only_automix_changes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +49,7 @@ def venv(tmp_path_factory) -> Path:
 
 def test_installed_package_is_not_the_checkout(venv, tmp_path):
     out = _run([venv / "python", "-c",
-                "import automix, automix.model_bank as b; print(automix.__file__); print(b.installed_models_dir())"],
+                "import automix, automix.models.bank as b; print(automix.__file__); print(b.installed_models_dir())"],
                cwd=tmp_path).stdout.split("\n")
     assert str(REPO) not in out[0]
     assert Path(out[1]).name == "shipped_models" and list(Path(out[1]).glob("*.npz"))

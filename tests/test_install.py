@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 
 from automix.errors import InstallError
-from automix.installer import (ACTIONS, BACKUP_SUFFIX, PythonLib, action_command_id, default_resource_paths,
-                               find_resource_path, install, interpreter_for, uninstall)
-from automix.installer_ini import ini_get, ini_set, kb_update
+from automix.reaper.ini import ini_get, ini_set, kb_update
+from automix.reaper.installer import (
+    ACTIONS,
+    BACKUP_SUFFIX,
+    PythonLib,
+    action_command_id,
+    default_resource_paths,
+    find_resource_path,
+    install,
+    interpreter_for,
+    uninstall,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"

@@ -1,13 +1,18 @@
-"""automix.loudness: BS.1770-4 facts and agreement with pyloudnorm (reference only)."""
+"""automix.audio.loudness: BS.1770-4 facts and agreement with pyloudnorm (reference only)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from audio_factory import make_multitrack
-from automix.loudness import (LoudnessMeter, integrated_loudness, integrated_loudness_blocks,
-                              k_weighting_sos, momentary_loudness)
+
+from automix.audio.loudness import (
+    LoudnessMeter,
+    integrated_loudness,
+    integrated_loudness_blocks,
+    k_weighting_sos,
+    momentary_loudness,
+)
 
 
 def _song(sample_rate: int, seconds: float = 6.0) -> np.ndarray:

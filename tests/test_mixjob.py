@@ -14,9 +14,15 @@ from test_planner import build_test_bank
 
 from automix import rpp
 from automix.errors import MediaError, ModelError, ProjectWriteError
-from automix.mixjob import (MixOptions, batch_summary, default_output_for, plan_path_for, run_batch,
-                            run_mix_job)
-from automix.plan_io import load_plan
+from automix.jobs.mix import (
+    MixOptions,
+    batch_summary,
+    default_output_for,
+    plan_path_for,
+    run_batch,
+    run_mix_job,
+)
+from automix.plan.json_io import load_plan
 
 SR = 22050
 NAMES = {"kick": "Kick", "snare": "Snare", "bass": "Bass", "guitar": "Gtr", "vocal": "Lead Vox"}
@@ -128,8 +134,8 @@ def test_batch_finishes_the_good_projects_and_reports_the_bad_one(tmp_path, mode
 
 
 def test_output_in_another_folder_keeps_media_reachable(tmp_path, models):
-    from automix.analysis import check_project
-    from automix.project_reader import read_project
+    from automix.features.analysis import check_project
+    from automix.project.reader import read_project
 
     song = make_song(tmp_path / "project")
     (tmp_path / "mixes" / "v1").mkdir(parents=True)

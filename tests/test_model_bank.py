@@ -7,18 +7,30 @@ import pytest
 
 from automix.cli import main
 from automix.errors import ModelError
-from automix.mixing_practice import (
-    GENRE_GROUP_OFFSETS_DB, PRACTICE, practice_figure, practice_relative_levels, typical_level_db,
-    typical_pan,
-)
-from automix.model_bank import (
-    ALL, GENRE_GROUPS, PAPER_GENRES, ModelBank, fallback_chain, genre_group, installed_models_dir,
+from automix.knowledge.genres import (
+    GENRE_GROUPS,
+    PAPER_GENRES,
+    genre_group,
     normalize_genre,
 )
-from automix.model_io import TrainingInfo, info_for, save_model
-from automix.models import MixModel, TypeTargets, type_feature_matrix, type_feature_names
-from automix.targets import power_sum_db
-from automix.tracktypes import TRACK_TYPE_IDS
+from automix.knowledge.practice import (
+    GENRE_GROUP_OFFSETS_DB,
+    PRACTICE,
+    practice_figure,
+    practice_relative_levels,
+    typical_level_db,
+    typical_pan,
+)
+from automix.knowledge.targets import power_sum_db
+from automix.knowledge.track_types import TRACK_TYPE_IDS
+from automix.models.bank import ALL, ModelBank, fallback_chain, installed_models_dir
+from automix.models.files import TrainingInfo, info_for, save_model
+from automix.models.mix_model import (
+    MixModel,
+    TypeTargets,
+    type_feature_matrix,
+    type_feature_names,
+)
 
 TYPES = ("kick", "bass", "lead_vox")
 
@@ -159,9 +171,12 @@ def _policy(per_type, present, section):
 
 
 def test_trained_bank_mixes_a_new_song_end_to_end(tmp_path):
-    from automix.sections import section_of_name
-    from automix.targets import gains_from_relative_loudness, spread_type_loudness
-    from automix.tracktypes import merge_type_features, track_type_of
+    from automix.knowledge.sections import section_of_name
+    from automix.knowledge.targets import (
+        gains_from_relative_loudness,
+        spread_type_loudness,
+    )
+    from automix.knowledge.track_types import merge_type_features, track_type_of
 
     rng = np.random.default_rng(21)
     names = ("rms_db", "brightness")
@@ -201,7 +216,11 @@ def test_trained_bank_mixes_a_new_song_end_to_end(tmp_path):
 
 
 def test_personal_folder_comes_before_the_shipped_one(tmp_path, monkeypatch):
-    from automix.model_bank import default_model_dirs, installed_models_dir, personal_models_dir
+    from automix.models.bank import (
+        default_model_dirs,
+        installed_models_dir,
+        personal_models_dir,
+    )
     monkeypatch.setenv("AUTOMIX_PERSONAL_MODELS", str(tmp_path / "mine"))
     assert personal_models_dir() == tmp_path / "mine"
     assert default_model_dirs() == [tmp_path / "mine", installed_models_dir()]

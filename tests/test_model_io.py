@@ -11,10 +11,22 @@ import numpy as np
 import pytest
 
 from automix.errors import ModelError
-from automix.model_io import (
-    FORMAT_VERSION, TrainingInfo, info_for, load_model, model_file_stem, read_model_info, save_model,
+from automix.models.files import (
+    FORMAT_VERSION,
+    TrainingInfo,
+    info_for,
+    load_model,
+    model_file_stem,
+    read_model_info,
+    save_model,
 )
-from automix.models import OUTPUT_GROUPS, MixModel, TypeTargets, type_feature_matrix, type_feature_names
+from automix.models.mix_model import (
+    OUTPUT_GROUPS,
+    MixModel,
+    TypeTargets,
+    type_feature_matrix,
+    type_feature_names,
+)
 
 TYPES = ("kick", "snare", "bass", "lead_vox")
 FEATURES = ("rms_db", "centroid_hz")
@@ -198,7 +210,7 @@ def test_file_names_stay_inside_the_folder(tmp_path):
 
 @pytest.mark.parametrize("method", ["kde", "mlr"])
 def test_a_loaded_model_predicts_with_numpy_alone_and_refuses_bad_inputs(tmp_path, method):
-    from automix.fitted import FittedArrays
+    from automix.models.fitted import FittedArrays
 
     path, model, X, _ = _save(tmp_path, method)
     est = load_model(path).model.estimators_["level"]

@@ -5,15 +5,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from automix.audio.panlaw import angle_from_pan, pan_from_angle
 from automix.errors import ModelError, PlanError
-from automix.models import (
-    OUTPUT_GROUPS, MixModel, TypeTargets, leave_one_group_out, type_feature_matrix, type_feature_names,
+from automix.knowledge.targets import (
+    alpha_from_relative_loudness,
+    alpha_to_gain_db,
+    check_target_kind,
+    eq_db_from_band_alphas,
+    gain_db_to_alpha,
+    gains_from_relative_loudness,
+    level_targets,
+    normalize_relative_loudness,
+    power_sum_db,
+    relative_loudness_from_alpha,
 )
-from automix.panlaw import angle_from_pan, pan_from_angle
-from automix.targets import (
-    alpha_from_relative_loudness, alpha_to_gain_db, check_target_kind,
-    eq_db_from_band_alphas, gain_db_to_alpha, gains_from_relative_loudness, level_targets,
-    normalize_relative_loudness, power_sum_db, relative_loudness_from_alpha,
+from automix.models.mix_model import (
+    OUTPUT_GROUPS,
+    MixModel,
+    TypeTargets,
+    leave_one_group_out,
+    type_feature_matrix,
+    type_feature_names,
 )
 
 TYPES = ("kick", "bass", "lead_vox", "electric_guitar")

@@ -8,10 +8,26 @@ from pathlib import Path
 import pytest
 
 from automix.errors import PlanError
-from automix.plan import (MAX_GAIN_DB, EqBand, MixPlan, RegionPlan, TrackPlan, eq_band_from_setting,
-                          eq_band_to_setting, fit_gains_to_range, region_at, replace_region)
-from automix.plan_io import check_plan_matches_project, load_plan, plan_from_json, plan_to_json, save_plan
-from automix.project import Fade, Item, Project, Source, Take, Track
+from automix.plan.json_io import (
+    check_plan_matches_project,
+    load_plan,
+    plan_from_json,
+    plan_to_json,
+    save_plan,
+)
+from automix.plan.model import (
+    MAX_GAIN_DB,
+    EqBand,
+    MixPlan,
+    RegionPlan,
+    TrackPlan,
+    eq_band_from_setting,
+    eq_band_to_setting,
+    fit_gains_to_range,
+    region_at,
+    replace_region,
+)
+from automix.project.model import Fade, Item, Project, Source, Take, Track
 
 G_KICK = "{11111111-1111-1111-1111-111111111111}"
 G_BASS = "{22222222-2222-2222-2222-222222222222}"
@@ -167,8 +183,8 @@ def test_band_conversion_from_any_record():
 
 
 def test_every_plan_band_type_is_a_reaeq_type():
-    from automix.plan import EQ_BAND_TYPES
-    from automix.reaeq import BAND_TYPES
+    from automix.plan.model import EQ_BAND_TYPES
+    from automix.project.reaeq import BAND_TYPES
 
     assert set(EQ_BAND_TYPES) <= set(BAND_TYPES)
 
@@ -178,7 +194,7 @@ def test_plan_for_a_real_reaper_project():
     rpp = corpus / "exvertus__reaper-projects__test_track.rpp"
     if not rpp.exists():
         pytest.skip(f"real project corpus not available at {corpus}")
-    from automix.project_reader import read_project
+    from automix.project.reader import read_project
 
     project = read_project(rpp)
     audio = project.audio_tracks

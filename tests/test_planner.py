@@ -12,20 +12,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automix.analysis import ProjectAnalysis, TrackAnalysis
 from automix.errors import ModelError, PlanError
-from automix.features import RegionFeatures
-from automix.mixing_practice import practice_relative_levels, typical_pan
-from automix.model_bank import ModelBank
-from automix.model_io import TrainingInfo, info_for, save_model
-from automix.models import MixModel, TypeTargets, type_feature_names
-from automix.plan import MAX_GAIN_DB
-from automix.mixjob import known_genres, resolve_genre
-from automix.planner import active_matrix, make_plan, section_sources, suggest_region
-from automix.project import Project, Track
-from automix.sections import SongSection
-from automix.targets import normalize_relative_loudness, power_sum_db
-from automix.tracktypes import BASIC_TYPE_IDS
+from automix.features.analysis import ProjectAnalysis, TrackAnalysis
+from automix.features.region import RegionFeatures
+from automix.jobs.mix import known_genres, resolve_genre
+from automix.knowledge.practice import practice_relative_levels, typical_pan
+from automix.knowledge.sections import SongSection
+from automix.knowledge.targets import normalize_relative_loudness, power_sum_db
+from automix.knowledge.track_types import BASIC_TYPE_IDS
+from automix.models.bank import ModelBank
+from automix.models.files import TrainingInfo, info_for, save_model
+from automix.models.mix_model import MixModel, TypeTargets, type_feature_names
+from automix.plan.model import MAX_GAIN_DB
+from automix.plan.planner import (
+    active_matrix,
+    make_plan,
+    section_sources,
+    suggest_region,
+)
+from automix.project.model import Project, Track
 
 MODEL_FEATURES = ("rms_db", "centroid_hz", "active_fraction")
 
@@ -47,7 +52,7 @@ def build_test_bank(directory: Path, kind: str = "practice", seed: int = 0, rows
     """Train and save a small model bank; returns ``directory``.
 
     ``kind="practice"``: models for rock × chorus/verse/all, punk × all and all × all trained on the
-    published mixing-practice levels (:mod:`automix.mixing_practice`) of random subsets of types.
+    published mixing-practice levels (:mod:`automix.knowledge.practice`) of random subsets of types.
     ``kind="house"``: rock × intro/verse/chorus/outro trained on three *other* songs of the demo
     generator (seeds 100+, 12 s) mixed as its engineer intends: each type's level in the mix per
     section (section RMS of the part × its intended gain) relative to the mix, random subsets of
@@ -71,7 +76,7 @@ def build_test_bank(directory: Path, kind: str = "practice", seed: int = 0, rows
                 pan[i, idx] = [typical_pan(types[j])[0] for j in idx]
             _fit_and_save(directory, genre, section, level, pan, present, rng, "practice test model")
         return directory
-    from automix.synth import synthesize_song
+    from automix.demo.synth import synthesize_song
 
     songs = [synthesize_song(100 + seed + n, 12.0, 16000) for n in range(3)]  # other songs, same engineer
     for n, section in enumerate(("intro", "verse", "chorus", "outro")):

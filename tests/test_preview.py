@@ -8,15 +8,21 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from automix.eq import eq_response_db
-from automix.plan import EqBand, MixPlan, RegionPlan, TrackPlan
-from automix.panlaw import track_pan_gains
-from automix.preview import (TrackMixer, apply_plan_to_stems, iter_mixes, render_mix, render_unmixed,
-                             write_preview)
-from automix.project import Fade, Item, Project, Source, Take, Track
+from automix.audio.eq import eq_response_db
+from automix.audio.panlaw import track_pan_gains
+from automix.jobs.preview import (
+    TrackMixer,
+    apply_plan_to_stems,
+    iter_mixes,
+    render_mix,
+    render_unmixed,
+    write_preview,
+)
+from automix.plan.model import EqBand, MixPlan, RegionPlan, TrackPlan
+from automix.project.model import Fade, Item, Project, Source, Take, Track
 
 SR = 8000
-RAMP_S = 0.01  # automix.edit.step_points' default ramp, which the envelope writer uses
+RAMP_S = 0.01  # automix.project.edit.step_points' default ramp, which the envelope writer uses
 GA = "{AAAAAAAA-0000-0000-0000-000000000001}"
 GB = "{BBBBBBBB-0000-0000-0000-000000000002}"
 GC = "{CCCCCCCC-0000-0000-0000-000000000003}"
@@ -50,7 +56,7 @@ def test_pan_law_constant_power_0db_centre():
 def test_ramp_is_the_envelope_writers():
     import inspect
 
-    from automix.edit import step_points
+    from automix.project.edit import step_points
 
     assert inspect.signature(step_points).parameters["ramp_s"].default == RAMP_S
 
@@ -181,7 +187,7 @@ def test_muted_and_solo_tracks(tmp_path):
 def test_preview_reproduces_the_demo_generators_intended_mix():
     """Per-section balances and pans of the synthetic demo song, mixed by the preview,
     equal the generator's own rendering of its intended mix (an independent implementation)."""
-    synth = pytest.importorskip("automix.synth")
+    synth = pytest.importorskip("automix.demo.synth")
     sr = 16000
     song = synth.synthesize_song(3, 20.0, sr)
     stems, regions = {}, []

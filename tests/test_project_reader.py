@@ -5,11 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rpp_factory import FactoryItem, FactoryTake, FactoryTrack, project_text, write_project, write_wav
+from rpp_factory import (
+    FactoryItem,
+    FactoryTake,
+    FactoryTrack,
+    project_text,
+    write_project,
+    write_wav,
+)
 
 from automix import rpp
 from automix.errors import ProjectParseError
-from automix.project_reader import project_from_document, read_project, resolve_media_path
+from automix.project.reader import (
+    project_from_document,
+    read_project,
+    resolve_media_path,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "rpp-corpus"

@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 from automix.errors import ProjectEditError, ProjectWriteError
-from automix.project_writer import (ItemSpec, ProjectSpec, RegionSpec, TrackSpec, format_number,
-                                    project_text, quote_token, seeded_guid, track_guid, write_project)
+from automix.project.writer import (
+    ItemSpec,
+    ProjectSpec,
+    RegionSpec,
+    TrackSpec,
+    format_number,
+    project_text,
+    quote_token,
+    seeded_guid,
+    track_guid,
+    write_project,
+)
 
 GUID = re.compile(r"^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$")
 
@@ -144,7 +154,7 @@ def test_lossless_parser_reads_back_the_same_text():
 
 
 def test_project_reader_models_the_written_project(tmp_path):
-    reader = pytest.importorskip("automix.project_reader")
+    reader = pytest.importorskip("automix.project.reader")
     media = tmp_path / "media"
     media.mkdir()
     (media / "kick.wav").write_bytes(b"")

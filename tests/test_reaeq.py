@@ -11,8 +11,19 @@ import pytest
 
 from automix import rpp
 from automix.errors import ProjectEditError, ProjectParseError
-from automix.reaeq import (BAND_TYPES, DEFAULT_TAIL, HEADER_MAGIC, REAEQ_VST_ID, EqBandSetting, decode_reaeq,
-                           encode_reaeq, new_reaeq_state, plugin_file_for_platform, vst_plugin_id_token, with_bands)
+from automix.project.reaeq import (
+    BAND_TYPES,
+    DEFAULT_TAIL,
+    HEADER_MAGIC,
+    REAEQ_VST_ID,
+    EqBandSetting,
+    decode_reaeq,
+    encode_reaeq,
+    new_reaeq_state,
+    plugin_file_for_platform,
+    vst_plugin_id_token,
+    with_bands,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
 

@@ -12,20 +12,33 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
-from automix import rpp
-from automix.demo import write_demo
-from automix.errors import AutomixError
-from automix.mixjob import MixOptions, read_project_document, run_mix_job
-from automix.model_io import TrainingInfo, info_for, save_model
-from automix.models import MixModel, TypeTargets, type_feature_matrix, type_feature_names
-from automix.plan_io import plan_from_json, plan_to_dict
-from automix.reaper_actions import (AUTO_MIX_TITLE, LEARN_TITLE, RESUGGEST_TITLE, auto_mix_project,
-                                    learn_from_project, region_key, resuggest_region, unpack_state)
-from automix.reaper_live import UNDO_ALL, ReaperApi
 from audio_factory import make_multitrack
 from fake_reaper import FakeReaper, reaper_layout
 from rpp_factory import FactoryItem, FactoryTrack, write_project
+
+from automix import rpp
+from automix.demo.project import write_demo
+from automix.errors import AutomixError
+from automix.jobs.mix import MixOptions, read_project_document, run_mix_job
+from automix.models.files import TrainingInfo, info_for, save_model
+from automix.models.mix_model import (
+    MixModel,
+    TypeTargets,
+    type_feature_matrix,
+    type_feature_names,
+)
+from automix.plan.json_io import plan_from_json, plan_to_dict
+from automix.reaper.actions import (
+    AUTO_MIX_TITLE,
+    LEARN_TITLE,
+    RESUGGEST_TITLE,
+    auto_mix_project,
+    learn_from_project,
+    region_key,
+    resuggest_region,
+    unpack_state,
+)
+from automix.reaper.adapter import UNDO_ALL, ReaperApi
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
@@ -297,7 +310,7 @@ def test_resuggest_with_the_cursor_outside_every_region(demo, bank):
 
 
 def test_a_corrupt_stored_plan_is_reported(demo, bank):
-    from automix.reaper_actions import pack_state
+    from automix.reaper.actions import pack_state
     data = {"name": "Chorus 'A' \"B\" `C`", "gain_db": -3.5}
     packed = pack_state(data)
     assert unpack_state(packed) == data and unpack_state("") is None
@@ -313,11 +326,11 @@ def test_a_corrupt_stored_plan_is_reported(demo, bank):
 
 def test_learn_calls_the_training_side_on_the_saved_file(demo, tmp_path, monkeypatch):
     calls = []
-    training = types.ModuleType("automix.training")
+    training = types.ModuleType("automix.training.fit")
     training.learn_from_projects = lambda paths, out_dir: calls.append((list(paths), Path(out_dir))) or "1 project"
-    monkeypatch.setitem(sys.modules, "automix.training", training)
-    import automix
-    monkeypatch.setattr(automix, "training", training, raising=False)
+    monkeypatch.setitem(sys.modules, "automix.training.fit", training)
+    import automix.training
+    monkeypatch.setattr(automix.training, "fit", training, raising=False)
     fake = FakeReaper(demo)
     outcome = learn_from_project(ReaperApi(fake), out_dir=tmp_path / "mine")
     assert outcome.ok, outcome.summary
@@ -329,7 +342,7 @@ def test_learn_calls_the_training_side_on_the_saved_file(demo, tmp_path, monkeyp
 
 
 def test_learning_from_a_mixed_project_feeds_the_personal_models(demo, bank, tmp_path, monkeypatch):
-    pytest.importorskip("automix.training")
+    pytest.importorskip("automix.training.fit")
     mixed = tmp_path / "mixed.rpp"  # a finished mix: its envelopes are exact ground truth
     assert run_mix_job(demo, MixOptions(models_dir=bank, output=mixed)).ok
     personal = tmp_path / "personal"
@@ -360,9 +373,9 @@ def test_running_a_script_without_reaper_reports_it_and_exits_cleanly(script):
 
 
 def test_the_region_to_resuggest():
-    from automix.reaper_actions import target_section_index
-    from automix.reaper_live import TimeSelection
-    from automix.sections import SongSection
+    from automix.knowledge.sections import SongSection
+    from automix.reaper.actions import target_section_index
+    from automix.reaper.adapter import TimeSelection
     sections = (SongSection("intro", "Intro", 0.0, 4.0, 1), SongSection("verse", "Verse", 4.0, 12.0, 2),
                 SongSection("chorus", "Chorus", 14.0, 20.0, 3))
     none = TimeSelection(7.0, 7.0)

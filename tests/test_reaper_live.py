@@ -8,15 +8,21 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from automix import reaper_live, rpp
-from automix.edit import parse_track_chunk, set_track_volume_pan
-from automix.errors import ReaperError
-from automix.live_session import chunk_text_for_reaper, live_project_text, read_live_project, run_undoable
-from automix.project_reader import read_project
-from automix.reaper_live import ReaperApi
 from fake_reaper import FakeConnectionError, FakeReaper, reaper_layout
 from rpp_factory import FactoryItem, FactoryTrack, write_project, write_wav
+
+from automix import rpp
+from automix.errors import ReaperError
+from automix.project.edit import parse_track_chunk, set_track_volume_pan
+from automix.project.reader import read_project
+from automix.reaper import adapter as reaper_live
+from automix.reaper.adapter import ReaperApi
+from automix.reaper.session import (
+    chunk_text_for_reaper,
+    live_project_text,
+    read_live_project,
+    run_undoable,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
@@ -58,7 +64,7 @@ def _interleaved_project(tmp_path: Path, newline: str = "\n", marker_format: str
 # ---------------------------------------------------------------- import
 
 def test_importing_automix_touches_neither_reapy_nor_reaper():
-    code = ("import sys, automix, automix.reaper_live, automix.live_session, automix.reaper_actions\n"
+    code = ("import sys, automix, automix.reaper.adapter, automix.reaper.session, automix.reaper.actions\n"
             "print(sorted(k for k in sys.modules if k.startswith(('reapy', 'reaper_python'))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from automix.installer import ACTIONS
-from automix.reapack import reapack_index_xml, script_metadata
+from automix.reaper.installer import ACTIONS
+from automix.reaper.reapack import reapack_index_xml, script_metadata
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"
@@ -33,14 +33,14 @@ def _import(path: Path, name: str):
 
 @pytest.fixture()
 def fake_actions(monkeypatch):
-    """A stand-in ``automix.reaper_actions`` recording which function was called."""
+    """A stand-in ``automix.reaper.actions`` recording which function was called."""
     calls: list[str] = []
-    module = types.ModuleType("automix.reaper_actions")
+    module = types.ModuleType("automix.reaper.actions")
     for func in FUNCTIONS.values():
         setattr(module, func, lambda func=func: calls.append(func))
-    monkeypatch.setitem(sys.modules, "automix.reaper_actions", module)
-    import automix
-    monkeypatch.setattr(automix, "reaper_actions", module, raising=False)
+    monkeypatch.setitem(sys.modules, "automix.reaper.actions", module)
+    import automix.reaper
+    monkeypatch.setattr(automix.reaper, "actions", module, raising=False)
     return calls
 
 
@@ -76,10 +76,10 @@ def test_running_as_an_action_calls_exactly_one_function(script, fake_actions):
 
 
 def _hide_reaper_actions(monkeypatch):
-    """Make ``from automix import reaper_actions`` fail even if it was imported before."""
-    import automix
-    monkeypatch.setitem(sys.modules, "automix.reaper_actions", None)
-    monkeypatch.delattr(automix, "reaper_actions", raising=False)
+    """Make ``from automix.reaper import actions`` fail even if it was imported before."""
+    import automix.reaper
+    monkeypatch.setitem(sys.modules, "automix.reaper.actions", None)
+    monkeypatch.delattr(automix.reaper, "actions", raising=False)
 
 
 def test_missing_automix_is_reported_in_a_message_box(monkeypatch):
@@ -127,7 +127,7 @@ def test_index_xml_is_current_and_lists_every_script():
 
 
 def test_reapack_index_regenerates_with_another_base_url(tmp_path):
-    from automix.reapack import main as reapack_main
+    from automix.reaper.reapack import main as reapack_main
     for script in FUNCTIONS:
         (tmp_path / script).write_bytes((SCRIPTS / script).read_bytes())
     assert reapack_main(["--scripts", str(tmp_path), "--base-url", "https://example.org/am"]) == 0

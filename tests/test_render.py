@@ -1,4 +1,4 @@
-"""automix.render against hand-computed expectations (files written by the tests)."""
+"""automix.audio.render against hand-computed expectations (files written by the tests)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from automix.audio.panlaw import take_pan_gains
+from automix.audio.render import (
+    RenderReport,
+    render_file,
+    render_track,
+    render_track_full,
+)
 from automix.errors import MediaError
-from automix.project import Fade, Item, Project, Source, Take, Track
-from automix.panlaw import take_pan_gains
-from automix.render import RenderReport, render_file, render_track, render_track_full
+from automix.project.model import Fade, Item, Project, Source, Take, Track
 
 SR = 8000
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from automix.audio.spectrum import SpectrumAccumulator, average_spectrum
 from automix.errors import AutomixError
-from automix.plan import EqBand, MixPlan, RegionPlan, TrackPlan
-from automix.project import Fade, Item, Project, Source, Take, Track
-from automix.report import build_report_html, write_report
-from automix.spectrum import SpectrumAccumulator, average_spectrum
-from automix.svgplot import nice_ticks
+from automix.jobs.report import build_report_html, write_report
+from automix.plan.model import EqBand, MixPlan, RegionPlan, TrackPlan
+from automix.project.model import Fade, Item, Project, Source, Take, Track
+from automix.util.svgplot import nice_ticks
 
 NAMES = ["Kick <in>", "Snare & Top", "Bass DI", "Gtr \"L\"", "Лид вокал"]
 GUIDS = [f"{{0000000{i}-0000-0000-0000-000000000000}}" for i in range(len(NAMES))]
@@ -174,7 +174,7 @@ def test_empty_plan_still_gives_a_valid_page():
 
 
 def test_plain_text_table():
-    from automix.report import format_eq, format_pan, format_plan_text
+    from automix.jobs.report import format_eq, format_pan, format_plan_text
 
     assert [format_pan(p) for p in (0.0, -0.35, 1.0, 0.004)] == ["C", "L35", "R100", "C"]
     assert format_eq(()) == "flat"

@@ -13,8 +13,8 @@ from rpp_factory import FactoryItem, FactoryTrack, project_text
 
 from automix import rpp
 from automix.errors import AutomixError, ProjectWriteError
-from automix.project_reader import project_from_document
-from automix.safe_save import save_document
+from automix.project.reader import project_from_document
+from automix.project.save import save_document
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
 _SEED_NAMES = ("exvertus__reaper-projects__test_track.rpp", "KristjanKruusRIA__rpp-editor__test2.rpp",

@@ -10,7 +10,7 @@ from rpp_factory import FactoryTrack, project_text
 
 from automix import rpp
 from automix.errors import ProjectWriteError
-from automix.safe_save import backup_path, save_document, save_text
+from automix.project.save import backup_path, save_document, save_text
 
 
 def test_first_save_creates_file_without_backup(tmp_path: Path) -> None:

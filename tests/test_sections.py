@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 
 from automix.errors import ProjectError
-from automix.project import Region
-from automix.sections import SECTION_IDS, WHOLE_SONG_NAME, section_at, section_of_name, song_sections
+from automix.knowledge.sections import (
+    SECTION_IDS,
+    WHOLE_SONG_NAME,
+    section_at,
+    section_of_name,
+    song_sections,
+)
+from automix.project.model import Region
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -2,10 +2,10 @@
 
 A demo song with another seed than any training song is written; one track
 ("Lead Vocal") is re-recorded with a known spectral deviation — +6 dB in the
-high band, the :data:`automix.bands.EQ_BAND_LAYOUT` high shelf — and the
+high band, the :data:`automix.audio.bands.EQ_BAND_LAYOUT` high shelf — and the
 project is mixed with the shipped models. The track must get a high-band cut
 (the correction is −6 dB; the shipped models are trained to undo such
-deviations, :mod:`automix.augment`), and the untouched tracks must keep a
+deviations, :mod:`automix.training.augment`), and the untouched tracks must keep a
 nearly flat EQ.
 
 Tolerances (documented in models/README.md), set from what the shipped models
@@ -27,11 +27,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from automix.augment import apply_band_gains
-from automix.bands import BAND_NAMES
-from automix.demo import write_demo
-from automix.mixjob import MixOptions, run_mix_job
-from automix.model_bank import ModelBank, installed_models_dir
+from automix.audio.bands import BAND_NAMES
+from automix.demo.project import write_demo
+from automix.jobs.mix import MixOptions, run_mix_job
+from automix.models.bank import ModelBank, installed_models_dir
+from automix.training.augment import apply_band_gains
 
 SEED = 3
 DURATION_S = 16.0

@@ -8,9 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automix.balance_restore import REAL_EXCERPTS, excerpt_reference, restore_balance
-from automix.model_bank import GENRE_GROUPS, ModelBank, installed_models_dir
-from automix.model_io import load_model
+from automix.knowledge.genres import GENRE_GROUPS
+from automix.models.bank import ModelBank, installed_models_dir
+from automix.models.files import load_model
+from automix.training.balance_restore import (
+    REAL_EXCERPTS,
+    excerpt_reference,
+    restore_balance,
+)
 
 MODELS = installed_models_dir()
 SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"

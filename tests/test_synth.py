@@ -8,10 +8,20 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from automix.demo.synth import (
+    REFERENCE_RMS_DBFS,
+    pan_gains,
+    render_intended_mix,
+    song_layout,
+    synthesize_song,
+)
+from automix.demo.tonal import (
+    VOWEL_FORMANTS_HZ,
+    Note,
+    karplus_strong,
+    render_voice_phrase,
+)
 from automix.errors import AutomixError
-from automix.synth import (REFERENCE_RMS_DBFS, pan_gains, render_intended_mix, song_layout,
-                           synthesize_song)
-from automix.synth_tonal import VOWEL_FORMANTS_HZ, Note, karplus_strong, render_voice_phrase
 
 SR = 22050
 

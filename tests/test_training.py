@@ -8,13 +8,19 @@ import numpy as np
 import pytest
 
 from automix.cli import main
-from automix.dataset import SectionSample
 from automix.errors import ModelError
-from automix.features import REGION_FEATURE_NAMES
-from automix.model_bank import ModelBank
-from automix.model_io import load_model
-from automix.training import informative_columns, load_samples, save_samples, train_models, training_set
-from automix.tracktypes import TRACK_TYPE_IDS
+from automix.features.region import REGION_FEATURE_NAMES
+from automix.knowledge.track_types import TRACK_TYPE_IDS
+from automix.models.bank import ModelBank
+from automix.models.files import load_model
+from automix.training.fit import (
+    informative_columns,
+    load_samples,
+    save_samples,
+    train_models,
+    training_set,
+)
+from automix.training.samples import SectionSample
 
 TYPES = ("kick", "bass", "lead_vox")
 
@@ -107,8 +113,8 @@ def test_cli_train_and_learn_errors_name_the_path(tmp_path, capsys):
 
 
 def test_learn_refuses_the_shipped_models_folder():
-    from automix.model_bank import installed_models_dir
-    from automix.training import learn_from_projects
+    from automix.models.bank import installed_models_dir
+    from automix.training.fit import learn_from_projects
 
     with pytest.raises(ModelError, match="must not be the shipped models/ folder"):
         learn_from_projects(["song.rpp"], installed_models_dir())

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from automix.apply import ApplyOptions, apply_plan
 from automix.commands.mix import add_output_arguments, add_verbosity_arguments
-from automix.mixjob import check_writable, output_path, plan_path_for, read_project_document, save_project
-from automix.plan_io import load_plan, save_plan
-from automix.report import format_plan_text
+from automix.jobs.mix import (
+    check_writable,
+    output_path,
+    plan_path_for,
+    read_project_document,
+    save_project,
+)
+from automix.jobs.report import format_plan_text
+from automix.plan.apply import ApplyOptions, apply_plan
+from automix.plan.json_io import load_plan, save_plan
 
 EXAMPLES = """examples:
   automix mix song.rpp --dry-run --plan-out plan.json   # get a plan

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from automix.demo import MAX_RECORDING_OFFSET_DB, write_demo
+from automix.demo.project import MAX_RECORDING_OFFSET_DB, write_demo
+from automix.demo.synth import MAX_DURATION_S, MIN_DURATION_S
 from automix.errors import AutomixError
-from automix.synth import MAX_DURATION_S, MIN_DURATION_S
 
 EXAMPLES = """examples:
   automix demo ~/automix-demo                 # 80 s song, seed 0

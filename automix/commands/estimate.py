@@ -19,11 +19,11 @@ import json
 import math
 from pathlib import Path
 
-from automix.audio_io import audio_info
+from automix.audio.io import audio_info
 from automix.errors import EstimationError
-from automix.estimate import estimate_mix
-from automix.estimate_solve import Estimate
-from automix.features import RegionSpan
+from automix.estimate.finished_mix import estimate_mix
+from automix.estimate.solve import Estimate
+from automix.features.region import RegionSpan
 
 AUDIO_SUFFIXES = (".wav", ".aif", ".aiff", ".flac", ".ogg", ".mp3", ".m4a")
 
@@ -71,12 +71,12 @@ def _song_dir_inputs(folder: Path, mix: Path | None, stems_dir: Path | None) -> 
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``automix estimate``."""
-    from automix.render import RenderReport, render_file, render_track
+    from automix.audio.render import RenderReport, render_file, render_track
 
     source: Path = args.source
     report = RenderReport()
     if source.suffix.lower() == ".rpp":
-        from automix.project_reader import read_project
+        from automix.project.reader import read_project
 
         if args.mix is None:
             raise EstimationError("a project needs the reference mix: --mix MIX.wav", file=source)

@@ -31,8 +31,12 @@ def run(args: argparse.Namespace) -> int:
     """Print the tables (and write the report)."""
     import warnings
 
-    from automix.dataset import collect_samples
-    from automix.evaluation import evaluate_samples, report_markdown, write_report
+    from automix.training.dataset import collect_samples
+    from automix.training.evaluation import (
+        evaluate_samples,
+        report_markdown,
+        write_report,
+    )
 
     samples = collect_samples(args.data, genre=args.genre)
     with warnings.catch_warnings():

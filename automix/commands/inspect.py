@@ -36,8 +36,8 @@ import argparse
 import json
 from typing import Any
 
-from automix.project import Project
-from automix.project_reader import read_project
+from automix.project.model import Project
+from automix.project.reader import read_project
 
 SCHEMA = "automix.inspect"
 SCHEMA_VERSION = 1

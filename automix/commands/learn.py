@@ -31,12 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Learn and print the summary."""
     from automix.errors import ProjectError
-    from automix.training import learn_from_projects
+    from automix.training.fit import learn_from_projects
 
     for p in args.projects:
         if not p.is_file() or p.suffix.lower() != ".rpp":
             raise ProjectError("not a .rpp project file", file=p)
-    from automix.model_bank import personal_models_dir
+    from automix.models.bank import personal_models_dir
     out = args.out if args.out is not None else personal_models_dir()
     print(learn_from_projects(args.projects, out, genre=args.genre, method=args.method,
                               n_components=args.components))

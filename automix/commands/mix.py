@@ -6,8 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from automix.mixjob import MixOptions, batch_summary, collect_projects, run_batch, run_mix_job
-from automix.progress import reporter_from_args
+from automix.jobs.mix import (
+    MixOptions,
+    batch_summary,
+    collect_projects,
+    run_batch,
+    run_mix_job,
+)
+from automix.util.progress import reporter_from_args
 
 EXAMPLES = """examples:
   automix mix song.rpp                        # writes song.automix.rpp, song.automix-plan.json

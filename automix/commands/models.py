@@ -15,8 +15,8 @@ import argparse
 from pathlib import Path
 
 from automix.errors import ModelError
-from automix.model_bank import ModelBank, installed_models_dir
-from automix.model_io import load_model
+from automix.models.bank import ModelBank, installed_models_dir
+from automix.models.files import load_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,12 +6,18 @@ import argparse
 from pathlib import Path
 
 from automix.commands.mix import add_model_arguments, add_verbosity_arguments
-from automix.mixjob import check_writable, load_current_plan, model_bank, plan_project, read_project_document
-from automix.plan import MixPlan
-from automix.plan_io import check_plan_matches_project
-from automix.preview import DEFAULT_PREVIEW_LUFS, write_preview
-from automix.progress import Reporter, reporter_from_args
-from automix.project import Project
+from automix.jobs.mix import (
+    check_writable,
+    load_current_plan,
+    model_bank,
+    plan_project,
+    read_project_document,
+)
+from automix.jobs.preview import DEFAULT_PREVIEW_LUFS, write_preview
+from automix.plan.json_io import check_plan_matches_project
+from automix.plan.model import MixPlan
+from automix.project.model import Project
+from automix.util.progress import Reporter, reporter_from_args
 
 EXAMPLES = f"""examples:
   automix render song.rpp -o mix.wav                       # the saved plan (song.automix-plan.json)

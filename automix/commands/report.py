@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from automix.audio.spectrum import SPECTRUM_SEGMENT, SpectrumAccumulator
 from automix.commands.mix import add_model_arguments, add_verbosity_arguments
 from automix.commands.render import plan_for
-from automix.mixjob import check_writable, read_project_document
-from automix.preview import iter_mixes
-from automix.progress import reporter_from_args
-from automix.report import write_report
-from automix.spectrum import SPECTRUM_SEGMENT, SpectrumAccumulator
+from automix.jobs.mix import check_writable, read_project_document
+from automix.jobs.preview import iter_mixes
+from automix.jobs.report import write_report
+from automix.util.progress import reporter_from_args
 
 EXAMPLES = """examples:
   automix report song.rpp -o report.html
@@ -45,7 +45,7 @@ def _lufs_text(lufs: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the page."""
-    from automix.loudness import LoudnessMeter
+    from automix.audio.loudness import LoudnessMeter
 
     reporter = reporter_from_args(args)
     _doc, project = read_project_document(args.project)

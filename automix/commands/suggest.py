@@ -6,18 +6,31 @@ import argparse
 import time
 from pathlib import Path
 
-from automix.analysis import analyse_project, check_project
-from automix.apply import ApplyOptions, update_region
-from automix.commands.mix import add_model_arguments, add_output_arguments, add_verbosity_arguments
+from automix.commands.mix import (
+    add_model_arguments,
+    add_output_arguments,
+    add_verbosity_arguments,
+)
 from automix.errors import PlanError
-from automix.mixjob import (cache_for, check_writable, load_current_plan, model_bank, output_path, plan_path_for,
-                            read_project_document, resolve_genre, save_project)
-from automix.model_bank import ALL
-from automix.plan import MixPlan, RegionPlan, replace_region
-from automix.plan_io import check_plan_matches_project, save_plan
-from automix.planner import make_plan, section_sources, suggest_region
-from automix.progress import Reporter, reporter_from_args
-from automix.report import format_pan
+from automix.features.analysis import analyse_project, check_project
+from automix.jobs.mix import (
+    cache_for,
+    check_writable,
+    load_current_plan,
+    model_bank,
+    output_path,
+    plan_path_for,
+    read_project_document,
+    resolve_genre,
+    save_project,
+)
+from automix.jobs.report import format_pan
+from automix.models.bank import ALL
+from automix.plan.apply import ApplyOptions, update_region
+from automix.plan.json_io import check_plan_matches_project, save_plan
+from automix.plan.model import MixPlan, RegionPlan, replace_region
+from automix.plan.planner import make_plan, section_sources, suggest_region
+from automix.util.progress import Reporter, reporter_from_args
 
 EXAMPLES = """examples:
   automix suggest song.automix.rpp --region "Chorus 1"            # next-best settings for that region

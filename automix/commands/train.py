@@ -4,7 +4,7 @@ DATA are ``.rpp`` projects (exact ground truth from faders, envelopes and
 ReaEQ), song folders (stems + mix + ``automix-song.json``, ground truth by
 estimation) or folders holding either. One model per genre × section with
 enough songs is written to ``--out``, plus the fallbacks (genre, genre group,
-all); see :mod:`automix.training`.
+all); see :mod:`automix.training.fit`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from automix.targets import DEFAULT_TARGET_KIND, TARGET_KINDS
+from automix.knowledge.targets import DEFAULT_TARGET_KIND, TARGET_KINDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,9 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Collect samples, train, print the model files written."""
-    from automix.dataset import collect_samples
     from automix.errors import ModelError
-    from automix.training import train_models
+    from automix.training.dataset import collect_samples
+    from automix.training.fit import train_models
 
     if args.components < 1:
         raise ModelError(f"--components must be >= 1, got {args.components}")

@@ -1,14 +1,15 @@
 """Lossless reading, editing and writing of REAPER chunk text (``.rpp`` files).
 
-Mirrors :mod:`json` (``loads``/``dumps``/``load``/``dump``) and ElementTree
+Mirrors :mod:`json` (``loads``/``dumps``/``load``; saving a file is
+:func:`automix.project.save.save_document`) and ElementTree
 (``find``/``findall``/``iter``); ``dumps(loads(text)) == text``.
 """
 
-from automix.rpp.document import RppDocument, decode_project_bytes, dump, dumps, load, loads
+from automix.rpp.document import RppDocument, decode_project_bytes, dumps, load, loads
 from automix.rpp.tokens import format_number, format_value, quote, split_tokens
 from automix.rpp.tree import Chunk, Line
 
 __all__ = [
-    "RppDocument", "Chunk", "Line", "loads", "dumps", "load", "dump", "decode_project_bytes",
+    "RppDocument", "Chunk", "Line", "loads", "dumps", "load", "decode_project_bytes",
     "split_tokens", "quote", "format_value", "format_number",
 ]

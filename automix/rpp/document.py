@@ -222,11 +222,4 @@ def load(path: str | Path, *, strict: bool = True) -> RppDocument:
     return loads(text, file=p, strict=strict)
 
 
-def dump(doc: RppDocument, path: str | Path) -> None:
-    """Write a document with :func:`automix.safe_save.save_document` (atomic, keeps a .rpp-bak)."""
-    from automix.safe_save import save_document
-
-    save_document(doc, path)
-
-
-__all__ = ["RppDocument", "loads", "dumps", "load", "dump", "decode_project_bytes", "Chunk", "Line"]
+__all__ = ["RppDocument", "loads", "dumps", "load", "decode_project_bytes", "Chunk", "Line"]

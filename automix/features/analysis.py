@@ -1,0 +1,319 @@
+"""Project → per track × song-section features, through the feature cache.
+
+Each audio track's pre-fader stem is rendered block by block
+(:func:`automix.audio.render.render_track`) straight into a
+:class:`~automix.features.region.RegionFeatureAccumulator`, one track per core at
+once (:func:`analyse_tracks`): only a few blocks per track being analysed are
+in memory, never whole songs. The result of
+a track is stored in the project's :class:`~automix.features.cache.FeatureCache`
+under a key made of its media files (path, size, mtime), its item layout
+(positions, gains, fades, takes …; not line numbers, so automix's own edits
+do not invalidate it), the section bounds and the analysis parameters; re-runs
+and ``automix suggest`` read the cache instead of decoding audio again.
+
+Before any audio is touched, :func:`check_project` rejects projects automix
+cannot mix (no audio tracks, only MIDI, missing media, overlapping or
+zero-length regions) with a message naming the file, track and region.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from automix.errors import MediaError, ProjectError
+from automix.features.cache import (
+    FeatureCache,
+    cache_folder_for,
+    media_key,
+    track_media_paths,
+)
+from automix.features.region import (
+    REGION_FEATURE_NAMES,
+    RegionFeatureAccumulator,
+    RegionFeatures,
+    RegionSpan,
+)
+from automix.knowledge.sections import SongSection, song_sections
+from automix.project.model import Project, Track
+from automix.util.progress import Reporter
+
+FRAME_S = 0.02
+"""Feature frame length in seconds (the KDE paper's ~20 ms frames)."""
+
+ANALYSIS_BLOCK_S = 4.0
+"""Render block length in seconds (memory per track ≈ block × 2 channels × 8 bytes)."""
+
+MAX_ANALYSIS_THREADS = 4
+"""Most tracks analysed at once (each holds a few blocks of memory; measured on 2 cores only)."""
+
+ANALYSIS_VERSION = 3
+"""Bumped when the analysis (not the feature code) changes, so old cache entries stop matching."""
+
+
+@dataclass(frozen=True)
+class TrackAnalysis:
+    """Features of one audio track in every song section.
+
+    Attributes:
+        guid: track GUID (braces included).
+        name: track name.
+        index: 0-based position among the project's tracks.
+        features: one :class:`RegionFeatures` per section, in section order.
+        from_cache: True when read from the feature cache.
+    """
+
+    guid: str
+    name: str
+    index: int
+    features: tuple[RegionFeatures, ...]
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectAnalysis:
+    """Features of a whole project.
+
+    Attributes:
+        project: the project model analysed.
+        sections: the song sections (regions, or one whole-song section).
+        tracks: one entry per audio track, in project order.
+        sample_rate: analysis rate in Hz.
+    """
+
+    project: Project
+    sections: tuple[SongSection, ...]
+    tracks: tuple[TrackAnalysis, ...]
+    sample_rate: int
+
+    def vectors(self) -> np.ndarray:
+        """Features as an array of shape ``(n_tracks, n_sections, len(REGION_FEATURE_NAMES))``."""
+        if not self.tracks:
+            return np.zeros((0, len(self.sections), len(REGION_FEATURE_NAMES)))
+        return np.stack([np.stack([f.as_vector() for f in t.features]) for t in self.tracks])
+
+    def feature(self, name: str) -> np.ndarray:
+        """One feature (a name of :data:`REGION_FEATURE_NAMES`), shape ``(n_tracks, n_sections)``."""
+        return self.vectors()[:, :, REGION_FEATURE_NAMES.index(name)]
+
+    @property
+    def cache_hits(self) -> int:
+        """How many tracks came from the cache."""
+        return sum(t.from_cache for t in self.tracks)
+
+
+# ---------------------------------------------------------------- checks
+
+def project_sections(project: Project) -> tuple[SongSection, ...]:
+    """The song sections of a project, rejecting overlapping or zero-length regions.
+
+    A project without regions is one section covering the whole song.
+
+    Raises:
+        ProjectError: naming the project file, line and region(s).
+    """
+    file = str(project.path) if project.path is not None else None
+    sections = song_sections(project.regions, project.end_s, file=file)
+    ordered = sorted(project.regions, key=lambda r: (r.start_s, r.number))
+    for a, b in zip(ordered, ordered[1:]):
+        if b.start_s < a.end_s - 1e-9:
+            raise ProjectError(
+                f"overlaps region {a.name!r} ({a.start_s:g}–{a.end_s:g} s) at {b.start_s:g}–{b.end_s:g} s; "
+                f"automix mixes each stretch of the song with one section, so regions must not overlap",
+                file=file, line=b.line, region=b.name)
+    if not sections or sections[-1].end_s <= 0:
+        raise ProjectError("the song is empty (no items and no regions)", file=file)
+    return sections
+
+
+def check_project(project: Project) -> None:
+    """Reject a project automix cannot mix, before decoding any audio.
+
+    Raises:
+        ProjectError: no audio tracks (saying when the items are all MIDI or
+            other non-audio sources), bad regions (see :func:`project_sections`).
+        MediaError: a media file of an audio track is missing (names the file,
+            the track and the project line of the item).
+    """
+    file = str(project.path) if project.path is not None else None
+    if not project.audio_tracks:
+        kinds: dict[str, int] = {}
+        for t in project.tracks:
+            for it in t.items:
+                take = it.active_take
+                if take is not None and not it.muted:
+                    kinds[take.source.kind] = kinds.get(take.source.kind, 0) + 1
+        if kinds and set(kinds) <= {"MIDI"}:
+            raise ProjectError(f"no audio tracks: the project holds only MIDI items ({kinds['MIDI']}); "
+                               f"automix mixes recorded audio, render MIDI tracks to audio first", file=file)
+        found = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no unmuted items"
+        raise ProjectError(f"no audio tracks to mix ({len(project.tracks)} tracks, {found})", file=file)
+    for track in project.audio_tracks:
+        for item in track.audio_items:
+            src = item.active_take.source  # audio_items guarantees an active take
+            if not src.exists:
+                raise MediaError(f"media file not found: {src.file_text!r} (looked for {src.path})",
+                                 file=file, line=item.line, track=track.name or f"#{track.index + 1}")
+    project_sections(project)
+
+
+# ---------------------------------------------------------------- cache keys
+
+def _without_lines(value: object) -> object:
+    """``asdict`` output with every ``line`` field dropped and paths as strings."""
+    if isinstance(value, dict):
+        return {k: _without_lines(v) for k, v in value.items() if k != "line"}
+    if isinstance(value, (list, tuple)):
+        return [_without_lines(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+def items_signature(track: Track) -> str:
+    """SHA-256 of the track's item layout (everything that shapes its stem, not line numbers)."""
+    data = [_without_lines(asdict(it)) for it in track.items]
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def track_cache_key(project: Project, track: Track, sections: tuple[SongSection, ...], sample_rate: int) -> str:
+    """The cache key of one track's features (see the module docstring)."""
+    bounds = ";".join(f"{s.start_s!r}-{s.end_s!r}" for s in sections)
+    params = {"analysis": ANALYSIS_VERSION, "guid": track.guid.upper(), "sample_rate": int(sample_rate),
+              "frame_s": FRAME_S, "sections": bounds, "items": items_signature(track),
+              "end_s": float(project.end_s)}
+    return media_key(track_media_paths(track), params)
+
+
+# ---------------------------------------------------------------- features
+
+def _features_from_vectors(track: str, sections: tuple[SongSection, ...], vectors: np.ndarray) -> tuple[RegionFeatures, ...]:
+    n_bands = len(REGION_FEATURE_NAMES) - 8
+    out = []
+    for s, v in zip(sections, vectors):
+        v = [float(x) for x in v]
+        out.append(RegionFeatures(track=track, region=s.name, loudness_lufs=v[0], rms_db=v[1],
+                                  centroid_hz=v[2], slope_db_per_oct=v[3], spread_hz=v[4], zcr=v[5],
+                                  band_db=tuple(v[6:6 + n_bands]), lr_balance_db=v[6 + n_bands],
+                                  active_fraction=v[7 + n_bands]))
+    return tuple(out)
+
+
+def default_analysis_threads() -> int:
+    """Tracks analysed at once by default: one per core, at most :data:`MAX_ANALYSIS_THREADS`."""
+    return max(1, min(MAX_ANALYSIS_THREADS, os.cpu_count() or 1))
+
+
+def analyse_track(project: Project, track: Track, sections: tuple[SongSection, ...],
+                  sample_rate: int | None = None, *, background: bool = True) -> tuple[RegionFeatures, ...]:
+    """Render one track block by block and aggregate its features per section.
+
+    ``background``: compute each block's features in a worker thread while
+    the next block renders (see :class:`~automix.features.region.RegionFeatureAccumulator`).
+    """
+    from automix.audio.render import render_track  # audio engine, imported at use
+
+    sr = int(sample_rate or project.sample_rate)
+    spans = [RegionSpan(s.name, s.start_s, s.end_s) for s in sections]
+    acc = RegionFeatureAccumulator(sr, spans, track=track.name, frame_s=FRAME_S, background=background)
+    end_s = max(s.end_s for s in sections)
+    for block in render_track(project, track, sample_rate=sr, block_s=ANALYSIS_BLOCK_S, end_s=end_s):
+        acc.push(block, copy=False)  # render_track yields new arrays
+    return tuple(acc.finish())
+
+
+def analyse_tracks(project: Project, tracks: Sequence[Track], sections: tuple[SongSection, ...],
+                   sample_rate: int | None = None, *,
+                   threads: int | None = None) -> Iterator[tuple[RegionFeatures, ...]]:
+    """Features of each of ``tracks``, yielded in order, ``threads`` tracks analysed at once.
+
+    Decoding, resampling and FFTs release the GIL, so whole tracks on
+    separate cores keep every core busy (better than one track's render/feature
+    pipeline, whose two halves rarely take equally long). With one thread each
+    track still overlaps its rendering and its features. At most ``threads``
+    tracks are in flight, so memory stays a few blocks per thread. Stopping
+    early (an error, or closing the generator) cancels the tracks not started.
+    """
+    n = default_analysis_threads() if threads is None else max(1, int(threads))
+    if n == 1 or len(tracks) <= 1:
+        for track in tracks:
+            yield analyse_track(project, track, sections, sample_rate)
+        return
+    pool = ThreadPoolExecutor(n, thread_name_prefix="automix-analysis")
+    todo = iter(tracks)
+    running: deque[Future[tuple[RegionFeatures, ...]]] = deque()
+    try:
+        for track in todo:
+            running.append(pool.submit(analyse_track, project, track, sections, sample_rate, background=False))
+            if len(running) >= n:
+                break
+        while running:
+            done = running.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                running.append(pool.submit(analyse_track, project, nxt, sections, sample_rate, background=False))
+            yield done
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_cache: bool = True,
+                    sample_rate: int | None = None, reporter: Reporter | None = None,
+                    threads: int | None = None) -> ProjectAnalysis:
+    """Features of every audio track in every song section.
+
+    Args:
+        project: a project model (checked with :func:`check_project`).
+        cache: the feature cache; default the project's own
+            (``<project>.automix-cache``) when the project has a path.
+        use_cache: False to neither read nor write a cache.
+        sample_rate: analysis rate (default the project's).
+        reporter: progress and messages (default silent).
+        threads: tracks analysed at once (default :func:`default_analysis_threads`).
+
+    Returns:
+        a :class:`ProjectAnalysis`.
+    """
+    reporter = reporter or Reporter.silent()
+    check_project(project)
+    sections = project_sections(project)
+    sr = int(sample_rate or project.sample_rate)
+    if use_cache and cache is None and project.path is not None:
+        cache = FeatureCache(cache_folder_for(project.path))
+    audio = project.audio_tracks
+    keys: list[str | None] = []
+    cached: list[tuple[RegionFeatures, ...] | None] = []
+    for track in audio:
+        key = track_cache_key(project, track, sections, sr) if use_cache and cache is not None else None
+        arrays = cache.get(key) if key is not None and cache is not None else None
+        hit = arrays is not None and arrays.get("vectors") is not None and \
+            arrays["vectors"].shape == (len(sections), len(REGION_FEATURE_NAMES))
+        keys.append(key)
+        cached.append(_features_from_vectors(track.name, sections, arrays["vectors"]) if hit else None)
+    analysed = analyse_tracks(project, [t for t, c in zip(audio, cached) if c is None], sections, sr,
+                              threads=threads)
+    tracks = []
+    with closing(analysed), reporter.progress(len(audio), "analysing tracks") as bar:
+        for track, key, feats in zip(audio, keys, cached):
+            hit = feats is not None
+            if feats is None:
+                feats = next(analysed)
+                if key is not None and cache is not None:
+                    cache.put(key, {"vectors": np.stack([f.as_vector() for f in feats])})
+            reporter.detail(f"track {track.name!r}: {'cached' if hit else 'analysed'}")
+            tracks.append(TrackAnalysis(track.guid, track.name, track.index, feats, from_cache=hit))
+            bar.advance(what=track.name)
+    return ProjectAnalysis(project, sections, tuple(tracks), sr)

@@ -1,0 +1,206 @@
+"""A :class:`~automix.plan.model.MixPlan` → edits on the project's chunk tree.
+
+Per planned audio track, and nothing else:
+
+* one ``VOLENV2`` (replaced, never duplicated) holding the plan's gain per
+  region as amplitude, and one ``PANENV2`` holding its pan; both step at
+  *every* region boundary — a point :data:`RAMP_S` before the boundary with
+  the old value and one at the boundary with the new value (a short linear
+  ramp, no click), even where the value does not change, so each region owns
+  a fixed set of points (see :func:`envelope_points`);
+* one automix ReaEQ (the ReaEQ renamed :data:`~automix.project.reaeq.AUTOMIX_EQ_RENAME`).
+  ReaEQ holds one setting per track, so it gets the **length-weighted mean**
+  of the plan's per-region EQ (band gains averaged in dB, frequencies
+  geometrically, bandwidths arithmetically). Per-region EQ automation would
+  need ReaEQ parameter envelopes whose normalised-gain mapping is unverified,
+  so automix does not write them; the plan and the preview keep per-region EQ.
+  A track whose plan has no EQ bands in any region loses its automix ReaEQ.
+
+Re-applying the same plan gives identical bytes. :func:`update_region`
+changes only one region's envelope points (and the EQ mean).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from automix.errors import PlanError
+from automix.plan.json_io import check_plan_matches_project
+from automix.plan.model import EqBand, MixPlan, RegionPlan, eq_band_to_setting
+from automix.project.edit import (
+    find_automix_eq,
+    find_track,
+    platform_hint_for,
+    remove_automix_eq,
+    set_pan_envelope,
+    set_volume_envelope,
+    upsert_automix_eq,
+)
+from automix.project.model import EnvelopePoint, Project
+from automix.rpp import Chunk, RppDocument
+from automix.rpp.tokens import format_number
+
+RAMP_S = 0.01
+"""Length of the linear ramp ending at a region boundary (seconds)."""
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """Which parts of a plan to write: ``volume`` (VOLENV2), ``pan`` (PANENV2), ``eq`` (automix ReaEQ)."""
+
+    volume: bool = True
+    pan: bool = True
+    eq: bool = True
+    ramp_s: float = RAMP_S
+
+
+def envelope_points(segments: Sequence[tuple[float, float, float]], ramp_s: float = RAMP_S) -> list[EnvelopePoint]:
+    """Points holding each segment's value, with a ramp into every boundary.
+
+    Args:
+        segments: ``(start_s, end_s, value)`` in time order, not overlapping.
+        ramp_s: ramp length before each boundary.
+
+    Returns:
+        ``2·n`` linear points for n segments: the first value at the first
+        start; for each later segment one point ``ramp_s`` before its start
+        (previous value) and one at its start (its value); the last value at
+        the last end.
+    """
+    if not segments:
+        raise PlanError("an envelope needs at least one region")
+    points = [EnvelopePoint(float(segments[0][0]), float(segments[0][2]))]
+    for (_s0, e0, v0), (s1, e1, v1) in zip(segments, segments[1:]):
+        if not (e1 > s1 >= e0 - 1e-9):
+            raise PlanError(f"region {s1:g}–{e1:g} s is empty or overlaps the previous one")
+        points.append(EnvelopePoint(max(float(s1) - ramp_s, points[-1].time_s), float(v0)))
+        points.append(EnvelopePoint(float(s1), float(v1)))
+    points.append(EnvelopePoint(float(segments[-1][1]), float(segments[-1][2])))
+    return points
+
+
+def _gain_amp(gain_db: float) -> float:
+    return 10.0 ** (gain_db / 20.0)
+
+
+def track_envelopes(plan: MixPlan, guid: str, ramp_s: float = RAMP_S) -> tuple[list[EnvelopePoint], list[EnvelopePoint]]:
+    """(volume points as amplitude, pan points in track convention) of one track."""
+    segs = plan.envelope_segments(guid)
+    vol = envelope_points([(a, b, _gain_amp(g)) for a, b, g, _p in segs], ramp_s)
+    pan = envelope_points([(a, b, p) for a, b, _g, p in segs], ramp_s)
+    return vol, pan
+
+
+def mean_eq(plan: MixPlan, guid: str) -> tuple[EqBand, ...]:
+    """The length-weighted mean of a track's per-region EQ (empty when no region has bands).
+
+    Bands are matched by position when every region uses the same band types;
+    otherwise the longest region's bands are used as they are.
+    """
+    regs = [(r.end_s - r.start_s, r.track(guid)) for r in plan.regions]
+    regs = [(w, t.eq) for w, t in regs if t is not None and t.eq]
+    if not regs:
+        return ()
+    layout = [b.band_type for b in regs[0][1]]
+    if any([b.band_type for b in eq] != layout for _w, eq in regs):
+        return max(regs, key=lambda we: we[0])[1]
+    total = sum(w for w, _ in regs)
+    out = []
+    for j, kind in enumerate(layout):
+        gain = sum(w * eq[j].gain_db for w, eq in regs) / total
+        freq = math.exp(sum(w * math.log(eq[j].freq_hz) for w, eq in regs) / total)
+        bw = sum(w * eq[j].bw_oct for w, eq in regs) / total
+        out.append(EqBand(kind, round(freq, 2), round(gain, 2), round(bw, 3)))
+    return tuple(out)
+
+
+def _set_eq(track: Chunk, bands: tuple[EqBand, ...], platform: str) -> None:
+    if bands:
+        upsert_automix_eq(track, [eq_band_to_setting(b) for b in bands], platform_hint=platform)
+    elif find_automix_eq(track) is not None:
+        remove_automix_eq(track)
+
+
+def apply_plan(doc: RppDocument, project: Project, plan: MixPlan, options: ApplyOptions = ApplyOptions(), *,
+               plan_file: str | Path | None = None) -> list[str]:
+    """Write the plan into ``doc`` (edited in place).
+
+    Returns:
+        notes about envelopes that held other points before (automation
+        drawn by hand or by an older plan with other regions), which are replaced.
+
+    Raises:
+        PlanError: the plan does not match the project (names the plan file, region, track).
+    """
+    check_plan_matches_project(plan, project, file=plan_file)
+    platform = platform_hint_for(doc)
+    notes: list[str] = []
+    for guid in plan.track_guids():
+        track = find_track(doc, guid)
+        vol, pan = track_envelopes(plan, guid, options.ramp_s)
+        for tag, points, wanted in (("VOLENV2", vol, options.volume), ("PANENV2", pan, options.pan)):
+            env = track.find(tag) if wanted else None
+            times = _pt_times(env) if env is not None else []
+            if times and (len(times) != len(points)
+                          or any(abs(t - p.time_s) > 1e-6 for t, p in zip(times, points))):
+                name = track.get_values("NAME") or [""]
+                notes.append(f"track {name[0]!r}: replaced its {tag} envelope ({len(times)} points)")
+        if options.volume:
+            set_volume_envelope(track, vol)
+        if options.pan:
+            set_pan_envelope(track, pan)
+        if options.eq:
+            _set_eq(track, mean_eq(plan, guid), platform)
+    return notes
+
+
+def _pt_times(env: Chunk) -> list[float]:
+    out = []
+    for line in env.findall_lines("PT"):
+        try:
+            out.append(float(line.values[0]))
+        except (IndexError, ValueError):
+            out.append(math.nan)
+    return out
+
+
+def _update_points(track: Chunk, tag: str, points: list[EnvelopePoint], file_values: list[float]) -> bool:
+    """Set the values of an existing envelope's points when its times match ``points``; False otherwise."""
+    env = track.find(tag)
+    if env is None:
+        return False
+    lines = env.findall_lines("PT")
+    times = _pt_times(env)
+    if len(times) != len(points) or any(abs(t - p.time_s) > 1e-6 for t, p in zip(times, points)):
+        return False
+    for line, value in zip(lines, file_values):
+        vals = line.values
+        new = format_number(value)
+        if len(vals) > 1 and vals[1] != new and not math.isclose(float(vals[1]), value, rel_tol=0, abs_tol=1e-12):
+            line.values = [vals[0], new, *vals[2:]]
+    return True
+
+
+def update_region(doc: RppDocument, project: Project, plan: MixPlan, region: RegionPlan,
+                  options: ApplyOptions = ApplyOptions()) -> None:
+    """Write ``plan`` (which already holds the new ``region``) changing only that region's points.
+
+    Envelopes written by automix for the same regions keep every other point
+    byte for byte (only values of the region's own points change); an
+    envelope that was edited by hand (different point times) or is missing is
+    rewritten from the plan. The automix ReaEQ gets the new EQ mean.
+    """
+    check_plan_matches_project(plan, project)
+    platform = platform_hint_for(doc)
+    for t in region.tracks:
+        track = find_track(doc, t.guid)
+        vol, pan = track_envelopes(plan, t.guid, options.ramp_s)
+        if options.volume and not _update_points(track, "VOLENV2", vol, [p.value for p in vol]):
+            set_volume_envelope(track, vol)
+        if options.pan and not _update_points(track, "PANENV2", pan, [-p.value + 0.0 for p in pan]):
+            set_pan_envelope(track, pan)
+        if options.eq:
+            _set_eq(track, mean_eq(plan, t.guid), platform)

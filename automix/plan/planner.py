@@ -1,0 +1,416 @@
+"""Features + model bank + genre → a :class:`~automix.plan.model.MixPlan`.
+
+For each song section:
+
+1. Every audio track gets a type from its name (:func:`automix.knowledge.track_types.classify_track`,
+   user override tags honoured). A track *plays* in a section when its level
+   is within :data:`ACTIVE_WITHIN_DB` of its loudest section and above
+   :data:`SILENT_LEVEL_DB`; quieter stretches are bleed or silence.
+2. The features of the playing tracks of each type are merged into the
+   type's basic track (:func:`automix.knowledge.track_types.merge_type_features`) and
+   the section's model — the first one on the bank's fallback chain
+   genre×section → group×section → genre → group → all — predicts a level
+   relative to the mix, a pan and 5 EQ band gains per type. Types the model
+   does not know take the published typical level (:mod:`automix.knowledge.practice`)
+   shifted onto the model's scale, and no model level strays more than
+   :data:`MAX_PRACTICE_DEVIATION_DB` from it; with no model at all the practice figures are used.
+3. The type's target loudness is spread over its playing tracks (each at its
+   share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`)
+   and its position over all its tracks (:func:`automix.knowledge.targets.spread_type_pan`).
+   Gains are relative to the recorded level: the stem's RMS in the section
+   (:data:`LEVEL_FEATURE`), the scale the training targets are measured on
+   (:mod:`automix.training.dataset`), so a model's section-to-section levels are served
+   as they were learned.
+4. Overall level: the fullest section's mix sits at :data:`MIX_LEVEL_DB`;
+   every other section is shifted so the tracks it shares with that section
+   keep, in median, their gain (the arrangement's own dynamics stay). Tracks
+   not playing in a section keep their median setting of the sections where
+   they play. Finally :func:`automix.plan.model.fit_gains_to_range`.
+
+Variants (``automix suggest --variant N``): variant 0 is the plan's choice;
+then the other models found along the fallback chain, then the first model
+of each other genre of the group, then the published practice figures —
+deterministic, see :func:`section_sources`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from automix.audio.bands import EQ_BAND_LAYOUT, N_BANDS
+from automix.errors import ModelError, PlanError
+from automix.features.analysis import ProjectAnalysis
+from automix.features.region import REGION_FEATURE_NAMES
+from automix.knowledge.genres import genre_group, normalize_genre
+from automix.knowledge.practice import practice_relative_levels, typical_pan
+from automix.knowledge.targets import (
+    alpha_to_gain_db,
+    normalize_relative_loudness,
+    spread_type_loudness,
+    spread_type_pan,
+)
+from automix.knowledge.track_types import (
+    classify_track,
+    merge_type_features,
+    track_side_hint,
+)
+from automix.models.bank import ALL, BankChoice, ModelBank, fallback_chain
+from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
+from automix.plan.model import (
+    MAX_GAIN_DB,
+    EqBand,
+    MixPlan,
+    RegionPlan,
+    TrackPlan,
+    fit_gains_to_range,
+)
+
+LEVEL_FEATURE = "rms_db"
+"""The level of a track in a section: RMS of its (mono downmix) stem, dBFS — as the training targets."""
+
+ACTIVE_WITHIN_DB = 12.0
+"""A track plays in a section when its level is at most this far below its loudest section."""
+
+SILENT_LEVEL_DB = -80.0
+"""Below this level (dBFS) a track is silent in a section."""
+
+MIX_LEVEL_DB = -23.0
+"""RMS level (dBFS) aimed at for the planned mix in its fullest section (about −22 LUFS for a band
+mix, headroom for drum peaks). The +6 dB envelope limit can force the whole plan lower
+(:func:`~automix.plan.model.fit_gains_to_range`) when a track was recorded very quietly."""
+
+MAX_EQ_DB = 6.0
+"""Predicted EQ band gains are limited to ± this (dB)."""
+
+MAX_PRACTICE_DEVIATION_DB = 8.0
+"""A model's level for a type is kept within ± this of the published typical level (on the model's
+scale): a safety net against wild predictions of models trained on few songs."""
+
+MAX_PAN_SPREAD = 0.8
+"""Largest pan offset given to the outer tracks of a type with several tracks."""
+
+
+@dataclass(frozen=True)
+class SectionSource:
+    """What sets a section's per-type settings: a bank model (``choice``) or the practice figures (None)."""
+
+    choice: BankChoice | None
+    genre: str | None
+
+    @property
+    def key(self) -> str:
+        """Identity for de-duplication: the model file, or ``practice``."""
+        return str(self.choice.entry.path) if self.choice is not None else "practice"
+
+    def describe(self) -> str:
+        """One line for the user."""
+        if self.choice is None:
+            return f"published mixing practice ({self.genre or 'any genre'})"
+        return self.choice.describe()
+
+
+@dataclass(frozen=True)
+class TypeSettings:
+    """Per-type settings of one section: ``level_db`` relative to the mix (k,), ``pan`` (k,), ``eq_db`` (k, 5)."""
+
+    type_ids: tuple[str, ...]
+    level_db: np.ndarray
+    pan: np.ndarray
+    eq_db: np.ndarray
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan and how it was made: ``sources`` per region, ``active`` (n_regions, n_tracks), ``types`` per track."""
+
+    plan: MixPlan
+    sources: tuple[str, ...]
+    active: np.ndarray
+    types: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- sources
+
+def section_sources(bank: ModelBank, genre: str | None, section: str) -> tuple[SectionSource, ...]:
+    """Candidate sources for a section, best first (variant N = entry N).
+
+    The models found along the fallback chain of ``genre``, then the first
+    model on the chain of each other genre of the genre's group, then the
+    published practice figures. Duplicates (same file) appear once.
+    """
+    out: list[SectionSource] = []
+    seen: set[str] = set()
+
+    def add(src: SectionSource) -> None:
+        if src.key not in seen:
+            seen.add(src.key)
+            out.append(src)
+
+    usable = [e for e in bank.entries() if e.info is not None]
+    for gk, sk in fallback_chain(genre, section):
+        for entry in usable:
+            if normalize_genre(entry.info.genre) == gk and entry.info.section == sk:
+                add(SectionSource(BankChoice(entry, gk, sk, (genre, section), ()), genre))
+    group = genre_group(genre) if genre else None
+    for other in (group.genres if group else ()):
+        if other == genre:
+            continue
+        try:
+            add(SectionSource(bank.find(other, section), other))
+        except ModelError:
+            continue
+    add(SectionSource(None, genre))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- per section
+
+def track_types(analysis: ProjectAnalysis) -> tuple[str, ...]:
+    """The type id of each analysed track (name rules and override tags)."""
+    return tuple(classify_track(t.name).type_id for t in analysis.tracks)
+
+
+def active_matrix(analysis: ProjectAnalysis) -> np.ndarray:
+    """(n_sections, n_tracks) bool: where each track plays (see the module docstring)."""
+    level = analysis.feature(LEVEL_FEATURE).T  # (n_sections, n_tracks)
+    if level.size == 0:
+        return np.zeros(level.shape, dtype=bool)
+    loudest = level.max(axis=0, keepdims=True)
+    return (level > SILENT_LEVEL_DB) & (level >= loudest - ACTIVE_WITHIN_DB)
+
+
+def _practice_settings(types: Sequence[str], genre: str | None) -> TypeSettings:
+    level = practice_relative_levels(types, genre)
+    pans = np.array([typical_pan(t)[0] for t in types], dtype=float)
+    return TypeSettings(tuple(types), level, pans, np.zeros((len(types), N_BANDS)))
+
+
+def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,
+                    types: Sequence[str], playing: np.ndarray) -> TypeSettings:
+    loaded = bank.load(source.choice)
+    info, model = loaded.info, loaded.model
+    present_types = sorted(set(types[i] for i in np.flatnonzero(playing)), key=list(types).index)
+    vectors = analysis.vectors()[:, k, :]
+    rows = np.flatnonzero(playing)
+    merged, present = merge_type_features(vectors[rows], REGION_FEATURE_NAMES, [types[i] for i in rows],
+                                          model.track_types)
+    model_feats = with_shape_features(merged)
+    x = np.zeros(len(info.feature_names))
+    for j, name in enumerate(info.feature_names):
+        type_id, _, feat = name.partition(":")
+        if type_id not in model.track_types:
+            raise ModelError(f"model input {name!r} names a track type the model does not list", file=loaded.path)
+        t = model.track_types.index(type_id)
+        if feat == "present":
+            x[j] = float(present[t])
+        elif feat in MODEL_FEATURE_NAMES:
+            v = model_feats[t, MODEL_FEATURE_NAMES.index(feat)]
+            x[j] = float(v) if present[t] and math.isfinite(v) else 0.0
+        else:
+            raise ModelError(f"model input {name!r}: automix does not compute feature {feat!r}", file=loaded.path)
+    pred = model.predict(x, present)
+    level = np.asarray(pred.level, dtype=float)
+    if pred.target_kind == "alpha":
+        level = alpha_to_gain_db(level) + merged[present, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]
+    level = normalize_relative_loudness(level)
+    practice = _practice_settings(present_types, source.genre)
+    known = {t: i for i, t in enumerate(pred.track_types)}
+    shared = [(level[known[t]] - practice.level_db[j]) for j, t in enumerate(present_types) if t in known]
+    offset = float(np.median(shared)) if shared else 0.0
+    for j, t in enumerate(present_types):  # guard against wild predictions of models trained on few songs
+        if t in known:
+            lo = practice.level_db[j] + offset - MAX_PRACTICE_DEVIATION_DB
+            level[known[t]] = float(np.clip(level[known[t]], lo, lo + 2 * MAX_PRACTICE_DEVIATION_DB))
+    rows_of = [(level[known[t]], pred.pan[known[t]], pred.eq_db[known[t]]) if t in known
+               else (practice.level_db[j] + offset, practice.pan[j], np.zeros(N_BANDS))
+               for j, t in enumerate(present_types)]
+    lv, pn, eq = (np.array([r[c] for r in rows_of], dtype=float) for c in range(3))
+    return TypeSettings(tuple(present_types), lv, pn, eq.reshape(len(present_types), N_BANDS))
+
+
+def type_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,
+                  types: Sequence[str], playing: np.ndarray) -> TypeSettings:
+    """Per-type settings of section ``k`` for the types with a playing track."""
+    present_types = sorted(set(types[i] for i in np.flatnonzero(playing)), key=list(types).index)
+    if source.choice is None or not present_types:
+        return _practice_settings(present_types, source.genre)
+    return _model_settings(source, bank, analysis, k, types, playing)
+
+
+def _eq_bands(gains_db: np.ndarray) -> tuple[EqBand, ...]:
+    return tuple(EqBand(kind, float(freq), round(float(np.clip(g, -MAX_EQ_DB, MAX_EQ_DB)), 2), float(bw))
+                 for (kind, freq, bw), g in zip(EQ_BAND_LAYOUT, gains_db))
+
+
+def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], playing: np.ndarray,
+                   settings: TypeSettings, mix_level_db: float) -> dict[int, tuple[float, float, np.ndarray]]:
+    """(gain dB, pan, EQ dB (5,)) per track index for section ``k``.
+
+    Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the
+    section); every track of a present type gets the type's pan and EQ.
+    """
+    levels_db = analysis.feature(LEVEL_FEATURE)[:, k]
+    rel = normalize_relative_loudness(settings.level_db)
+    out: dict[int, tuple[float, float, np.ndarray]] = {}
+    for j, t in enumerate(settings.type_ids):
+        members = [i for i, tt in enumerate(types) if tt == t]
+        play = [i for i in members if playing[i]]
+        gains = spread_type_loudness(mix_level_db + float(rel[j]), levels_db[play]) if play else []
+        _pan, spread = typical_pan(t)
+        hints = [track_side_hint(analysis.tracks[i].name) for i in members]
+        pans = spread_type_pan(float(np.clip(settings.pan[j], -1, 1)), len(members),
+                               width=min(spread, MAX_PAN_SPREAD), side_hints=hints)
+        gain_of = dict(zip(play, gains))
+        for i, p in zip(members, pans):
+            out[i] = (float(gain_of[i]) if i in gain_of else math.nan, float(p), settings.eq_db[j])
+    return out
+
+
+# ---------------------------------------------------------------- whole plan
+
+def _anchor_index(active: np.ndarray, analysis: ProjectAnalysis) -> int:
+    lengths = [s.length_s for s in analysis.sections]
+    return max(range(len(lengths)), key=lambda k: (int(active[k].sum()), lengths[k], -k))
+
+
+def _median_offset(reference: Mapping[int, float], gains: Mapping[int, float]) -> float:
+    shared = [reference[i] - gains[i] for i in gains if i in reference and math.isfinite(gains[i])]
+    return float(np.median(shared)) if shared else 0.0
+
+
+def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, use_eq: bool = True,
+              use_pan: bool = True, variants: Mapping[int, int] | None = None,
+              mix_level_db: float = MIX_LEVEL_DB) -> PlanResult:
+    """The mix plan of an analysed project (see the module docstring).
+
+    Args:
+        analysis: features of every audio track per section.
+        bank: the model bank.
+        genre: genre id, or None for the all-genre models.
+        use_eq: False = flat EQ in the plan.
+        use_pan: False = every track keeps its fader pan.
+        variants: section index → variant number (default 0 everywhere).
+
+    Raises:
+        PlanError: a variant number that does not exist for its section.
+    """
+    variants = dict(variants or {})
+    types = track_types(analysis)
+    active = active_matrix(analysis)
+    n_sec, n_tr = active.shape
+    raw: list[dict[int, tuple[float, float, np.ndarray]]] = []
+    described: list[str] = []
+    used: set[str] = set()
+    for k, sec in enumerate(analysis.sections):
+        sources = section_sources(bank, genre, sec.section)
+        v = variants.get(k, 0)
+        if not 0 <= v < len(sources):
+            raise PlanError(f"variant {v} does not exist: {len(sources)} variants (0–{len(sources) - 1}): "
+                            + "; ".join(f"{i}: {s.describe()}" for i, s in enumerate(sources)), region=sec.name)
+        settings = type_settings(sources[v], bank, analysis, k, types, active[k])
+        raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db))
+        described.append(sources[v].describe())
+        if sources[v].choice is not None:
+            used.add(sources[v].choice.entry.path.stem)
+    anchor = _anchor_index(active, analysis)
+    ref = {i: g for i, (g, _p, _e) in raw[anchor].items() if math.isfinite(g)}
+    gains = np.full((n_sec, n_tr), np.nan)
+    pans = np.full((n_sec, n_tr), np.nan)
+    eqs = np.full((n_sec, n_tr, N_BANDS), np.nan)
+    for k in range(n_sec):
+        sec_gains = {i: g for i, (g, _p, _e) in raw[k].items() if math.isfinite(g)}
+        offset = 0.0 if k == anchor else _median_offset(ref, sec_gains)
+        for i, (g, p, e) in raw[k].items():
+            gains[k, i] = g + offset
+            pans[k, i] = p
+            eqs[k, i] = e
+    _fill_missing(gains, pans, eqs, analysis)
+    if not use_pan:
+        pans[:] = [[analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]] * n_sec
+    if not use_eq:
+        eqs[:] = 0.0
+    regions = []
+    for k, sec in enumerate(analysis.sections):
+        tracks = tuple(TrackPlan(t.guid, t.name, types[i], round(float(gains[k, i]), 2),
+                                 round(float(np.clip(pans[k, i], -1, 1)), 3) + 0.0,
+                                 _eq_bands(eqs[k, i]) if use_eq else ())
+                       for i, t in enumerate(analysis.tracks))
+        regions.append(RegionPlan(sec.name, sec.section, float(sec.start_s), float(sec.end_s), tracks))
+    plan = MixPlan(genre=genre or ALL, model=", ".join(sorted(used)) or "published mixing practice",
+                   regions=tuple(regions))
+    return PlanResult(fit_gains_to_range(plan), tuple(described), active, types)
+
+
+def _fill_missing(gains: np.ndarray, pans: np.ndarray, eqs: np.ndarray, analysis: ProjectAnalysis) -> None:
+    """Tracks not playing in a section keep their median setting over the sections where they play."""
+    n_sec, n_tr = gains.shape
+    for i in range(n_tr):
+        fader_pan = analysis.project.track_by_guid(analysis.tracks[i].guid).pan
+        for arr, default in ((gains, None), (pans, fader_pan)):
+            col = arr[:, i]
+            ok = np.isfinite(col)
+            if ok.all():
+                continue
+            if ok.any():
+                col[~ok] = float(np.median(col[ok]))
+            elif default is not None:
+                col[:] = default
+            else:  # never playing: sit at the section's median gain (neutral)
+                for k in range(n_sec):
+                    others = gains[k][np.isfinite(gains[k])]
+                    col[k] = float(np.median(others)) if others.size else 0.0
+        band = eqs[:, i, 0]
+        ok = np.isfinite(band)
+        if not ok.all():
+            eqs[~ok, i] = np.median(eqs[ok, i], axis=0) if ok.any() else 0.0
+
+
+def suggest_region(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, current: MixPlan,
+                   section_index: int, variant: int, *, use_eq: bool = True,
+                   use_pan: bool = True) -> tuple[RegionPlan, str]:
+    """A new plan for one section (variant ``variant``), fitted to the rest of ``current``.
+
+    Playing tracks get the variant's gains, shifted so that they keep, in
+    median, their gains in ``current``'s other regions; tracks not playing in
+    the section keep ``current``'s values. Gains are clipped to
+    :data:`~automix.plan.model.MAX_GAIN_DB`.
+
+    Returns:
+        (the region plan, a description of the source used).
+    """
+    sec = analysis.sections[section_index]
+    result = make_plan(analysis, bank, genre, use_eq=use_eq, use_pan=use_pan, variants={section_index: variant})
+    new_region = result.plan.regions[section_index]
+    old_region = next((r for r in current.regions if abs(r.start_s - sec.start_s) <= 1e-3
+                       and abs(r.end_s - sec.end_s) <= 1e-3), None)
+    if old_region is None:
+        raise PlanError(f"the current plan has no region at {sec.start_s:g}–{sec.end_s:g} s; "
+                        f"run 'automix mix' again", region=sec.name)
+    playing = result.active[section_index]
+    guid_index = {t.guid.upper(): i for i, t in enumerate(analysis.tracks)}
+    reference: dict[int, float] = {}
+    for i, t in enumerate(analysis.tracks):
+        vals = [r.track(t.guid).gain_db for k, r in enumerate(current.regions)
+                if r is not old_region and r.track(t.guid) is not None and k < len(result.active)
+                and result.active[k, i]]
+        if vals:
+            reference[i] = float(np.median(vals))
+    new_gains = {guid_index[t.guid.upper()]: t.gain_db for t in new_region.tracks
+                 if playing[guid_index[t.guid.upper()]]}
+    if not set(new_gains) & set(reference):
+        reference = {guid_index[t.guid.upper()]: t.gain_db for t in old_region.tracks
+                     if t.guid.upper() in guid_index}
+    offset = _median_offset(reference, new_gains)
+    tracks = []
+    for t in new_region.tracks:
+        i = guid_index[t.guid.upper()]
+        old = old_region.track(t.guid)
+        if playing[i] or old is None:
+            tracks.append(replace(t, gain_db=round(min(t.gain_db + offset, MAX_GAIN_DB), 2)))
+        else:
+            tracks.append(old)
+    return replace(new_region, tracks=tuple(tracks), name=old_region.name), result.sources[section_index]
