@@ -24,9 +24,9 @@ from automix.plan.model import (
     eq_band_from_setting,
     eq_band_to_setting,
     fit_gains_to_range,
-    region_at,
     replace_region,
 )
+from automix.knowledge.sections import section_index_at
 from automix.project.model import Fade, Item, Project, Source, Take, Track
 
 G_KICK = "{11111111-1111-1111-1111-111111111111}"
@@ -143,7 +143,7 @@ def test_envelope_segments():
     assert [s[0] for s in plan.envelope_segments(G_KICK)] == [0.0, 20.0, 45.0]
     assert plan.envelope_segments("{NOT-THERE}") == []
     assert plan.track_guids() == (G_KICK, G_BASS)
-    assert region_at(plan, 42.0) is None and region_at(plan, 20.0).start_s == 20.0
+    assert section_index_at(plan.regions, 42.0) is None and plan.regions[section_index_at(plan.regions, 20.0)].start_s == 20.0
 
 
 def test_replace_region_by_bounds_and_missing_region():

@@ -11,7 +11,7 @@ from automix.errors import ProjectError
 from automix.knowledge.sections import (
     SECTION_IDS,
     WHOLE_SONG_NAME,
-    section_at,
+    section_index_at,
     section_of_name,
     song_sections,
 )
@@ -79,8 +79,17 @@ def test_regions_become_sorted_sections():
     secs = song_sections(regions, 60.0)
     assert [s.section for s in secs] == ["verse", "chorus", "outro"]
     assert [s.region_number for s in secs] == [1, 2, 3]
-    assert section_at(secs, 25.0).name == "Chorus 1"
-    assert section_at(secs, 2.0) is None and section_at(secs, 52.0) is None
+    assert secs[section_index_at(secs, 25.0)].name == "Chorus 1"
+    assert section_index_at(secs, 2.0) is None and section_index_at(secs, 52.0) is None
+
+
+def test_section_at_a_boundary_or_in_an_overlap_is_the_one_starting_there():
+    secs = song_sections([Region(1, "Verse", 0.0, 10.0), Region(2, "Chorus", 10.0, 20.0),
+                          Region(3, "Solo", 15.0, 25.0)], 25.0)
+    assert section_index_at(secs, 9.999) == 0
+    assert section_index_at(secs, 10.0) == 1  # the end is exclusive: 10 s is the chorus's start
+    assert section_index_at(secs, 16.0) == 2  # overlap: the later start wins
+    assert section_index_at(secs, 25.0) is None and section_index_at(secs, -0.001) is None
 
 
 def test_empty_region_is_reported_with_its_name_and_line():

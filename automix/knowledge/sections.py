@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from automix.errors import ProjectError
 from automix.knowledge.track_names import name_tokens
@@ -121,10 +122,22 @@ def song_sections(regions: Sequence[Region], song_end_s: float, *, file: str | N
                  for r in ordered)
 
 
-def section_at(sections: Sequence[SongSection], time_s: float) -> SongSection | None:
-    """The section containing ``time_s`` (the later one where regions overlap), or None."""
+class Span(Protocol):
+    """Anything with bounds on the timeline in seconds (:class:`SongSection`, a plan's regions)."""
+
+    start_s: float
+    end_s: float
+
+
+def section_index_at(sections: Sequence[Span], time_s: float) -> int | None:
+    """Index of the section containing ``time_s``, or None.
+
+    Start inclusive, end exclusive: a boundary belongs to the section it
+    starts. Where spans overlap, the one listed last (for sorted sections: the
+    one starting last) wins.
+    """
     found = None
-    for s in sections:
+    for k, s in enumerate(sections):
         if s.start_s <= time_s < s.end_s:
-            found = s
+            found = k
     return found

@@ -232,10 +232,3 @@ def fit_gains_to_range(plan: MixPlan, max_gain_db: float = MAX_GAIN_DB) -> MixPl
         for r in plan.regions)
     return replace(plan, regions=regions)
 
-
-def region_at(plan: MixPlan, time_s: float) -> RegionPlan | None:
-    """The region containing ``time_s`` (start inclusive, end exclusive), or None."""
-    for r in plan.regions:
-        if r.start_s <= time_s < r.end_s:
-            return r
-    return None

@@ -7,7 +7,7 @@
   changed chunks back, as one undo step.
 * :func:`resuggest_region` — "automix: Re-suggest region at edit cursor":
   the region under the edit cursor (or the one the time selection overlaps
-  most) gets the next variant (:func:`automix.plan.planner.suggest_region`);
+  most) gets the next variant (the shared job :func:`automix.jobs.suggest.resuggest`);
   only that region's envelope points (and the EQ mean) change. Repeated runs
   cycle through the variants: the plan and the last variant of each region
   are kept in the project (``SetProjExtState``, section :data:`EXT_SECTION`),
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from automix.errors import AutomixError, PlanError, ProjectError, ReaperError
-from automix.knowledge.sections import SongSection
+from automix.knowledge.sections import SongSection, section_index_at
 from automix.plan.json_io import plan_to_dict
 from automix.reaper.adapter import ReaperApi, TimeSelection, connect
 from automix.reaper.session import (
@@ -174,10 +174,7 @@ def target_section_index(sections: Sequence[SongSection], cursor_s: float, selec
             return best
         raise ProjectError(f"the time selection {selection.start_s:g}–{selection.end_s:g} s overlaps no region",
                            file=file)
-    found = None
-    for k, s in enumerate(sections):
-        if s.start_s <= cursor_s < s.end_s:
-            found = k
+    found = section_index_at(sections, cursor_s)
     if found is None:
         names = ", ".join(f"{s.name} ({s.start_s:g}–{s.end_s:g} s)" for s in sections)
         raise ProjectError(f"the edit cursor at {cursor_s:g} s is in no region; put it inside one of: {names}",
@@ -258,13 +255,9 @@ def resuggest_region(api: ReaperApi | None = None, *, models_dir: str | Path | N
     last one the first again.
     """
     def body(reaper: ReaperApi, tx: LiveTransaction) -> str:
-        from automix.features.analysis import analyse_project, project_sections
-        from automix.jobs.mix import cache_for, resolve_genre
-        from automix.models.bank import ALL
-        from automix.plan.apply import ApplyOptions, update_region
-        from automix.plan.json_io import check_plan_matches_project
-        from automix.plan.model import replace_region
-        from automix.plan.planner import section_sources, suggest_region
+        from automix.features.analysis import project_sections
+        from automix.jobs.mix import cache_for
+        from automix.jobs.suggest import next_variant, resuggest, suggestion_genre
 
         live = read_live_project(reaper, progress=lambda m: reaper.console(f"automix: {m}"))
         project = live.project
@@ -272,37 +265,25 @@ def resuggest_region(api: ReaperApi | None = None, *, models_dir: str | Path | N
         k = target_section_index(sections, live.cursor_s, live.time_selection, project.path)
         section = sections[k]
         current = stored_plan(reaper, live)
-        check_plan_matches_project(current, project)
         options = _dict_state(reaper, OPTIONS_KEY, live)
         use_eq, use_pan = bool(options.get("eq", True)), bool(options.get("pan", True))
         bank = action_model_bank(models_dir)
         reporter = console_reporter(reaper)
-        if genre != "auto":
-            genre_id, message = resolve_genre(genre, project.genre, bank)
-            reporter.note(message)
-        else:  # as 'automix suggest': the genre the current plan was made with
-            genre_id = None if current.genre == ALL else current.genre
-        count = len(section_sources(bank, genre_id, section.section))
-        if count < 2:
-            raise PlanError("automix has only one suggestion for this region with the installed models; "
-                            "install or learn more models for more variants", file=project.path,
-                            region=section.name)
+        genre_id = suggestion_genre(genre, project, bank, current, reporter)
         variants = _dict_state(reaper, VARIANTS_KEY, live)
         key = region_key(section.start_s, section.end_s)
         last = variants.get(key, 0)
-        variant = (int(last) + 1) % count if isinstance(last, int) else 1
+        variant, count = next_variant(bank, genre_id, section, last if isinstance(last, int) else None,
+                                      file=project.path)
         cache = cache_for(project.path) if project.path is not None else None
-        analysis = analyse_project(project, cache=cache, use_cache=cache is not None, reporter=reporter)
-        region_plan, source = suggest_region(analysis, bank, genre_id, current, k, variant,
-                                             use_eq=use_eq, use_pan=use_pan)
-        plan = replace_region(current, region_plan)
-        update_region(live.document, project, plan, region_plan, ApplyOptions(pan=use_pan, eq=use_eq))
+        suggestion = resuggest(live.document, project, bank, genre_id, current, k, variant, use_eq=use_eq,
+                               use_pan=use_pan, cache=cache, reporter=reporter)
         changed = tx.write_changed_tracks(live)
         variants[key] = variant
-        tx.set_ext_state(EXT_SECTION, PLAN_KEY, pack_state(plan_to_dict(plan)))
+        tx.set_ext_state(EXT_SECTION, PLAN_KEY, pack_state(plan_to_dict(suggestion.plan)))
         tx.set_ext_state(EXT_SECTION, VARIANTS_KEY, pack_state(variants))
         return (f"region {section.name!r} ({section.start_s:g}–{section.end_s:g} s): variant {variant} of {count} "
-                f"(0 = the auto-mix's choice, as 'automix suggest --variant'): {source}; "
+                f"(0 = the auto-mix's choice, as 'automix suggest --variant'): {suggestion.source}; "
                 f"{changed} track(s) changed.")
 
     return _run(api, RESUGGEST_TITLE, body)
