@@ -13,6 +13,7 @@ from automix.jobs.mix import (
     run_batch,
     run_mix_job,
 )
+from automix.util.distribute import SCHEDULER_HELP, parse_scheduler
 from automix.util.progress import reporter_from_args
 
 EXAMPLES = """examples:
@@ -21,6 +22,7 @@ EXAMPLES = """examples:
   automix mix song.rpp -o mixed.rpp --genre pop --no-eq
   automix mix song.rpp --dry-run --plan-out plan.json   # only show and save the plan
   automix mix ~/projects/ --jobs 2            # every .rpp of a folder, two at a time
+  automix mix /shared/projects/ --scheduler tcp://render1:8786   # on a Dask cluster's workers
 
 What is written: per audio track one volume envelope (VOLENV2) and one pan
 envelope (PANENV2) stepping at every region boundary (10 ms ramps), and one
@@ -56,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-pan", action="store_true", help="leave pan alone (no pan envelope)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="projects mixed in parallel (default 1)")
+    add_scheduler_argument(p)
     add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
@@ -67,6 +70,17 @@ def add_verbosity_arguments(p: argparse.ArgumentParser) -> None:
                        help="print only errors and results")
     group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="print details of each step")
+
+
+def add_scheduler_argument(p: argparse.ArgumentParser) -> None:
+    """``--scheduler local:N|ADDRESS`` (mix, train, learn, evaluate)."""
+    p.add_argument("--scheduler", metavar="local:N|ADDRESS", help=SCHEDULER_HELP)
+
+
+def scheduler_from_args(args: argparse.Namespace) -> str | None:
+    """The checked ``--scheduler`` value, or None; raises SchedulerError naming a bad value."""
+    value = getattr(args, "scheduler", None)
+    return None if value is None else parse_scheduler(value)
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -100,9 +114,22 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print(f"automix: error: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
         return 2
+    scheduler = scheduler_from_args(args)
+    if scheduler is not None and args.jobs != 1:
+        print("automix: error: give either --jobs (local processes) or --scheduler (Dask), not both",
+              file=sys.stderr)
+        return 2
     projects = collect_projects(args.projects)
     if len(projects) == 1:
-        result = run_mix_job(projects[0], options, reporter)
+        if scheduler is None:
+            result = run_mix_job(projects[0], options, reporter)
+        else:
+            result = run_batch(projects, options, scheduler=scheduler, reporter=reporter)[0]
+            for note in result.notes:
+                reporter.note(note)
+            if not result.ok:
+                print(f"automix: error: {result.error}", file=sys.stderr)
+                return 2
         if not reporter.quiet:
             print(f"{result.project}:")
         print(result.table, end="")
@@ -111,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("dry run: no project written")
         return 0
-    results = run_batch(projects, options, jobs=args.jobs, reporter=reporter)
+    results = run_batch(projects, options, jobs=args.jobs, scheduler=scheduler, reporter=reporter)
     for r in results:
         if r.ok:
             if not reporter.quiet:

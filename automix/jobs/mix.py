@@ -15,8 +15,8 @@ Where things go (``song.rpp``):
 * the feature cache: ``song.rpp.automix-cache/`` (also shared).
 
 A failing job raises :class:`~automix.errors.AutomixError` before anything is
-written. :func:`run_batch` runs several projects in parallel processes,
-reports each failure and finishes the others.
+written. :func:`run_batch` runs several projects in local processes or on a
+Dask cluster (one task per project), reports each failure and finishes the others.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from automix import rpp
@@ -50,6 +50,7 @@ from automix.plan.planner import PlanResult, make_plan
 from automix.project.model import Project
 from automix.project.reader import project_from_document, resolve_media_path
 from automix.project.save import save_document
+from automix.util.distribute import local_workers, run_tasks
 from automix.util.progress import Reporter
 
 OUTPUT_SUFFIX = ".automix"
@@ -336,30 +337,31 @@ def collect_projects(paths: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def run_batch(paths: Sequence[str | Path], options: MixOptions, *, jobs: int = 1,
-              reporter: Reporter | None = None) -> list[JobResult]:
-    """Mix several projects (``jobs`` processes); every project gets a result, failures included."""
+def run_batch(paths: Sequence[str | Path], options: MixOptions, *, jobs: int = 1, scheduler: str | None = None,
+              reporter: Reporter | None = None,
+              job: Callable[[Path, MixOptions], JobResult] = mix_one) -> list[JobResult]:
+    """Mix several projects; every project gets a result, failures included, in the order given.
+
+    Args:
+        jobs: projects mixed at once in local processes (when ``scheduler`` is None).
+        scheduler: ``local:N`` or a Dask scheduler address: one task per project on
+            its workers (see :mod:`automix.util.distribute`); the workers must see the
+            projects and their media at the same paths.
+        job: the function run per project (:func:`mix_one`).
+    """
     reporter = reporter or Reporter.silent()
     projects = collect_projects(paths)
     if options.output is not None and len(projects) > 1 and not options.output.is_dir():
         raise ProjectError("with several projects, -o must be an existing folder", file=options.output)
     if options.plan_out is not None and len(projects) > 1:
         raise ProjectError("--plan-out works with one project; plans are also saved beside each project")
-    results: list[JobResult] = []
+    sharing = local_workers(scheduler) if scheduler is not None else (min(jobs, len(projects)) if jobs > 1 else None)
+    if sharing is not None and options.analysis_threads is None:  # the processes share this machine's cores
+        options = replace(options, analysis_threads=max(1, (os.cpu_count() or 1) // sharing))
     with reporter.progress(len(projects), "mixing projects") as bar:
-        if jobs <= 1 or len(projects) == 1:
-            for p in projects:
-                results.append(mix_one(p, options))
-                bar.advance(what=p.name)
-        else:
-            workers = min(jobs, len(projects))
-            if options.analysis_threads is None:  # the processes share the cores
-                options = replace(options, analysis_threads=max(1, (os.cpu_count() or 1) // workers))
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for res in pool.map(mix_one, projects, [options] * len(projects)):
-                    results.append(res)
-                    bar.advance(what=res.project.name)
-    return results
+        return run_tasks(partial(job, options=options), projects, jobs=jobs, scheduler=scheduler,
+                         on_done=lambda i, res: bar.advance(what=res.project.name),
+                         on_lost=lambda project, message: JobResult(Path(project), False, error=message))
 
 
 def batch_summary(results: Sequence[JobResult]) -> str:
