@@ -173,7 +173,7 @@ def _breakers():
         "missing_npz": (missing_npz, "missing"),
         "wrong_shape": (wrong_shape, "'pan.coef_' has shape"),
         "missing_array": (missing_array, "lack 'eq_high.y_mean_'"),
-        "pickled_array": (pickled_array, "cannot read model arrays|dtype object"),
+        "pickled_array": (pickled_array, "holds Python objects|dtype object"),
         "nan_array": (nan_array, "'level.y_mean_'"),
         "path_escape": (path_escape, "must not contain a folder"),
         "bad_type_counts": (bad_type_counts, "'model.type_counts'"),

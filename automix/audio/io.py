@@ -8,6 +8,13 @@ optional PyAV package (``pip install "automix-reaper[m4a]"``); without it a
 Every reader returns float32 arrays of shape ``(n_frames, n_channels)``.
 Reads outside the file (negative start, past the end) return zeros there, so
 callers can ask for padded windows without bounds arithmetic.
+
+A file whose header is garbage, whose sample rate lies outside
+:data:`~automix.project.model.MIN_SAMPLE_RATE_HZ` …
+:data:`~automix.project.model.MAX_SAMPLE_RATE_HZ`, whose channel count is not
+1 … :data:`MAX_CHANNELS`, or whose data cannot be decoded raises
+:class:`~automix.errors.MediaError` naming the file — whichever decoder
+(libsndfile, then FFmpeg) tripped over it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,11 @@ import numpy as np
 import soundfile as sf
 
 from automix.errors import MediaError
+from automix.project.model import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ
+
+MAX_CHANNELS = 64
+"""Most channels in a media file automix reads (7th-order ambisonics has 64); a 4 s block of 64
+channels at 48 kHz is 49 MB."""
 
 M4A_INSTALL_HINT = 'pip install "automix-reaper[m4a]"'
 """The command that installs the optional M4A/AAC decoder."""
@@ -42,6 +54,18 @@ class AudioInfo:
     def duration_s(self) -> float:
         """Length in seconds."""
         return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+    def check(self) -> "AudioInfo":
+        """Raise MediaError (naming the file) unless rate, channels and length are usable; returns self."""
+        if not MIN_SAMPLE_RATE_HZ <= self.sample_rate <= MAX_SAMPLE_RATE_HZ:
+            raise MediaError(f"sample rate {self.sample_rate} Hz outside the {MIN_SAMPLE_RATE_HZ} … "
+                             f"{MAX_SAMPLE_RATE_HZ} Hz automix reads (broken header?)", file=self.path)
+        if not 1 <= self.channels <= MAX_CHANNELS:
+            raise MediaError(f"{self.channels} channels, automix reads 1 … {MAX_CHANNELS} (broken header?)",
+                             file=self.path)
+        if self.frames < 0:
+            raise MediaError(f"negative length {self.frames} frames (broken header?)", file=self.path)
+        return self
 
 
 class AudioReader:
@@ -91,14 +115,21 @@ class SoundfileReader(AudioReader):
             self._file = sf.SoundFile(str(self._path))
         except (sf.LibsndfileError, RuntimeError, OSError) as exc:
             raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
-        self.info = AudioInfo(self._path, int(self._file.samplerate), int(self._file.channels),
-                              int(self._file.frames), str(self._file.format))
+        try:
+            self.info = AudioInfo(self._path, int(self._file.samplerate), int(self._file.channels),
+                                  int(self._file.frames), str(self._file.format)).check()
+        except MediaError:
+            self._file.close()
+            raise
         self._pos = 0
 
     def _fetch(self, start: int, n: int) -> np.ndarray:
-        if start != self._pos:
-            self._file.seek(start)
-        data = self._file.read(n, dtype="float32", always_2d=True)
+        try:
+            if start != self._pos:
+                self._file.seek(start)
+            data = self._file.read(n, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
+            raise MediaError(f"cannot decode audio at frame {start}: {exc}", file=self._path) from None
         self._pos = start + data.shape[0]
         return data
 
@@ -125,11 +156,20 @@ class PyAVReader(AudioReader):
                              file=self._path) from exc
         self._av = av
         self._open()
-        stream = self._container.streams.audio[0]
-        rate = int(stream.rate or stream.codec_context.sample_rate)
-        channels = int(stream.codec_context.channels)
-        frames = self._count_frames(stream, rate)
-        self.info = AudioInfo(self._path, rate, channels, frames, stream.codec_context.name.upper())
+        try:
+            stream = self._container.streams.audio[0]
+            rate = int(stream.codec_context.sample_rate or 0)
+            channels = int(stream.codec_context.channels or 0)
+            self.info = AudioInfo(self._path, rate, channels, 0, stream.codec_context.name.upper()).check()
+            frames = self._count_frames(stream, rate)
+        except MediaError:
+            self.close()
+            raise
+        except (AttributeError, TypeError, ValueError, KeyError, OverflowError, ZeroDivisionError,
+                av.error.FFmpegError) as exc:  # what FFmpeg makes of a garbage header varies
+            self.close()
+            raise MediaError(f"cannot decode audio (unreadable stream header: {exc})", file=self._path) from None
+        self.info = AudioInfo(self._path, rate, channels, frames, stream.codec_context.name.upper()).check()
 
     def _open(self) -> None:
         try:
@@ -162,11 +202,14 @@ class PyAVReader(AudioReader):
         """
         try:
             frame = next(self._frames_iter)
+            raw = frame.to_ndarray()
+            if not frame.format.is_planar:
+                raw = raw.reshape(-1, len(frame.layout.channels)).T
         except StopIteration:
             return False
-        raw = frame.to_ndarray()
-        if not frame.format.is_planar:
-            raw = raw.reshape(-1, len(frame.layout.channels)).T
+        except (self._av.error.FFmpegError, ValueError, KeyError, TypeError) as exc:  # type: ignore[attr-defined]
+            raise MediaError(f"cannot decode audio after {self._buf_start + self._buffered} frames: {exc}",
+                             file=self._path) from None
         self._chunks.append(raw)
         self._buffered += raw.shape[1]
         return True

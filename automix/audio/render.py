@@ -36,6 +36,10 @@ DEFAULT_BLOCK_S = 4.0
 
 _MAX_RATIO_DENOMINATOR = 1000
 
+MAX_SOURCE_PER_OUTPUT = 64
+"""Most source samples an item may consume per output sample (play rate × source rate ÷ output
+rate): a block then reads at most 64 blocks' worth of source (4 s at 48 kHz: 12 M samples)."""
+
 
 @dataclass
 class RenderReport:
@@ -102,7 +106,13 @@ class _ItemPlayer:
         self.n = max(int(round(item.length_s * sample_rate)), 0)
         rate = take.play_rate if take.play_rate > 0 else 1.0
         # source samples consumed per output sample = rate * src_sr / sr
-        ratio = Fraction(rate * self.src_sr / sample_rate).limit_denominator(_MAX_RATIO_DENOMINATOR)
+        exact = rate * self.src_sr / sample_rate
+        if not 1 / _MAX_RATIO_DENOMINATOR <= exact <= MAX_SOURCE_PER_OUTPUT:
+            raise MediaError(f"play rate {rate:g} × source rate {self.src_sr} Hz ÷ {sample_rate} Hz = {exact:g} "
+                             f"source samples per output sample, outside the 1/{_MAX_RATIO_DENOMINATOR} … "
+                             f"{MAX_SOURCE_PER_OUTPUT} automix renders", file=src.path, line=item.line,
+                             track=track.name)
+        ratio = Fraction(exact).limit_denominator(_MAX_RATIO_DENOMINATOR)
         self.down, self.up = ratio.numerator, ratio.denominator
         self.direct = self.up == 1 and self.down == 1
         sect0 = int(round(src.section_start_s * self.src_sr))

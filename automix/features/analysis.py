@@ -298,7 +298,7 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     cached: list[tuple[RegionFeatures, ...] | None] = []
     for track in audio:
         key = track_cache_key(project, track, sections, sr) if use_cache and cache is not None else None
-        arrays = cache.get(key) if key is not None and cache is not None else None
+        arrays = cache.get(key, ("vectors",)) if key is not None and cache is not None else None
         hit = arrays is not None and arrays.get("vectors") is not None and \
             arrays["vectors"].shape == (len(sections), len(REGION_FEATURE_NAMES))
         keys.append(key)

@@ -8,15 +8,20 @@ Layout (a folder next to the project, see :func:`cache_folder_for`)::
         <key>.npz               one entry: named numpy arrays (no pickled objects)
 
 Keys come from :func:`media_key`: a SHA-256 over each media file's resolved
-path, size and modification time (ns), the feature-set version and the
-render parameters. Editing, replacing or touching a media file therefore
-changes the key; stale entries are simply never asked for again
-(:meth:`FeatureCache.prune` removes entries not in a set of live keys).
+path, size, modification time (ns) and a digest of its first and last
+:data:`CONTENT_PROBE_BYTES` bytes, the feature-set version and the render
+parameters. Editing, replacing or touching a media file therefore changes the
+key — also a file rewritten with the same size and mtime (a restored backup, a
+copy with ``cp -p``) whose head or tail differs; stale entries are simply
+never asked for again (:meth:`FeatureCache.prune` removes entries not in a set
+of live keys).
 
 Robustness: every write goes to a temporary file in the folder and is moved
 into place with :func:`os.replace`, so readers never see half a file. An
-entry that cannot be read (truncated, corrupt, not an ``.npz``) is deleted
-and reported as a miss; a broken index is rebuilt. An unwritable folder makes
+entry that cannot be read (truncated, corrupt, not an ``.npz``, arrays over
+:data:`MAX_CACHE_ENTRY_BYTES`) is deleted and reported as a miss, with the
+reason in :attr:`FeatureCache.warnings`; only the arrays asked for are
+decompressed; a broken index is rebuilt. An unwritable folder makes
 :meth:`FeatureCache.put` return False instead of failing: the cache is an
 optimisation, never a reason for a run to fail.
 """
@@ -28,14 +33,15 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from automix.errors import MediaError
+from automix.errors import AutomixError, MediaError
 from automix.project.model import Track
 from automix.util.atomic import atomic_path, write_text_atomic
+from automix.util.bounded import read_npz_arrays
 
 FEATURE_SET_VERSION = 1
 """Bump when feature computation changes, so old entries stop matching."""
@@ -44,6 +50,14 @@ CACHE_FORMAT = 1
 """Version of the cache folder layout (``index.json`` ``format`` field)."""
 
 CACHE_SUFFIX = ".automix-cache"
+
+CONTENT_PROBE_BYTES = 64 << 10
+"""Bytes read from the start and from the end of each media file for the key (128 KiB a file:
+about 1 ms, against seconds to decode it again)."""
+
+MAX_CACHE_ENTRY_BYTES = 16 << 20
+"""Largest total of an entry's decompressed arrays (bytes). An entry holds sections × features
+floats: 1,000 sections × 20 features is 160 KiB, so real entries stay far below."""
 
 _KEY_RE = re.compile(r"^[0-9a-f]{16,64}$")
 
@@ -66,6 +80,17 @@ def track_media_paths(track: Track) -> list[Path]:
     return paths
 
 
+def content_digest(path: str | Path, size: int) -> str:
+    """SHA-256 (hex) of the first and last :data:`CONTENT_PROBE_BYTES` of a ``size``-byte file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        h.update(fh.read(CONTENT_PROBE_BYTES))
+        if size > CONTENT_PROBE_BYTES:
+            fh.seek(max(size - CONTENT_PROBE_BYTES, CONTENT_PROBE_BYTES))
+            h.update(fh.read(CONTENT_PROBE_BYTES))
+    return h.hexdigest()
+
+
 def media_key(paths: Iterable[str | Path], params: Mapping[str, ParamValue],
               *, feature_set_version: int = FEATURE_SET_VERSION) -> str:
     """A cache key for features computed from ``paths`` with ``params``.
@@ -86,9 +111,10 @@ def media_key(paths: Iterable[str | Path], params: Mapping[str, ParamValue],
     for p in sorted({str(Path(p).resolve()) for p in paths}):
         try:
             st = os.stat(p)
+            probe = content_digest(p, st.st_size)
         except OSError as exc:
             raise MediaError(f"cannot read media file: {exc.strerror or exc}", file=p) from None
-        files.append([p, st.st_size, st.st_mtime_ns])
+        files.append([p, st.st_size, st.st_mtime_ns, probe])
     clean: dict[str, ParamValue] = {}
     for name, value in params.items():
         if isinstance(value, np.generic):
@@ -112,6 +138,7 @@ class FeatureCache:
         self.folder = Path(folder)
         self.hits = 0
         self.misses = 0
+        self.warnings: list[str] = []
 
     # -- paths
     def _entry_path(self, key: str) -> Path:
@@ -125,16 +152,25 @@ class FeatureCache:
         return self.folder / "index.json"
 
     # -- reading
-    def get(self, key: str) -> dict[str, np.ndarray] | None:
-        """The arrays stored under ``key``, or None on a miss or a corrupt entry (then deleted)."""
+    def get(self, key: str, names: Sequence[str] | None = None) -> dict[str, np.ndarray] | None:
+        """The arrays ``names`` (default: every array) stored under ``key``.
+
+        Returns None on a miss, and on an unreadable entry or one over
+        :data:`MAX_CACHE_ENTRY_BYTES` (then deleted, the reason appended to
+        :attr:`warnings`). Arrays not in ``names`` are never decompressed.
+        """
         path = self._entry_path(key)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: np.array(data[name]) for name in data.files}
+            if names is None:
+                with zipfile.ZipFile(path) as zf:
+                    names = [n[:-4] for n in zf.namelist() if n.endswith(".npy")]
+            arrays = read_npz_arrays(path, names, MAX_CACHE_ENTRY_BYTES, MediaError)
         except FileNotFoundError:
             self.misses += 1
             return None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
+        except (AutomixError, OSError, zipfile.BadZipFile) as exc:
+            self.warnings.append(f"{path}: unreadable feature cache entry discarded "
+                                 f"({exc.message if isinstance(exc, AutomixError) else exc})")
             self._discard(key)
             self.misses += 1
             return None

@@ -15,7 +15,11 @@ A model ``<genre>__<section>`` is two files side by side:
     (training rows per track type), loaded with ``allow_pickle=False``.
 
 Every problem (missing, truncated, corrupt, tampered, wrong version,
-inconsistent shapes) raises :class:`~automix.errors.ModelError` naming the file.
+inconsistent shapes, over a size limit) raises :class:`~automix.errors.ModelError`
+naming the file. Reading is bounded: at most :data:`MAX_MODEL_JSON_BYTES` of
+description (nested at most :data:`MAX_MODEL_JSON_DEPTH` deep) and
+:data:`MAX_MODEL_ARRAYS_BYTES` of arrays, and only the arrays the description
+declares are decompressed (:func:`automix.util.bounded.read_npz_arrays`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ import hashlib
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,9 +39,21 @@ from automix.knowledge.targets import TARGET_KINDS
 from automix.models.fitted import LEARNED_ARRAYS, METHODS, FittedArrays
 from automix.models.mix_model import OUTPUT_GROUPS, MixModel
 from automix.util.atomic import write_bytes_atomic
+from automix.util.bounded import json_depth_exceeds, read_bytes_bounded, read_npz_arrays
 
 TYPE_COUNTS_KEY = "model.type_counts"
 """npz key of the per-type count of training rows (types never seen are not predicted)."""
+
+MAX_MODEL_JSON_BYTES = 4 << 20
+"""Largest model description read (bytes). A description lists track types, feature names and
+figures: the shipped ones are under 6 KiB, a model of 100 types × 20 features would be ~100 KiB."""
+
+MAX_MODEL_JSON_DEPTH = 32
+"""Deepest nesting of a model description (the format nests 3 levels)."""
+
+MAX_MODEL_ARRAYS_BYTES = 256 << 20
+"""Largest total of a model's decompressed arrays (bytes). Shipped models hold ~130 KiB; the
+arrays grow with features × types × components, so even 100 types × 500 features stay under 5 MiB."""
 
 FORMAT_NAME = "automix-model"
 FORMAT_VERSION = 1
@@ -178,11 +193,13 @@ def _field(doc: dict, key: str, kind: type | tuple[type, ...], path: Path):
 
 def _read_json(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes_bounded(path, MAX_MODEL_JSON_BYTES, ModelError, "model description").decode("utf-8")
     except FileNotFoundError:
         raise ModelError("model file not found", file=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelError(f"cannot read model file: {exc}", file=path) from None
+    if json_depth_exceeds(text, MAX_MODEL_JSON_DEPTH):
+        raise ModelError(f"model description nests deeper than {MAX_MODEL_JSON_DEPTH} levels", file=path)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -254,15 +271,16 @@ def load_model(json_path: str | Path) -> LoadedModel:
         raise ModelError(f"array file name {npz_name!r} must not contain a folder", file=path)
     if not npz_path.is_file():
         raise ModelError(f"array file {npz_name!r} is missing", file=path)
+    if npz_path.stat().st_size > MAX_MODEL_ARRAYS_BYTES:
+        raise ModelError(f"array file larger than the {MAX_MODEL_ARRAYS_BYTES >> 20} MiB automix reads",
+                         file=npz_path)
     actual = _sha256(npz_path)
     if actual != digest:
         raise ModelError(f"array file was changed or corrupted (sha256 {actual[:12]}…, "
                          f"the description records {digest[:12]}…)", file=npz_path)
-    try:
-        with np.load(npz_path, allow_pickle=False) as data:
-            arrays = {k: np.array(data[k]) for k in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ModelError(f"cannot read model arrays: {exc}", file=npz_path) from None
+    declared = [f"{group}.{attr}" for group in OUTPUT_GROUPS for attr in LEARNED_ARRAYS[info.method]]
+    arrays = read_npz_arrays(npz_path, [*declared, TYPE_COUNTS_KEY], MAX_MODEL_ARRAYS_BYTES, ModelError,
+                             required=False)
     n_feat, n_out = len(info.feature_names), len(info.track_types)
     model = MixModel(info.track_types, method=info.method, target_kind=info.target_kind,
                      n_components=info.n_components, alpha=info.alpha, nonnegative=info.nonnegative)

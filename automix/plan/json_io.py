@@ -8,6 +8,11 @@ value ranges, region order), :func:`check_plan_matches_project` against a
 project (GUIDs of audio tracks, regions inside the song). Errors are
 :class:`~automix.errors.PlanError` naming the file, line, region, track,
 field and bad value.
+
+Reading is bounded: a plan file over :data:`MAX_PLAN_BYTES`, nested deeper
+than :data:`MAX_PLAN_JSON_DEPTH`, or with more than :data:`MAX_PLAN_REGIONS`
+regions or :data:`MAX_PLAN_TRACKS` tracks in a region is refused before it is
+turned into records.
 """
 
 from __future__ import annotations
@@ -36,6 +41,20 @@ from automix.plan.model import (
 )
 from automix.project.model import Project
 from automix.util.atomic import write_text_atomic
+from automix.util.bounded import json_depth_exceeds, read_bytes_bounded
+
+MAX_PLAN_BYTES = 16 << 20
+"""Largest plan file read (bytes). A track entry with 5 EQ bands is ~0.6 KiB, so 100 regions ×
+200 tracks (far beyond a real song) is ~12 MiB; parsing 16 MiB of JSON stays under ~200 MB."""
+
+MAX_PLAN_REGIONS = 10_000
+"""Most regions in a plan: a song marked every bar for an hour has under 2,000."""
+
+MAX_PLAN_TRACKS = 4_096
+"""Most tracks in one region: REAPER projects rarely pass a few hundred tracks."""
+
+MAX_PLAN_JSON_DEPTH = 16
+"""Deepest nesting of a plan (the format nests 5 levels: plan, regions, region, tracks, track, eq)."""
 
 # ---------------------------------------------------------------- JSON
 
@@ -87,7 +106,7 @@ def load_plan(path: str | Path) -> MixPlan:
     """Read and validate a plan file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes_bounded(path, MAX_PLAN_BYTES, PlanError, "plan file").decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError(f"cannot read plan: {exc}", file=path) from None
     return plan_from_json(text, file=path)
@@ -144,6 +163,10 @@ def plan_from_json(text: str, *, file: str | Path | None = None) -> MixPlan:
         PlanError: naming the file (and line for syntax errors), region,
             track, field and the bad value.
     """
+    if len(text) > MAX_PLAN_BYTES:
+        raise PlanError(f"plan larger than the {MAX_PLAN_BYTES >> 20} MiB automix accepts", file=file)
+    if json_depth_exceeds(text, MAX_PLAN_JSON_DEPTH):
+        raise PlanError(f"plan nests deeper than {MAX_PLAN_JSON_DEPTH} levels (the format uses 6)", file=file)
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -154,10 +177,16 @@ def plan_from_json(text: str, *, file: str | Path | None = None) -> MixPlan:
         raise PlanError(f"unsupported plan version {data['version']!r} "
                         f"(this automix reads version {PLAN_VERSION})", file=file)
     top = _take(data, _PLAN_SPEC, "the plan", file, optional={"model": ""})
+    if len(top["regions"]) > MAX_PLAN_REGIONS:
+        raise PlanError(f"{len(top['regions'])} regions, more than the {MAX_PLAN_REGIONS} automix accepts",
+                        file=file)
     regions = []
     for i, rv in enumerate(top["regions"]):
         rname = rv.get("name") if isinstance(rv, dict) and isinstance(rv.get("name"), str) else f"#{i + 1}"
         ro = _take(rv, _REGION_SPEC, "region", file, region=rname)
+        if len(ro["tracks"]) > MAX_PLAN_TRACKS:
+            raise PlanError(f"{len(ro['tracks'])} tracks, more than the {MAX_PLAN_TRACKS} automix accepts",
+                            file=file, region=rname)
         tracks = []
         for j, tv in enumerate(ro["tracks"]):
             tname = tv.get("name") if isinstance(tv, dict) and isinstance(tv.get("name"), str) else f"#{j + 1}"

@@ -15,6 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+MAX_TIMELINE_S = 6 * 3600.0
+"""Largest time (seconds) automix accepts for a position, length or offset in a project: a
+six-hour live recording fits; analysis keeps ~16 floats per 20 ms frame, so one track of that
+length holds ~140 MB, where ``LENGTH 1e12`` would ask for terabytes."""
+
+MIN_PLAY_RATE = 0.01
+MAX_PLAY_RATE = 100.0
+"""Item play rates automix renders (``PLAYRATE``): far beyond any musical use (4 octaves is 16×);
+a higher rate would make the renderer read that many times more source per block."""
+
+MIN_SAMPLE_RATE_HZ = 4000
+MAX_SAMPLE_RATE_HZ = 768000
+"""Sample rates (project and media) automix accepts: from below telephone audio (8 kHz) to the
+highest rate audio interfaces offer; a 1 Hz file would make every resampling ratio degenerate."""
+
 AUDIO_SOURCE_KINDS = frozenset({"WAVE", "FLAC", "MP3", "VORBIS", "OPUS", "WAVPACK", "AIFF"})
 """Source types (the ``<SOURCE KIND`` token) that hold decodable audio."""
 

@@ -5,7 +5,11 @@ structure, volume/pan envelopes, FX list), items with their takes and sources
 (media paths resolved against the project folder, ``\\`` or ``/``, through
 ``SECTION`` wrappers, missing files flagged) and markers/regions in the
 REAPER 5.x, 6.x and 7.x ``MARKER`` formats. Bad values raise
-:class:`~automix.errors.ProjectParseError` naming the file, line and track.
+:class:`~automix.errors.ProjectParseError` naming the file, line and track,
+also values beyond the limits of :mod:`automix.project.model`
+(:data:`~automix.project.model.MAX_TIMELINE_S` for positions, lengths and
+offsets, the play-rate and sample-rate ranges), which would otherwise make
+rendering unbounded.
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ from pathlib import Path, PurePosixPath
 from automix import rpp
 from automix.errors import ProjectParseError
 from automix.project.model import (
+    MAX_PLAY_RATE,
+    MAX_SAMPLE_RATE_HZ,
+    MAX_TIMELINE_S,
+    MIN_PLAY_RATE,
+    MIN_SAMPLE_RATE_HZ,
     Envelope,
     EnvelopePoint,
     Fade,
@@ -104,6 +113,15 @@ def _num(props: dict, key: str, index: int, default: float, ctx: _Ctx, what: str
     return value
 
 
+def _time(props: dict, key: str, index: int, ctx: _Ctx, what: str | None = None) -> float:
+    """Field ``index`` of ``key`` as seconds (0.0 when absent), within ±:data:`MAX_TIMELINE_S`."""
+    value = _num(props, key, index, 0.0, ctx, what)
+    if abs(value) > MAX_TIMELINE_S:
+        raise ctx.error(f"{what or key} {value:g} s is beyond the {MAX_TIMELINE_S / 3600:g} hours "
+                        f"automix accepts", props[key][1])
+    return value
+
+
 def _int(props: dict, key: str, index: int, default: int, ctx: _Ctx) -> int:
     value = _num(props, key, index, float(default), ctx)
     return int(value)
@@ -133,8 +151,8 @@ def _source(chunk: Chunk, folder: Path, ctx: _Ctx) -> Source:
         wrapped = _source(inner, folder, ctx)
         mode = _int(props, "MODE", 0, 0, ctx)
         return Source(kind=wrapped.kind, file_text=wrapped.file_text, path=wrapped.path,
-                      exists=wrapped.exists, section_start_s=_num(props, "STARTPOS", 0, 0.0, ctx),
-                      section_length_s=_num(props, "LENGTH", 0, 0.0, ctx), reversed=bool(mode & 2),
+                      exists=wrapped.exists, section_start_s=_time(props, "STARTPOS", 0, ctx, "section STARTPOS"),
+                      section_length_s=_time(props, "LENGTH", 0, ctx, "section LENGTH"), reversed=bool(mode & 2),
                       line=chunk.line)
     file_text = _str(props, "FILE", 0, "") or None
     path = None
@@ -157,9 +175,13 @@ def _take(props: dict, source_chunk: Chunk | None, first: bool, folder: Path, ct
         pan = _num(props, "TAKEVOLPAN", 0, 0.0, ctx)
         amp = _num(props, "TAKEVOLPAN", 1, 1.0, ctx)
     source = _source(source_chunk, folder, ctx) if source_chunk is not None else Source(kind="")
+    rate = _num(props, "PLAYRATE", 0, 1.0, ctx)
+    if not MIN_PLAY_RATE <= rate <= MAX_PLAY_RATE:
+        raise ctx.error(f"PLAYRATE {rate:g} outside the {MIN_PLAY_RATE:g} … {MAX_PLAY_RATE:g} automix renders",
+                        props["PLAYRATE"][1])
     return Take(name=_str(props, "NAME"), gain_amp=abs(amp), polarity_inverted=amp < 0, pan=pan,
-                source_offset_s=_num(props, "SOFFS", 0, 0.0, ctx),
-                play_rate=_num(props, "PLAYRATE", 0, 1.0, ctx),
+                source_offset_s=_time(props, "SOFFS", 0, ctx),
+                play_rate=rate,
                 preserve_pitch=_num(props, "PLAYRATE", 1, 1.0, ctx) != 0,
                 pitch_semitones=_num(props, "PLAYRATE", 2, 0.0, ctx),
                 channel_mode=_int(props, "CHANMODE", 0, 0, ctx), source=source)
@@ -194,11 +216,11 @@ def _item(chunk: Chunk, folder: Path, ctx: _Ctx) -> Item:
                   if i == 0 and (s is not None or "NAME" in p) or i > 0)
     if active >= len(takes):
         active = 0
-    fade_in = Fade(_num(item_props, "FADEIN", 1, 0.0, ctx), _int(item_props, "FADEIN", 0, 0, ctx))
-    fade_out = Fade(_num(item_props, "FADEOUT", 1, 0.0, ctx), _int(item_props, "FADEOUT", 0, 0, ctx))
-    return Item(position_s=_num(item_props, "POSITION", 0, 0.0, ctx),
-                length_s=_num(item_props, "LENGTH", 0, 0.0, ctx),
-                snap_offset_s=_num(item_props, "SNAPOFFS", 0, 0.0, ctx),
+    fade_in = Fade(_time(item_props, "FADEIN", 1, ctx), _int(item_props, "FADEIN", 0, 0, ctx))
+    fade_out = Fade(_time(item_props, "FADEOUT", 1, ctx), _int(item_props, "FADEOUT", 0, 0, ctx))
+    return Item(position_s=_time(item_props, "POSITION", 0, ctx),
+                length_s=_time(item_props, "LENGTH", 0, ctx),
+                snap_offset_s=_time(item_props, "SNAPOFFS", 0, ctx),
                 loop=_num(item_props, "LOOP", 0, 0.0, ctx) != 0,
                 gain_amp=_num(item_props, "VOLPAN", 0, 1.0, ctx), fade_in=fade_in, fade_out=fade_out,
                 muted=_num(item_props, "MUTE", 0, 0.0, ctx) != 0, takes=takes, active_take_index=active,
@@ -275,7 +297,7 @@ def _markers_regions(root: Chunk, ctx: _Ctx) -> tuple[tuple[Marker, ...], tuple[
             raise ctx.error(f"MARKER line needs a number and a position, got {values!r}", line)
         p = {"M": (values, line)}
         number = _int(p, "M", 0, 0, ctx)
-        pos = _num(p, "M", 1, 0.0, ctx, "marker position")
+        pos = _time(p, "M", 1, ctx, "marker position")
         name = values[2] if len(values) > 2 else ""
         flags = _int(p, "M", 3, 0, ctx)
         if not flags & 1:
@@ -323,8 +345,12 @@ def project_from_document(doc: RppDocument, path: Path | None, folder: Path) -> 
             del folders[track.folder_depth_change:]
     markers, regions = _markers_regions(root, ctx)
     args = root.args
+    sample_rate = int(_num(props, "SAMPLERATE", 0, DEFAULT_SAMPLE_RATE, ctx)) or DEFAULT_SAMPLE_RATE
+    if not MIN_SAMPLE_RATE_HZ <= sample_rate <= MAX_SAMPLE_RATE_HZ:
+        raise ctx.error(f"SAMPLERATE {sample_rate} Hz outside the {MIN_SAMPLE_RATE_HZ} … {MAX_SAMPLE_RATE_HZ} Hz "
+                        f"automix accepts", props["SAMPLERATE"][1])
     return Project(path=path, folder=folder, reaper_version=args[1] if len(args) > 1 else "",
-                   sample_rate=int(_num(props, "SAMPLERATE", 0, DEFAULT_SAMPLE_RATE, ctx)) or DEFAULT_SAMPLE_RATE,
+                   sample_rate=sample_rate,
                    tempo_bpm=_num(props, "TEMPO", 0, DEFAULT_TEMPO_BPM, ctx), tracks=tuple(tracks),
                    markers=markers, regions=regions, notes=notes, genre=genre)
 
