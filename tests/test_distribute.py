@@ -6,13 +6,16 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_mixjob import make_song
 from test_planner import build_test_bank
 
 import automix.jobs.mix as mixjob
 from automix.cli import main
+from automix.errors import MediaError
 from automix.jobs.mix import JobResult, MixOptions, batch_summary, mix_one, run_batch
+from automix.training.dataset import collect_samples
 from automix.util.distribute import (
     DaskMissingError,
     SchedulerError,
@@ -88,6 +91,13 @@ def test_bad_scheduler_options_on_the_command_line(tmp_path, capsys, monkeypatch
     assert main(["mix", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1", "-q"]) == 2
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.automix.rpp"))
+    for command in (["train", str(tmp_path), "--out", str(tmp_path / "m")], ["evaluate", str(tmp_path)],
+                    ["learn", str(tmp_path / "alpha.rpp"), "--out", str(tmp_path / "m")]):
+        assert main([*command, "--scheduler", "two words"]) == 2
+        assert "--scheduler must be 'local:N' or a Dask scheduler address" in capsys.readouterr().err
+        assert main([*command, "--jobs", "0"]) == 2
+        assert "--jobs must be >= 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
 
 
 def test_local_tasks_keep_item_order_and_raise_the_first_automix_error():
@@ -131,3 +141,25 @@ def test_cluster_batch_reports_the_broken_project_and_retries_the_killed_one(tmp
     assert {p.name: p.read_bytes() for p in cluster.glob("*.rpp") if ".automix" not in p.name} == originals
     summary = batch_summary(got)
     assert "3 of 4 projects mixed, 1 failed" in summary and f"FAILED  {cluster / 'broken.rpp'}" in summary
+
+
+def _rows(samples, folder: Path) -> list[tuple]:
+    """Training rows as comparable tuples, the song's folder taken out of its id and source."""
+    out = []
+    for s in samples:
+        arrays = tuple(np.asarray(getattr(s, name)).tobytes() for name in
+                       ("type_features", "present", "level_rel_db", "alpha", "pan", "eq_db"))
+        out.append((s.song_id.replace(str(folder.resolve()), ""), s.source.replace(str(folder), ""), s.genre,
+                    s.section, s.region, s.mix_level_db, arrays))
+    return out
+
+
+def test_training_features_on_a_cluster_equal_the_serial_ones(tmp_path):
+    serial, cluster = make_batch(tmp_path / "serial", SONGS[:3]), make_batch(tmp_path / "cluster", SONGS[:3])
+    expected = collect_samples([serial])
+    got = collect_samples([cluster], scheduler="local:2")
+    assert len(expected) == 2 * 3 and _rows(got, cluster) == _rows(expected, serial)
+    assert all((cluster / f"{n}.rpp.automix-cache").is_dir() for n in SONGS[:3])
+    (cluster / "media" / "bravo-kick.wav").unlink()  # the first failing song is raised, as in a serial run
+    with pytest.raises(MediaError, match=r"bravo\.rpp.*bravo-kick\.wav"):
+        collect_samples([cluster], jobs=2)

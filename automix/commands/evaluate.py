@@ -13,6 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from automix.commands.parallel import add_parallel_arguments, parallel_from_args
+from automix.util.progress import reporter_from_args
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` sub-command."""
@@ -24,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cross", action="store_true", help="skip the cross-genre matrix")
     p.add_argument("--genre", help="genre of projects whose notes do not say")
     p.add_argument("--report", type=Path, metavar="DIR", help="write evaluation.md and plots into DIR")
+    add_parallel_arguments(p, "songs")
     p.set_defaults(func=run)
 
 
@@ -38,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    samples = collect_samples(args.data, genre=args.genre)
+    jobs, scheduler = parallel_from_args(args)
+    samples = collect_samples(args.data, genre=args.genre, jobs=jobs, scheduler=scheduler,
+                              reporter=reporter_from_args(args))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         rep = evaluate_samples(samples, n_components=args.components, cross=not args.no_cross)

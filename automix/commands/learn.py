@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from automix.commands.parallel import add_parallel_arguments, parallel_from_args
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``learn`` sub-command."""
@@ -25,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--genre", help="genre of projects whose notes do not say")
     p.add_argument("--method", choices=("kde", "mlr"), default="kde")
     p.add_argument("--components", type=int, default=8, metavar="M")
+    add_parallel_arguments(p, "projects")
     p.set_defaults(func=run)
 
 
@@ -37,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         if not p.is_file() or p.suffix.lower() != ".rpp":
             raise ProjectError("not a .rpp project file", file=p)
     from automix.models.bank import personal_models_dir
+    jobs, scheduler = parallel_from_args(args)
     out = args.out if args.out is not None else personal_models_dir()
     print(learn_from_projects(args.projects, out, genre=args.genre, method=args.method,
-                              n_components=args.components))
+                              n_components=args.components, jobs=jobs, scheduler=scheduler))
     return 0

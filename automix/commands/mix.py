@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from automix.commands.parallel import add_parallel_arguments, parallel_from_args
 from automix.jobs.mix import (
     MixOptions,
     batch_summary,
@@ -13,7 +14,6 @@ from automix.jobs.mix import (
     run_batch,
     run_mix_job,
 )
-from automix.util.distribute import SCHEDULER_HELP, parse_scheduler
 from automix.util.progress import reporter_from_args
 
 EXAMPLES = """examples:
@@ -57,8 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-eq", action="store_true", help="leave EQ alone (no automix ReaEQ)")
     p.add_argument("--no-pan", action="store_true", help="leave pan alone (no pan envelope)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="projects mixed in parallel (default 1)")
-    add_scheduler_argument(p)
+    add_parallel_arguments(p, "projects")
     add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
@@ -70,17 +69,6 @@ def add_verbosity_arguments(p: argparse.ArgumentParser) -> None:
                        help="print only errors and results")
     group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="print details of each step")
-
-
-def add_scheduler_argument(p: argparse.ArgumentParser) -> None:
-    """``--scheduler local:N|ADDRESS`` (mix, train, learn, evaluate)."""
-    p.add_argument("--scheduler", metavar="local:N|ADDRESS", help=SCHEDULER_HELP)
-
-
-def scheduler_from_args(args: argparse.Namespace) -> str | None:
-    """The checked ``--scheduler`` value, or None; raises SchedulerError naming a bad value."""
-    value = getattr(args, "scheduler", None)
-    return None if value is None else parse_scheduler(value)
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -111,14 +99,7 @@ def run(args: argparse.Namespace) -> int:
     """Mix; one project raises on failure (exit 2), a batch reports failures and exits 1."""
     reporter = reporter_from_args(args)
     options = options_from_args(args)
-    if args.jobs < 1:
-        print(f"automix: error: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
-        return 2
-    scheduler = scheduler_from_args(args)
-    if scheduler is not None and args.jobs != 1:
-        print("automix: error: give either --jobs (local processes) or --scheduler (Dask), not both",
-              file=sys.stderr)
-        return 2
+    jobs, scheduler = parallel_from_args(args)
     projects = collect_projects(args.projects)
     if len(projects) == 1:
         if scheduler is None:
@@ -138,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("dry run: no project written")
         return 0
-    results = run_batch(projects, options, jobs=args.jobs, scheduler=scheduler, reporter=reporter)
+    results = run_batch(projects, options, jobs=jobs, scheduler=scheduler, reporter=reporter)
     for r in results:
         if r.ok:
             if not reporter.quiet:

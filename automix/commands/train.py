@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from automix.commands.parallel import add_parallel_arguments, parallel_from_args
 from automix.knowledge.targets import DEFAULT_TARGET_KIND, TARGET_KINDS
+from automix.util.progress import reporter_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--target", choices=TARGET_KINDS, default=DEFAULT_TARGET_KIND, help="level target formulation")
     p.add_argument("--genre", help="genre of projects whose notes do not say")
     p.add_argument("--min-songs", type=int, default=2, help="songs a genre × section needs for its own model")
+    add_parallel_arguments(p, "songs")
     p.set_defaults(func=run)
 
 
@@ -37,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.components < 1:
         raise ModelError(f"--components must be >= 1, got {args.components}")
-    samples = collect_samples(args.data, genre=args.genre)
+    jobs, scheduler = parallel_from_args(args)
+    samples = collect_samples(args.data, genre=args.genre, jobs=jobs, scheduler=scheduler,
+                              reporter=reporter_from_args(args))
     songs = len({s.song_id for s in samples})
     written = train_models(samples, args.out, args.method, args.components, args.target,
                            min_songs=args.min_songs,

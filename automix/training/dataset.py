@@ -32,6 +32,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,10 @@ from automix.knowledge.track_types import (
     classify_track,
     parse_track_type,
 )
+from automix.training.project_truth import samples_from_project
 from automix.training.samples import LEVEL_FEATURE, SectionSample, playing_matrix, section_sample
+from automix.util.distribute import run_tasks
+from automix.util.progress import Reporter
 
 SONG_METADATA_FILE = "automix-song.json"
 """Name of the metadata file that makes a folder a training song."""
@@ -193,30 +197,54 @@ def samples_from_song_folder(folder: str | Path) -> list[SectionSample]:
                               stems=stems, mix=mix, sample_rate=sr, regions=song.regions)
 
 
-def collect_samples(paths: Sequence[str | Path], *, genre: str | None = None) -> list[SectionSample]:
-    """Training rows from ``.rpp`` projects, song folders, or folders holding either (searched recursively).
+def training_sources(paths: Sequence[str | Path]) -> list[Path]:
+    """The songs in ``paths``: ``.rpp`` projects and song folders, folders searched recursively.
 
     Raises:
-        AutomixError: a path that is neither (names it), or no training data at all.
+        AutomixError: a path that is neither (names it), or a folder holding none.
     """
-    from automix.training.project_truth import (
-        samples_from_project,  # it builds on this module's rows
-    )
-
-    out: list[SectionSample] = []
+    out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_file() and p.suffix.lower() == ".rpp":
-            out += samples_from_project(p, genre=genre)
-        elif p.is_dir() and (p / SONG_METADATA_FILE).is_file():
-            out += samples_from_song_folder(p)
+        if (p.is_file() and p.suffix.lower() == ".rpp") or (p.is_dir() and (p / SONG_METADATA_FILE).is_file()):
+            out.append(p)
         elif p.is_dir():
             found = sorted(set(p.rglob("*.rpp")) | set(p.rglob("*.RPP"))) + \
                 sorted(m.parent for m in p.rglob(SONG_METADATA_FILE))
             if not found:
                 raise AutomixError(f"no .rpp projects or {SONG_METADATA_FILE} song folders inside", file=p)
-            out += collect_samples(found, genre=genre)
+            out += training_sources(found)
         else:
             raise AutomixError("not a .rpp project, a song folder or a folder of them", file=p)
+    return out
+
+
+def samples_from_source(path: Path, genre: str | None = None) -> list[SectionSample]:
+    """Training rows of one song: a ``.rpp`` project (exact truth) or a song folder (estimated truth)."""
+    if path.is_file():
+        return samples_from_project(path, genre=genre)
+    return samples_from_song_folder(path)
+
+
+def collect_samples(paths: Sequence[str | Path], *, genre: str | None = None, jobs: int = 1,
+                    scheduler: str | None = None, reporter: Reporter | None = None) -> list[SectionSample]:
+    """Training rows from ``.rpp`` projects, song folders, or folders holding either (searched recursively).
+
+    One task per song (:func:`samples_from_source`): in this process, in ``jobs``
+    local processes, or on the Dask cluster ``scheduler`` (``local:N`` or an
+    address; see :mod:`automix.util.distribute`), whose workers must see the
+    songs' files at the same paths. The rows come in the order of the songs
+    whatever runs them.
+
+    Raises:
+        AutomixError: a path that is neither (names it), a song that fails (the
+            first in order), or no training data at all.
+    """
+    reporter = reporter or Reporter.silent()
+    sources = training_sources(paths)
+    with reporter.progress(len(sources), "extracting features") as bar:
+        per_song = run_tasks(partial(samples_from_source, genre=genre), sources, jobs=jobs, scheduler=scheduler,
+                             on_done=lambda i, rows: bar.advance(what=sources[i].name))
+    out = [row for rows in per_song for row in rows]
     if not out:
         raise AutomixError(f"no training rows in {', '.join(map(str, paths))}")
     return out

@@ -288,11 +288,13 @@ def load_samples(directory: str | Path) -> list[SectionSample]:
 
 
 def learn_from_projects(paths: Sequence[str | Path], out_dir: str | Path, *, genre: str | None = None,
-                        method: str = "kde", n_components: int = 8) -> str:
+                        method: str = "kde", n_components: int = 8, jobs: int = 1,
+                        scheduler: str | None = None) -> str:
     """Learn from finished REAPER projects into the model folder ``out_dir``; returns a one-line summary.
 
     The projects' rows replace earlier rows of the same projects; every
-    model of the folder is retrained on all stored rows.
+    model of the folder is retrained on all stored rows. ``jobs`` / ``scheduler``:
+    where the projects are analysed (see :func:`automix.training.dataset.collect_samples`).
     """
     from automix.models.bank import installed_models_dir
     from automix.training.dataset import collect_samples
@@ -300,7 +302,7 @@ def learn_from_projects(paths: Sequence[str | Path], out_dir: str | Path, *, gen
     if Path(out_dir).resolve() == installed_models_dir().resolve():
         raise ModelError("learn writes a personal model folder; it must not be the shipped models/ folder",
                          file=out_dir)
-    new = collect_samples(paths, genre=genre)
+    new = collect_samples(paths, genre=genre, jobs=jobs, scheduler=scheduler)
     new_ids = {s.song_id for s in new}
     out = Path(out_dir)
     kept = [s for s in load_samples(out / SAMPLES_DIR) if s.song_id not in new_ids]
