@@ -1,25 +1,38 @@
-"""A fake of the ReaScript functions automix's live backend calls, backed by a real ``.rpp``.
+"""A strict fake of the ReaScript functions automix's live backend calls, backed by a real ``.rpp``.
 
 :class:`FakeReaper` loads a project file with automix's chunk engine and
-serves it the way REAPER's Python bindings (and reapy, which passes them
-through) do:
+serves it the way REAPER's generated Python bindings (``reaper_python.py``)
+do, for one REAPER version (``6.83``, ``7.18``, ``7.62`` …):
 
 * a function without output parameters returns its value
   (``CountTracks(0) -> 3``, ``SetTrackStateChunk(tr, text, False) -> True``);
 * a function with output parameters returns a tuple of the return value (if
   not void) followed by every argument, outputs replaced
-  (``GetTrackStateChunk(tr, "", 4096, False) -> (True, tr, text, 4096, False)``);
-* string outputs are cut to the buffer size minus one (a C string);
-* pointers are strings such as ``(MediaTrack*)0x0000000000000003``; a null
-  pointer is ``...0x0000000000000000``;
-* ``GetTrackStateChunk`` returns REAPER's own layout: two spaces of
-  indentation per nesting level from column 0, ``\\n`` line ends.
+  (``GetTrackStateChunk(tr, "", 4194304, False) -> (True, tr, text, 4194304, False)``);
+* string outputs: the bindings allocate a 4 MiB buffer (``MAX_STRBUF``)
+  whatever size is passed and tell REAPER the size passed; REAPER writes at
+  most size − 1 **bytes** (UTF-8) and the bindings decode strictly. So a
+  cut inside a multi-byte character raises ``UnicodeDecodeError``, and a
+  size above 4 MiB with a longer text is a buffer overflow
+  (:class:`BufferOverflow`: the test fails, as REAPER would crash);
+* ``char**`` outputs (``EnumProjectMarkers3``'s name) come back as the
+  argument the caller passed (the bindings pass a NULL pointer); the real
+  name is reachable through :attr:`FakeReaper._ft`, REAPER's function table
+  (name → C address), as a native ``EnumProjectMarkers3`` (set
+  :attr:`FakeReaper.native_table` False to play reapy's distant API, where
+  there is no table);
+* the 7.62 marker functions (``GetNumRegionsOrMarkers``, ``GetRegionOrMarker``,
+  ``GetRegionOrMarkerInfo_Value``, ``GetSetRegionOrMarkerInfo_String``) exist
+  only when the version is 7.62 or later (else ``AttributeError``);
+* pointers are strings such as ``(MediaTrack*)0x0000000000000003``, validated
+  on every call (a deleted track's handle is refused); a null pointer is
+  ``...0x0000000000000000``;
+* ``GetTrackStateChunk`` returns REAPER's own layout (2 spaces a level from
+  column 0, ``\\n``); ``SetTrackStateChunk`` accepts any indentation and line
+  ends, as REAPER does, and refuses text that is not one track chunk.
 
-Quirks reproduced: the name output of ``EnumProjectMarkers3`` comes back
-empty (users of the Python bindings report it; REAPER 7's
-``GetSetRegionOrMarkerInfo_String(…"P_NAME"…)`` gives the name); set
-:attr:`FakeReaper.enum_names_work` to get names from the enumeration, and
-put function names in :attr:`FakeReaper.hidden` to play an older REAPER.
+:class:`DeferLoop` plays REAPER's ``defer`` / ``atexit`` timer for actions
+that poll a worker process.
 
 Every call is recorded in :attr:`FakeReaper.calls`. :meth:`FakeReaper.fail_at`
 makes the n-th call of one function fail, either the way REAPER reports it
@@ -29,19 +42,34 @@ connection).
 
 from __future__ import annotations
 
+import ctypes
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from automix import rpp
 from automix.rpp import Chunk, split_tokens
 
 NULL_TRACK = "(MediaTrack*)0x0000000000000000"
 PROJECT_POINTER = "(ReaProject*)0x00000000DEADBEEF"
+MAX_STRBUF = 4 * 1024 * 1024
+"""The bindings' string buffer, bytes."""
+VERSIONS = ("6.83", "7.18", "7.62")
+"""One REAPER of each behaviour: 6.x, 7.x before 7.62, 7.62 and later (the platform comes from the project)."""
+NEW_MARKER_API = ("GetNumRegionsOrMarkers", "GetRegionOrMarker", "GetRegionOrMarkerInfo_Value",
+                  "GetSetRegionOrMarkerInfo_String")
 
 
 class FakeConnectionError(RuntimeError):
     """What an injected "raise" failure raises (reapy's socket errors are not AutomixErrors either)."""
+
+
+class BufferOverflow(BaseException):
+    """REAPER was told a buffer larger than the bindings' 4 MiB and had more to write: memory corruption.
+
+    A BaseException, so no ``except Exception`` in the code under test can swallow it: REAPER would crash.
+    """
 
 
 def reaper_layout(text: str) -> str:
@@ -62,6 +90,14 @@ def reaper_layout(text: str) -> str:
         if line.startswith("<"):
             depth += 1
     return "\n".join(out) + "\n"
+
+
+def version_tuple(app_version: str) -> tuple[int, int]:
+    """``"7.62/win64"`` → (7, 62)."""
+    head = app_version.split("/")[0]
+    major, _, minor = head.partition(".")
+    digits = "".join(ch for ch in minor if ch.isdigit())
+    return int(major), int(digits or 0)
 
 
 @dataclass
@@ -108,23 +144,37 @@ def _markers_of(root: Chunk) -> list[_Marker]:
     return out
 
 
+_ENUM_MARKERS_C = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
 class FakeReaper:
     """REAPER with one open project, loaded from ``project_path``.
 
     Args:
         project_path: the ``.rpp`` file (its absolute path is the project's file name).
+        version: REAPER's version (default: the project header's); without a ``/platform`` part the
+            header's platform is added (REAPER names ReaEQ's file by platform).
         cursor_s: initial edit cursor position in seconds.
         time_selection: initial (start_s, end_s); equal values mean none.
     """
 
-    def __init__(self, project_path: str | Path, *, cursor_s: float = 0.0,
+    def __init__(self, project_path: str | Path, *, version: str | None = None, cursor_s: float = 0.0,
                  time_selection: tuple[float, float] = (0.0, 0.0)) -> None:
         self.project_path = Path(project_path).resolve()
         doc = rpp.load(self.project_path)
         root = doc.root
-        self.app_version = root.args[1] if len(root.args) > 1 else "7.18/win64"
-        self._tracks: list[str] = [reaper_layout(rpp.dumps(t)) for t in root.findall("TRACK")]
-        self.original_chunks: tuple[str, ...] = tuple(self._tracks)
+        header = root.args[1] if len(root.args) > 1 else "7.18/win64"
+        if version is not None and "/" not in version:
+            version = f"{version}/{header.partition('/')[2] or 'win64'}"
+        self.app_version = version or header
+        self.version = version_tuple(self.app_version)
+        self._next_handle = 1
+        self._tracks: list[list] = []  # [handle number, chunk text]
+        for t in root.findall("TRACK"):
+            self._tracks.append([self._next_handle, reaper_layout(rpp.dumps(t))])
+            self._next_handle += 1
+        self.original_chunks: tuple[str, ...] = self.chunks()
         self._markers = _markers_of(root)
         values = root.get_values("SAMPLERATE")
         self.sample_rate = float(values[0]) if values else 44100.0
@@ -138,20 +188,25 @@ class FakeReaper:
         self.saved = True
         """False: the project was never saved (EnumProjects gives no file name)."""
         self.dirty = False
+        self.resource_path = self.project_path.parent / "reaper-resources"
         self.calls: list[tuple[str, tuple]] = []
         self.console: list[str] = []
         self.message_boxes: list[tuple[str, str, int]] = []
+        self.message_box_answer = 1
+        """What ShowMessageBox returns (1 OK, 6 Yes, 7 No)."""
         self.undo_depth = 0
         self.undo_history: list[str] = []
+        self.ui_refresh_held = 0
+        """PreventUIRefresh balance: must be 0 whenever an action returns control."""
         self.failures: list[Failure] = []
-        self.enum_names_work = False
-        """False (default): EnumProjectMarkers3 gives "" names, as users report of the Python bindings."""
-        self.hidden: set[str] = set()
-        """Functions this REAPER lacks (e.g. the 7.x ``GetRegionOrMarker`` for a 6.x REAPER)."""
+        self.native_table = True
+        """True: REAPER's function table (``_ft``) is reachable, as inside REAPER."""
+        self._native_names: list[Any] = []  # keeps the C strings handed out alive
+        self._native_enum = _ENUM_MARKERS_C(self._enum_markers_native)
 
     def __getattribute__(self, name: str) -> Any:
-        if name[:1].isupper() and name in object.__getattribute__(self, "hidden"):
-            raise AttributeError(f"this REAPER has no function {name}")
+        if name in NEW_MARKER_API and object.__getattribute__(self, "version") < (7, 62):
+            raise AttributeError(f"REAPER {object.__getattribute__(self, 'app_version')} has no function {name}")
         return object.__getattribute__(self, name)
 
     # -- test controls ----------------------------------------------------
@@ -163,7 +218,22 @@ class FakeReaper:
 
     def chunks(self) -> tuple[str, ...]:
         """The current state chunk of every track, as GetTrackStateChunk returns it."""
-        return tuple(self._tracks)
+        return tuple(chunk for _handle, chunk in self._tracks)
+
+    def set_chunk(self, index: int, text: str) -> None:
+        """The user edits track ``index`` (0-based) while an action runs."""
+        self._tracks[index][1] = reaper_layout(text)
+        self.dirty = True
+
+    def delete_track(self, index: int) -> None:
+        """The user deletes track ``index``: its handle becomes invalid, the others keep theirs."""
+        del self._tracks[index]
+        self.dirty = True
+
+    def rename_marker(self, enum_index: int, name: str) -> None:
+        """The user renames marker/region ``enum_index``."""
+        self._markers[enum_index].name = name
+        self.dirty = True
 
     def count(self, function: str) -> int:
         """How many times ``function`` was called."""
@@ -183,35 +253,45 @@ class FakeReaper:
         return hit is not None
 
     def _track_index(self, track: Any) -> int | None:
+        """Index of the track whose handle is ``track``; None for an invalid or deleted handle."""
         text = str(track)
         if not text.startswith("(MediaTrack*)0x"):
             return None
-        index = int(text[len("(MediaTrack*)0x"):], 16) - 1
-        return index if 0 <= index < len(self._tracks) else None
+        number = int(text[len("(MediaTrack*)0x"):], 16)
+        for index, (handle, _chunk) in enumerate(self._tracks):
+            if handle == number:
+                return index
+        return None
 
     @staticmethod
-    def _cut(text: str, size: int) -> str:
-        return text[:max(int(size) - 1, 0)]
+    def _out(text: str, size: int) -> str:
+        """A string output as the bindings return it (see the module docstring)."""
+        data = text.encode("utf-8")
+        size = int(size)
+        if size > MAX_STRBUF and len(data) >= MAX_STRBUF:
+            raise BufferOverflow(f"REAPER was told a {size}-byte buffer and wrote {len(data) + 1} bytes into "
+                                 f"the bindings' {MAX_STRBUF}-byte buffer")
+        return data[:max(size - 1, 0)].decode("utf-8")  # strict, as rpr_unpacks
 
     # -- ReaScript functions ----------------------------------------------
     def GetAppVersion(self) -> str:
         self._enter("GetAppVersion", ())
         return self.app_version
 
+    def GetResourcePath(self) -> str:
+        self._enter("GetResourcePath", ())
+        return str(self.resource_path)
+
     def EnumProjects(self, idx: int, projfn: str, projfn_sz: int) -> tuple:
         self._enter("EnumProjects", (idx, projfn, projfn_sz))
         if idx not in (-1, 0):
             return ("(ReaProject*)0x0000000000000000", idx, "", projfn_sz)
         name = str(self.project_path) if self.saved else ""
-        return (PROJECT_POINTER, idx, self._cut(name, projfn_sz), projfn_sz)
+        return (PROJECT_POINTER, idx, self._out(name, projfn_sz), projfn_sz)
 
     def GetProjectPath(self, buf: str, buf_sz: int) -> tuple:
         self._enter("GetProjectPath", (buf, buf_sz))
-        return (self._cut(str(self.project_path.parent), buf_sz), buf_sz)
-
-    def GetProjectName(self, proj: Any, buf: str, buf_sz: int) -> tuple:
-        self._enter("GetProjectName", (proj, buf, buf_sz))
-        return (proj, self._cut(self.project_path.name, buf_sz), buf_sz)
+        return (self._out(str(self.project_path.parent), buf_sz), buf_sz)
 
     def GetSetProjectInfo(self, proj: Any, desc: str, value: float, is_set: bool) -> float:
         self._enter("GetSetProjectInfo", (proj, desc, value, is_set))
@@ -234,7 +314,7 @@ class FakeReaper:
             self.notes = notes
             self.dirty = True
             return (proj, set_, notes, notes_sz)
-        return (proj, set_, self._cut(self.notes, notes_sz), notes_sz)
+        return (proj, set_, self._out(self.notes, notes_sz), notes_sz)
 
     def CountTracks(self, proj: Any) -> int:
         self._enter("CountTracks", (proj,))
@@ -244,14 +324,24 @@ class FakeReaper:
         self._enter("GetTrack", (proj, idx))
         if not 0 <= idx < len(self._tracks):
             return NULL_TRACK
-        return f"(MediaTrack*)0x{idx + 1:016X}"
+        return f"(MediaTrack*)0x{self._tracks[idx][0]:016X}"
+
+    def GetTrackName(self, track: Any, buf: str, buf_sz: int) -> tuple:
+        self._enter("GetTrackName", (track, buf, buf_sz))
+        index = self._track_index(track)
+        if index is None:
+            return (False, track, "", buf_sz)
+        chunk = rpp.loads(self._tracks[index][1], root_tags=("TRACK",)).root
+        values = chunk.get_values("NAME")
+        name = values[0] if values else f"Track {index + 1}"
+        return (True, track, self._out(name, buf_sz), buf_sz)
 
     def GetTrackStateChunk(self, track: Any, str_: str, str_sz: int, isundo: bool) -> tuple:
         failed = self._enter("GetTrackStateChunk", (track, str_, str_sz, isundo))
         index = self._track_index(track)
         if failed or index is None:
             return (False, track, "", str_sz, isundo)
-        return (True, track, self._cut(self._tracks[index], str_sz), str_sz, isundo)
+        return (True, track, self._out(self._tracks[index][1], str_sz), str_sz, isundo)
 
     def SetTrackStateChunk(self, track: Any, str_: str, isundo: bool) -> bool:
         failed = self._enter("SetTrackStateChunk", (track, str_, isundo))
@@ -262,7 +352,7 @@ class FakeReaper:
             chunk = rpp.loads(str_, root_tags=("TRACK",)).root
         except Exception:  # REAPER refuses text that is not one track chunk
             return False
-        self._tracks[index] = reaper_layout(rpp.dumps(chunk))
+        self._tracks[index][1] = reaper_layout(rpp.dumps(chunk))
         self.dirty = True
         return True
 
@@ -275,29 +365,85 @@ class FakeReaper:
                             markrgnindexnumber: int, color: int) -> tuple:
         self._enter("EnumProjectMarkers3", (proj, idx, isrgn, pos, rgnend, name, markrgnindexnumber, color))
         if not 0 <= idx < len(self._markers):
-            return (0, proj, idx, False, 0.0, 0.0, "", 0, 0)
+            return (0, proj, idx, False, 0.0, 0.0, name, 0, 0)
         m = self._markers[idx]
-        return (idx + 1, proj, idx, m.is_region, m.start_s, m.end_s if m.is_region else 0.0,
-                m.name if self.enum_names_work else "", m.number, m.color)
+        # the name is a char** the bindings pass as NULL: the caller's argument comes back unchanged
+        return (idx + 1, proj, idx, m.is_region, m.start_s, m.end_s if m.is_region else 0.0, name, m.number,
+                m.color)
+
+    @property
+    def _ft(self) -> dict[str, int]:
+        """REAPER's function table (name → C address), as ``reaper_python._ft``; absent without it."""
+        if not self.native_table:
+            raise AttributeError("no function table: not inside REAPER")
+        return {"EnumProjectMarkers3": ctypes.cast(self._native_enum, ctypes.c_void_p).value}
+
+    def _enum_markers_native(self, proj: int, idx: int, isrgn_p: int, pos_p: int, end_p: int, name_p: int,
+                             number_p: int, color_p: int) -> int:
+        """The C ``EnumProjectMarkers3``: writes every output through its pointer (a NULL one is skipped)."""
+        self.calls.append(("EnumProjectMarkers3 (native)", (proj, idx)))
+        if proj != 0 or not 0 <= idx < len(self._markers):
+            return 0
+        m = self._markers[idx]
+        if isrgn_p:
+            ctypes.cast(isrgn_p, ctypes.POINTER(ctypes.c_byte))[0] = int(m.is_region)
+        if pos_p:
+            ctypes.cast(pos_p, ctypes.POINTER(ctypes.c_double))[0] = m.start_s
+        if end_p:
+            ctypes.cast(end_p, ctypes.POINTER(ctypes.c_double))[0] = m.end_s if m.is_region else 0.0
+        if name_p:
+            buffer = ctypes.create_string_buffer(m.name.encode("utf-8"))
+            self._native_names.append(buffer)
+            ctypes.cast(name_p, ctypes.POINTER(ctypes.c_void_p))[0] = ctypes.addressof(buffer)
+        if number_p:
+            ctypes.cast(number_p, ctypes.POINTER(ctypes.c_int))[0] = m.number
+        if color_p:
+            ctypes.cast(color_p, ctypes.POINTER(ctypes.c_int))[0] = m.color
+        return idx + 1
+
+    # -- REAPER 7.62+ -------------------------------------------------------
+    def _marker_handle_index(self, handle: Any) -> int | None:
+        text = str(handle)
+        prefix = "(ReaRegionOrMarker*)0x"
+        if not text.startswith(prefix):
+            return None
+        index = int(text[len(prefix):], 16) - 1
+        return index if 0 <= index < len(self._markers) else None
+
+    def GetNumRegionsOrMarkers(self, proj: Any) -> int:
+        self._enter("GetNumRegionsOrMarkers", (proj,))
+        return len(self._markers)
 
     def GetRegionOrMarker(self, proj: Any, idx: int, guid: str) -> str:
         self._enter("GetRegionOrMarker", (proj, idx, guid))
         if not 0 <= idx < len(self._markers):
-            return "(void*)0x0000000000000000"
-        return f"(void*)0x{idx + 1:016X}"
+            return "(ReaRegionOrMarker*)0x0000000000000000"
+        return f"(ReaRegionOrMarker*)0x{idx + 1:016X}"
+
+    def GetRegionOrMarkerInfo_Value(self, proj: Any, region_or_marker: Any, parmname: str) -> float:
+        self._enter("GetRegionOrMarkerInfo_Value", (proj, region_or_marker, parmname))
+        index = self._marker_handle_index(region_or_marker)
+        if index is None:
+            return 0.0
+        m = self._markers[index]
+        values = {"B_ISREGION": float(m.is_region), "D_STARTPOS": m.start_s,
+                  "D_ENDPOS": m.end_s if m.is_region else m.start_s, "I_NUMBER": float(m.number),
+                  "I_CUSTOMCOLOR": float(m.color)}
+        return values.get(parmname, 0.0)
 
     def GetSetRegionOrMarkerInfo_String(self, proj: Any, region_or_marker: Any, parmname: str, value: str,
                                         set_new_value: bool) -> tuple:
         self._enter("GetSetRegionOrMarkerInfo_String", (proj, region_or_marker, parmname, value, set_new_value))
-        text = str(region_or_marker)
-        idx = int(text[len("(void*)0x"):], 16) - 1 if text.startswith("(void*)0x") else -1
-        if not 0 <= idx < len(self._markers) or parmname != "P_NAME":
+        index = self._marker_handle_index(region_or_marker)
+        if index is None or parmname != "P_NAME":
             return (False, proj, region_or_marker, parmname, "", set_new_value)
         if set_new_value:
-            self._markers[idx].name = value
+            self._markers[index].name = value
             return (True, proj, region_or_marker, parmname, value, set_new_value)
-        return (True, proj, region_or_marker, parmname, self._markers[idx].name, set_new_value)
+        return (True, proj, region_or_marker, parmname, self._out(self._markers[index].name, MAX_STRBUF),
+                set_new_value)
 
+    # -- cursor, selection, state --------------------------------------------
     def GetCursorPosition(self) -> float:
         self._enter("GetCursorPosition", ())
         return self.cursor_s
@@ -314,7 +460,7 @@ class FakeReaper:
         value = self.ext_state.get((extname.upper(), key.upper()))
         if value is None:
             return (0, proj, extname, key, "", val_sz)
-        return (1, proj, extname, key, self._cut(value, val_sz), val_sz)
+        return (1, proj, extname, key, self._out(value, val_sz), val_sz)
 
     def SetProjExtState(self, proj: Any, extname: str, key: str, value: str) -> int:
         if self._enter("SetProjExtState", (proj, extname, key, value)):
@@ -327,6 +473,7 @@ class FakeReaper:
         self._enter("IsProjectDirty", (proj,))
         return int(self.dirty)
 
+    # -- undo, UI -------------------------------------------------------------
     def Undo_BeginBlock2(self, proj: Any) -> None:
         self._enter("Undo_BeginBlock2", (proj,))
         self.undo_depth += 1
@@ -339,6 +486,15 @@ class FakeReaper:
         if self.undo_depth == 0:
             self.undo_history.append(descchange)
 
+    def PreventUIRefresh(self, prevent_count: int) -> None:
+        self._enter("PreventUIRefresh", (prevent_count,))
+        self.ui_refresh_held += int(prevent_count)
+        if self.ui_refresh_held < 0:
+            raise AssertionError("PreventUIRefresh(-1) without PreventUIRefresh(1)")
+
+    def TrackList_AdjustWindows(self, is_minor: bool) -> None:
+        self._enter("TrackList_AdjustWindows", (is_minor,))
+
     def UpdateArrange(self) -> None:
         self._enter("UpdateArrange", ())
 
@@ -349,7 +505,50 @@ class FakeReaper:
     def ShowMessageBox(self, msg: str, title: str, type_: int) -> int:
         self._enter("ShowMessageBox", (msg, title, type_))
         self.message_boxes.append((msg, title, type_))
-        return 1
+        return self.message_box_answer
 
 
-__all__ = ["FakeReaper", "FakeConnectionError", "reaper_layout", "NULL_TRACK", "PROJECT_POINTER"]
+class DeferLoop:
+    """REAPER's ``defer`` timer: callbacks run one per tick (about 30 a second), ``atexit`` at the end.
+
+    ``defer(callback)`` queues a callback; :meth:`run` runs the queue until
+    it is empty (the script ended: atexit callbacks run) or ``timeout_s``
+    passes; ``between`` runs before every tick (a user editing meanwhile).
+    """
+
+    def __init__(self, tick_s: float = 0.03) -> None:
+        self.tick_s = tick_s
+        self.queue: list[Callable[[], None]] = []
+        self.at_exit: list[Callable[[], None]] = []
+        self.ticks = 0
+
+    def defer(self, callback: Callable[[], None]) -> None:
+        self.queue.append(callback)
+
+    def atexit(self, callback: Callable[[], None]) -> None:
+        self.at_exit.append(callback)
+
+    def run(self, timeout_s: float = 120.0, between: Callable[[int], None] | None = None) -> int:
+        """Run until no callback is queued; returns the number of ticks. A timeout fails the test."""
+        deadline = time.monotonic() + timeout_s
+        while self.queue:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the action still polls after {timeout_s} s")
+            if between is not None:
+                between(self.ticks)
+            callback = self.queue.pop(0)
+            self.ticks += 1
+            callback()
+            time.sleep(self.tick_s)
+        self.terminate()
+        return self.ticks
+
+    def terminate(self) -> None:
+        """The script ends (or the user terminates it): queued callbacks dropped, atexit callbacks run."""
+        self.queue.clear()
+        while self.at_exit:
+            self.at_exit.pop(0)()
+
+
+__all__ = ["FakeReaper", "FakeConnectionError", "BufferOverflow", "DeferLoop", "reaper_layout", "version_tuple",
+           "NULL_TRACK", "PROJECT_POINTER", "MAX_STRBUF", "VERSIONS"]

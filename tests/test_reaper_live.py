@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from fake_reaper import FakeConnectionError, FakeReaper, reaper_layout
+from fake_reaper import MAX_STRBUF, VERSIONS, FakeConnectionError, FakeReaper, reaper_layout, version_tuple
 from rpp_factory import FactoryItem, FactoryTrack, write_project, write_wav
 
 from automix import rpp
@@ -79,19 +80,46 @@ def test_connect_without_reaper_is_a_clear_error():
 
 # ---------------------------------------------------------------- the adapter
 
-@pytest.mark.parametrize("reaper", ["7.x: names by P_NAME", "6.x: names from the enumeration"])
-def test_markers_and_regions_come_from_enum_project_markers3(tmp_path, reaper):
-    fake = FakeReaper(_interleaved_project(tmp_path, marker_format="5"))
-    if reaper.startswith("6"):
-        fake.hidden = {"GetRegionOrMarker", "GetSetRegionOrMarkerInfo_String"}
-        fake.enum_names_work = True
-    found = ReaperApi(fake).markers()
-    assert [(m.number, m.is_region, m.start_s, m.end_s, m.name) for m in found] == [
-        (1, True, 0.0, 8.0, "Verse"), (1, False, 4.0, 4.0, "hit"), (3, True, 8.0, 16.5, "Chorus 1"),
-        (2, False, 8.0, 8.0, "Chorus 1"), (2, True, 16.5, 20.0, ""), (7, False, 19.0, 19.0, "end")]
+INTERLEAVED = [(1, True, 0.0, 8.0, "Verse"), (1, False, 4.0, 4.0, "hit"), (3, True, 8.0, 16.5, "Chorus 1"),
+               (2, False, 8.0, 8.0, "Chorus 1"), (2, True, 16.5, 20.0, ""), (7, False, 19.0, 19.0, "end")]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("route", ["inside REAPER", "no function table"])
+def test_markers_and_regions_keep_their_names_on_every_reaper(tmp_path, version, route):
+    fake = FakeReaper(_interleaved_project(tmp_path, marker_format="5"), version=version)
+    fake.native_table = route == "inside REAPER"
+    api = ReaperApi(fake)
+    found = api.markers(fake.project_path)
+    assert [(m.number, m.is_region, m.start_s, m.end_s, m.name) for m in found] == INTERLEAVED
     assert [m.enum_index for m in found] == list(range(6))
-    assert fake.count("EnumProjectMarkers3") == 7  # six entries, then the 0 that ends the enumeration
-    assert fake.count("GetSetRegionOrMarkerInfo_String") == (6 if reaper.startswith("7") else 0)
+    if version_tuple(version) >= (7, 62):  # one enumeration, no EnumProjectMarkers3
+        assert fake.count("GetNumRegionsOrMarkers") == 1 and fake.count("EnumProjectMarkers3") == 0
+        assert fake.count("GetSetRegionOrMarkerInfo_String") == 6
+    else:
+        assert fake.count("EnumProjectMarkers3") == 7  # six entries, then the 0 that ends the enumeration
+        assert fake.count("EnumProjectMarkers3 (native)") == (6 if route == "inside REAPER" else 0)
+
+
+@pytest.mark.parametrize("version", VERSIONS[:2])
+def test_before_762_without_names_a_region_is_never_left_unnamed(tmp_path, version):
+    fake = FakeReaper(_interleaved_project(tmp_path), version=version)
+    fake.native_table = False  # e.g. reapy's distant API: no function table
+    api = ReaperApi(fake)
+    with pytest.raises(ReaperError, match=rf"REAPER {re.escape(version)}/\S* does not give region names.*never saved, "
+                                          r"so region 1 at 0 s has no name"):
+        api.markers(None)
+    fake._markers[2].start_s = 9.0  # moved since the last save: the file cannot name it
+    with pytest.raises(ReaperError, match=r"song.rpp: .*region 3 at 9 s is not in the saved project: save"):
+        api.markers(fake.project_path)
+
+
+def test_region_names_come_back_in_full_utf8_through_the_function_table(tmp_path):
+    path = write_project(tmp_path / "u.rpp", [FactoryTrack("Gtr", [])],
+                         regions=[(1, "Refrain Ü — 副歌", 0.0, 4.0)], marker_format="7")
+    fake = FakeReaper(path, version="7.18/win64")
+    (marker,) = ReaperApi(fake).markers(None)
+    assert marker.name == "Refrain Ü — 副歌" and fake.count("EnumProjectMarkers3 (native)") == 1
 
 
 def test_project_facts_follow_reapers_return_conventions(tmp_path):
@@ -113,14 +141,46 @@ def test_project_facts_follow_reapers_return_conventions(tmp_path):
     assert api.ext_state("automix", "k") == "v1" and api.ext_state("automix", "other") == ""
 
 
-def test_a_chunk_larger_than_the_buffer_is_read_whole(tmp_path, monkeypatch):
-    fake = FakeReaper(_interleaved_project(tmp_path))
-    monkeypatch.setattr(reaper_live, "CHUNK_BUFFER_SIZE", 64)
+def _big_chunk(n_bytes: int, tail: str = "") -> str:
+    """A track chunk of ``n_bytes`` UTF-8 bytes (envelope points) ending with ``tail`` before the closing lines."""
+    head, end = "<TRACK {0D0A}\n  NAME \"Big Ü\"\n  <VOLENV2\n", "  >\n>\n"
+    room = n_bytes - len((head + end + tail).encode("utf-8"))
+    point = "    PT 1.5 1 0\n"
+    body = point * (room // len(point))
+    body += " " * (room - len(body))
+    return head + body + tail + end
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_chunk_of_4_mib_or_more_is_reported_after_one_call(tmp_path, version):
+    fake = FakeReaper(_interleaved_project(tmp_path), version=version)
+    fake._tracks[0][1] = _big_chunk(6 * MAX_STRBUF // 4)  # 6 MiB: never ask for more than 4 MiB
     api = ReaperApi(fake)
-    text = api.track_chunk(api.track(0))
-    assert text == fake.chunks()[0] and len(text) > 64 * 8
-    sizes = [args[2] for name, args in fake.calls if name == "GetTrackStateChunk"]
-    assert sizes[0] == 64 and sizes == sorted(sizes) and sizes[-1] > len(text)
+    with pytest.raises(ReaperError, match=r"the state chunk of track 1 \('Big Ü'\) is 4 MiB or more"):
+        api.track_chunk(api.track(0), 0)
+    assert [args[2] for name, args in fake.calls if name == "GetTrackStateChunk"] == [MAX_STRBUF]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_chunk_length_is_compared_in_utf8_bytes(tmp_path, version):
+    fake = FakeReaper(_interleaved_project(tmp_path), version=version)
+    api = ReaperApi(fake)
+    # under 4 MiB in characters, over it in bytes: REAPER cuts it, and that is "too large", never a short chunk
+    wide = _big_chunk(MAX_STRBUF + 100_000, tail="    |" + "Ü" * 150_000 + "\n")
+    assert len(wide) < MAX_STRBUF - 1 <= len(wide.encode("utf-8"))
+    fake._tracks[0][1] = wide
+    with pytest.raises(ReaperError, match="is 4 MiB or more"):
+        api.track_chunk(api.track(0), 0)
+    # cut inside a two-byte character: the bindings' strict decode fails; still "too large", no UnicodeDecodeError
+    ascii_part = "<TRACK\n  NAME x\n  |" + "a" * (MAX_STRBUF - 2 - len("<TRACK\n  NAME x\n  |"))
+    fake._tracks[0][1] = ascii_part + "Ü\n>\n"
+    with pytest.raises(ReaperError, match=r"is 4 MiB or more \(REAPER cut it inside a character\)"):
+        api.track_chunk(api.track(0), 0)
+    # 3 MiB of multi-byte text fits: returned whole
+    fits = _big_chunk(3 * MAX_STRBUF // 4, tail="    |" + "Ü" * 1000 + "\n")
+    fake._tracks[0][1] = fits
+    assert api.track_chunk(api.track(0), 0) == fits
+    assert {args[2] for name, args in fake.calls if name == "GetTrackStateChunk"} == {MAX_STRBUF}
 
 
 def test_api_failures_become_reaper_errors(tmp_path):
@@ -197,6 +257,13 @@ def test_a_failure_at_the_kth_set_leaves_every_chunk_unchanged(tmp_path, k, mode
     message, title, kind = fake.message_boxes[0]
     assert "SetTrackStateChunk" in message or "refused" in message
     assert "Nothing was changed." in message and title == "automix: test" and kind == 0
+    assert fake.ui_refresh_held == 0 and fake.count("PreventUIRefresh") == 2
+    names = [name for name, _ in fake.calls]
+    last_set = max(i for i, name in enumerate(names) if name == "SetTrackStateChunk")
+    assert names.index("PreventUIRefresh") < names.index("SetTrackStateChunk")  # held before the first write …
+    assert names[last_set + 1:].count("PreventUIRefresh") == 1  # … released after the rollback's last write
+    assert names[last_set:].index("TrackList_AdjustWindows") < names[last_set:].index("UpdateArrange")
+    assert [args for name, args in fake.calls if name == "TrackList_AdjustWindows"] == [(False,)]
     sets = [args for name, args in fake.calls if name == "SetTrackStateChunk"]
     assert len(sets) == 2 * k  # k tries (the k-th fails), then the same k tracks set back, newest first
     assert [text for _track, text, _undo in sets[k:]] == list(reversed(fake.original_chunks[:k]))
@@ -208,6 +275,12 @@ def test_success_writes_each_changed_track_once_in_one_undo_block(tmp_path):
     outcome = run_undoable(api, "automix: test", lambda tx: _quieten_every_track(read_live_project(api), tx))
     assert outcome.ok and outcome.summary == "3 tracks"
     assert fake.undo_history == ["automix: test"] and fake.message_boxes == []
+    names = [name for name, _ in fake.calls]
+    assert [args for name, args in fake.calls if name == "PreventUIRefresh"] == [(1,), (-1,)]
+    writes = [i for i, name in enumerate(names) if name == "SetTrackStateChunk"]
+    assert names.index("PreventUIRefresh") < writes[0] < writes[-1] < len(names) - 1 - names[::-1].index(
+        "PreventUIRefresh") < names.index("TrackList_AdjustWindows") < names.index("UpdateArrange") < \
+        names.index("Undo_EndBlock2")
     assert fake.count("SetTrackStateChunk") == 3
     for before, after in zip(fake.original_chunks, fake.chunks()):
         assert parse_track_chunk(after).get_values("VOLPAN")[0] == "0.25"
@@ -261,19 +334,22 @@ def test_fake_connection_error_is_not_an_automix_error():
     assert not issubclass(FakeConnectionError, ReaperError)
 
 
-def test_without_reapy_the_actions_use_reapers_own_python_module(tmp_path, monkeypatch):
+def test_inside_reaper_the_actions_use_reapers_own_python_module(tmp_path, monkeypatch):
     import types
-    fake = FakeReaper(_interleaved_project(tmp_path))
+    fake = FakeReaper(_interleaved_project(tmp_path), version="7.18/win64")
     module = types.ModuleType("reaper_python")
-    for name in ("CountTracks", "GetTrack", "GetTrackStateChunk", "EnumProjects"):
+    for name in ("CountTracks", "GetTrack", "GetTrackStateChunk", "EnumProjects", "EnumProjectMarkers3",
+                 "GetAppVersion"):
         setattr(module, "RPR_" + name, getattr(fake, name))
-    monkeypatch.setitem(sys.modules, "reapy", None)  # reapy not installed for REAPER's Python
+    module._ft = fake._ft  # REAPER's function table: region names through ctypes
     monkeypatch.setitem(sys.modules, "reaper_python", module)
     api = reaper_live.connect()
     assert api.track_count() == 3 and api.project_file() == fake.project_path
     assert api.track_chunk(api.track(2)) == fake.chunks()[2]
+    assert [m.name for m in api.markers(None)] == [m[4] for m in INTERLEAVED]
     with pytest.raises(ReaperError, match="ShowConsoleMsg is not available"):
         api.console("x")
     monkeypatch.setitem(sys.modules, "reaper_python", None)
-    with pytest.raises(ReaperError, match="neither reapy nor REAPER's reaper_python"):
+    monkeypatch.setitem(sys.modules, "reapy", None)
+    with pytest.raises(ReaperError, match="neither REAPER's reaper_python module nor reapy"):
         reaper_live.connect()

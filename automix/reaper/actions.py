@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import traceback
 import zlib
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -40,6 +41,7 @@ from automix.reaper.session import (
     LiveProject,
     LiveTransaction,
     read_live_project,
+    report_failure,
     run_undoable,
 )
 
@@ -193,14 +195,22 @@ def _start(api: ReaperApi | None, title: str) -> ReaperApi | ActionOutcome:
         return ActionOutcome(False, str(exc), exc)
 
 
-def _run(api: ReaperApi | None, title: str, body: Callable[[ReaperApi, LiveTransaction], str]) -> ActionOutcome:
+def _run(api: ReaperApi | None, title: str, body: Callable[[ReaperApi, LiveTransaction], str], *,
+         undo: bool = True) -> ActionOutcome:
+    """Run ``body`` in one undo block (``undo``) or, for an action that changes nothing, without one."""
     got = _start(api, title)
     if isinstance(got, ActionOutcome):
         return got
     reaper = got
     try:
         reaper.console(f"{title} …")
-        outcome = run_undoable(reaper, title, lambda tx: body(reaper, tx))
+        if undo:
+            outcome = run_undoable(reaper, title, lambda tx: body(reaper, tx))
+        else:
+            try:
+                outcome = ActionOutcome(True, body(reaper, LiveTransaction(reaper)))
+            except Exception as exc:  # the user must see every failure
+                outcome = report_failure(reaper, title, exc, traceback.format_exc())
     except AutomixError as exc:  # the undo block could not even be opened (connection lost)
         print(f"{title}: {exc}", file=sys.stderr)
         return ActionOutcome(False, str(exc), exc)
@@ -294,7 +304,7 @@ def learn_from_project(api: ReaperApi | None = None, *, out_dir: str | Path | No
 
     Calls ``automix.training.fit.learn_from_projects([project_file], out_dir)``
     on the saved file (unsaved changes are not included: the console says so).
-    Nothing in the project changes; the undo block stays empty.
+    Nothing in the project changes: no undo block is opened.
     """
     def body(reaper: ReaperApi, _tx: LiveTransaction) -> str:
         path = reaper.project_file()
@@ -317,7 +327,7 @@ def learn_from_project(api: ReaperApi | None = None, *, out_dir: str | Path | No
         result = learn([path], target)
         return f"models updated in {target}" + (f": {result}" if isinstance(result, str) and result else "")
 
-    return _run(api, LEARN_TITLE, body)
+    return _run(api, LEARN_TITLE, body, undo=False)
 
 
 __all__ = ["auto_mix_project", "resuggest_region", "learn_from_project",

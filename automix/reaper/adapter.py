@@ -1,47 +1,67 @@
 """The one adapter between automix and a running REAPER (ReaScript API).
 
 Everything that calls REAPER goes through :class:`ReaperApi`: typed methods
-over a table of raw ReaScript functions. The table is, in REAPER,
-``reapy.reascript_api`` (or REAPER's own ``reaper_python`` module when reapy
-is not installed) and, in tests, a fake with the same functions.
+over a table of raw ReaScript functions. The table is, inside REAPER, REAPER's
+own ``reaper_python`` module (outside it, reapy's distant API) and, in
+tests, a fake with the same functions.
 
-Return conventions followed (REAPER's Python bindings, which reapy passes
-through unchanged): a function without output parameters returns its value;
-a function with output parameters returns a tuple holding the return value
-(when not void) followed by *every* argument, output parameters replaced by
-their results — e.g. ``GetTrackStateChunk(tr, "", 4096, False)`` returns
-``(ok, tr, chunk_text, 4096, False)`` and the void
-``GetSetProjectNotes(0, False, "", 4096)`` returns ``(0, False, notes, 4096)``.
-String outputs are cut to their buffer size minus one character, as in C.
+Return conventions followed (REAPER's generated ``reaper_python.py``, which
+reapy passes through unchanged): a function without output parameters returns
+its value; a function with output parameters returns a tuple holding the
+return value (when not void) followed by *every* argument, output parameters
+replaced by their results — e.g. ``GetTrackStateChunk(tr, "", 4194304, False)``
+returns ``(ok, tr, chunk_text, 4194304, False)``.
 
-Nothing here runs at import time: :func:`connect` imports reapy lazily.
+String outputs: the bindings always allocate a buffer of
+:data:`STRING_BUFFER_BYTES` (4 MiB) but tell REAPER the size the caller
+passed, so a larger size lets REAPER write past the buffer. Every string
+output here is asked for once with at most 4 MiB; REAPER cuts it to the size
+minus one **byte** (UTF-8), and a cut inside a multi-byte character makes the
+bindings' strict decode fail. A result whose encoded length fills the buffer,
+or that fails to decode, is too long: reported, never retried larger.
+
+Markers and regions: REAPER 7.62 added ``GetNumRegionsOrMarkers`` /
+``GetRegionOrMarker`` / ``GetRegionOrMarkerInfo_Value`` /
+``GetSetRegionOrMarkerInfo_String``; with them one enumeration gives
+positions, numbers and names. Before 7.62 ``EnumProjectMarkers3`` gives
+positions and numbers but its name comes back as the "" passed in (the
+bindings pass a NULL ``char**``): names are then read with a ctypes call
+through REAPER's function table (:mod:`automix.reaper.native`), else from the
+``MARKER`` lines of the saved project file
+(:mod:`automix.reaper.saved_markers`); a region whose name none of these can
+give stops the action with an error naming it.
+
+Nothing here runs at import time: :func:`connect` imports REAPER's module
+(or reapy) lazily. Standard library only: this runs inside REAPER.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from automix.errors import ReaperError
+from automix.reaper.native import enum_marker_name, has_native_marker_names
+from automix.reaper.saved_markers import read_saved_markers, saved_name
 
 CURRENT_PROJECT = 0
 """The ``ReaProject*`` argument meaning "the active project tab"."""
 
 PATH_BUFFER_SIZE = 4096
-"""Buffer size for file names."""
+"""Buffer size for file names, bytes."""
 
-CHUNK_BUFFER_SIZE = 1 << 20
-"""First buffer size for a track chunk (1 MiB); doubled until the whole chunk fits."""
+STRING_BUFFER_BYTES = 4 * 1024 * 1024
+"""The buffer REAPER's Python bindings allocate for every string output (``MAX_STRBUF``), bytes.
 
-MAX_CHUNK_BUFFER_SIZE = 1 << 30
-"""Largest buffer tried for one track chunk."""
+Track chunks, notes and ext-state values are asked for with exactly this
+size: never more (REAPER would write past the buffer), and one call (a text
+that fills it is reported as too long).
+"""
 
-NOTES_BUFFER_SIZE = 1 << 16
-"""Buffer size for the project notes."""
-
-EXT_STATE_BUFFER_SIZE = 1 << 16
-"""Buffer size for one project ext-state value."""
+NEW_MARKER_API = ("GetNumRegionsOrMarkers", "GetRegionOrMarker", "GetRegionOrMarkerInfo_Value",
+                  "GetSetRegionOrMarkerInfo_String")
+"""The marker/region functions REAPER 7.62 added (one enumeration with names)."""
 
 UNDO_ALL = -1
 """``Undo_EndBlock2`` flag: everything (track config, FX, envelopes, items …) may have changed."""
@@ -52,7 +72,7 @@ MESSAGE_BOX_OK = 0
 
 @dataclass(frozen=True)
 class LiveMarker:
-    """A marker or region as ``EnumProjectMarkers3`` reports it.
+    """A marker or region of the open project.
 
     Attributes:
         enum_index: the enumeration index (not the number REAPER shows).
@@ -60,7 +80,7 @@ class LiveMarker:
         is_region: True for a region.
         start_s: position (region start) in seconds.
         end_s: region end in seconds (equal to ``start_s`` for a marker).
-        name: the name ("" if none).
+        name: the name ("" if it has none).
         color: REAPER's colour value (0 = default).
     """
 
@@ -113,25 +133,37 @@ class ReaperApi:
         except Exception as exc:  # reapy raises its own errors (DisabledDistAPIError, socket errors …)
             raise ReaperError(f"REAPER call {name} failed: {type(exc).__name__}: {exc}") from exc
 
-    def _text_out(self, name: str, args: tuple, text_index: int, size_arg: int, size: int,
-                  limit: int) -> tuple[Any, str]:
-        """Call a function with a string output, growing the buffer until the text fits.
+    def has(self, *names: str) -> bool:
+        """True when this REAPER offers every ReaScript function in ``names``."""
+        return all(getattr(self.rpr, name, None) is not None for name in names)
 
-        ``text_index`` is the text's position in the returned tuple, ``size_arg``
-        the position of the buffer-size argument in ``args``.
+    def _text_out(self, name: str, args: tuple, text_index: int, what: str) -> tuple[Any, str]:
+        """Call ``name`` once with a :data:`STRING_BUFFER_BYTES` buffer; the result and its text.
+
+        ``args`` holds the buffer size at the place REAPER expects it (the
+        caller passes :data:`STRING_BUFFER_BYTES`); ``text_index`` is the
+        text's position in the returned tuple; ``what`` names the text in
+        messages.
+
+        Raises:
+            TextTooLongError: the text filled the buffer (compared in UTF-8
+                bytes) or was cut inside a multi-byte character.
+            ReaperError: the call failed.
         """
-        while True:
-            call_args = list(args)
-            call_args[size_arg] = size
-            result = self.call(name, *call_args)
-            text = result[text_index]
-            if not isinstance(text, str):
-                raise ReaperError(f"REAPER call {name} returned {type(text).__name__} instead of text")
-            if len(text) < size - 1 or size >= limit:
-                if len(text) >= size - 1:
-                    raise ReaperError(f"REAPER call {name}: text longer than {limit} characters")
-                return result, text
-            size *= 2
+        try:
+            result = self.call(name, *args)
+        except ReaperError as exc:
+            if isinstance(exc.__cause__, UnicodeDecodeError):  # the bindings decode a cut character strictly
+                raise TextTooLongError(f"{what} is {STRING_BUFFER_BYTES // (1024 * 1024)} MiB or more "
+                                       f"(REAPER cut it inside a character)") from None
+            raise
+        text = result[text_index]
+        if not isinstance(text, str):
+            raise ReaperError(f"REAPER call {name} returned {type(text).__name__} instead of text")
+        if len(text.encode("utf-8")) >= STRING_BUFFER_BYTES - 1:
+            raise TextTooLongError(f"{what} is {STRING_BUFFER_BYTES // (1024 * 1024)} MiB or more, more than "
+                                   f"REAPER's Python bindings can return")
+        return result, text
 
     # -- project ----------------------------------------------------------
     def app_version(self) -> str:
@@ -160,8 +192,8 @@ class ReaperApi:
 
     def notes(self) -> str:
         """The project notes ("" if none), lines separated by ``\\n``."""
-        _result, text = self._text_out("GetSetProjectNotes", (self.project, False, "", 0), 2, 3,
-                                       NOTES_BUFFER_SIZE, MAX_CHUNK_BUFFER_SIZE)
+        _result, text = self._text_out("GetSetProjectNotes", (self.project, False, "", STRING_BUFFER_BYTES), 2,
+                                       "the project notes")
         return text.replace("\r\n", "\n")
 
     # -- tracks -----------------------------------------------------------
@@ -176,13 +208,33 @@ class ReaperApi:
             raise ReaperError(f"REAPER has no track {index + 1}")
         return handle
 
-    def track_chunk(self, track: Any) -> str:
-        """The state chunk text of a track (``<TRACK`` … ``>``)."""
-        result, text = self._text_out("GetTrackStateChunk", (track, "", 0, False), 2, 2,
-                                      CHUNK_BUFFER_SIZE, MAX_CHUNK_BUFFER_SIZE)
+    def track_chunk(self, track: Any, index: int | None = None) -> str:
+        """The state chunk text of a track (``<TRACK`` … ``>``): one call with a 4 MiB buffer.
+
+        Args:
+            track: the ``MediaTrack*`` handle.
+            index: the track's 0-based index, for messages.
+
+        Raises:
+            TextTooLongError: the chunk is 4 MiB or more (names the track).
+            ReaperError: REAPER refused (a stale handle).
+        """
+        where = self.describe_track(track, index)
+        result, text = self._text_out("GetTrackStateChunk", (track, "", STRING_BUFFER_BYTES, False), 2,
+                                      f"the state chunk of {where}")
         if not result[0]:
-            raise ReaperError(f"REAPER could not return the state chunk of track {track}")
+            raise ReaperError(f"REAPER could not return the state chunk of {where}")
         return text
+
+    def describe_track(self, track: Any, index: int | None = None) -> str:
+        """``track 3 ('Bass')`` for messages (``GetTrackName``; the number alone if that fails)."""
+        where = f"track {index + 1}" if index is not None else f"track {track}"
+        try:
+            result = self.call("GetTrackName", track, "", PATH_BUFFER_SIZE)
+        except ReaperError:
+            return where
+        name = result[2] if isinstance(result, (tuple, list)) and len(result) > 2 and result[0] else ""
+        return f"{where} ({name!r})" if isinstance(name, str) and name else where
 
     def set_track_chunk(self, track: Any, text: str) -> None:
         """Replace a track's state with ``text``; a refusal is a ReaperError."""
@@ -191,14 +243,47 @@ class ReaperApi:
             raise ReaperError("REAPER refused the new state chunk (SetTrackStateChunk returned false)")
 
     # -- markers, cursor, selection --------------------------------------
-    def markers(self) -> list[LiveMarker]:
-        """Every marker and region, in REAPER's enumeration order (by position).
+    def markers(self, saved_project: Path | None = None) -> list[LiveMarker]:
+        """Every marker and region, in REAPER's enumeration order (by position), with names.
 
-        Positions come from ``EnumProjectMarkers3``; names from
-        ``GetSetRegionOrMarkerInfo_String(…"P_NAME"…)`` where REAPER has it
-        (7.x), because the name output of ``EnumProjectMarkers3`` is reported
-        not to come through Python bindings; else from the enumeration.
+        Args:
+            saved_project: the saved ``.rpp`` to take names from when REAPER
+                cannot report them (before 7.62, without its function table).
+
+        Raises:
+            ReaperError: a region's name cannot be found (names the region
+                by number and position, and says what to do).
         """
+        if self.has(*NEW_MARKER_API):
+            return self._markers_by_handle()
+        found = self._markers_enumerated()
+        table = self.function_table()
+        if has_native_marker_names(table):
+            return [replace(m, name=enum_marker_name(table, m.enum_index)) for m in found]
+        return self._names_from_file(found, saved_project)
+
+    def _markers_by_handle(self) -> list[LiveMarker]:
+        """REAPER 7.62+: one enumeration (``GetNumRegionsOrMarkers`` + ``GetRegionOrMarker``)."""
+        out = []
+        for index in range(int(self.call("GetNumRegionsOrMarkers", self.project))):
+            handle = self.call("GetRegionOrMarker", self.project, index, "")
+
+            def value(parm: str) -> float:
+                return float(self.call("GetRegionOrMarkerInfo_Value", self.project, handle, parm))
+
+            result = self.call("GetSetRegionOrMarkerInfo_String", self.project, handle, "P_NAME", "", False)
+            if not result[0] or not isinstance(result[4], str):
+                raise ReaperError(f"REAPER could not report the name of marker/region {index + 1} "
+                                  f"(GetSetRegionOrMarkerInfo_String P_NAME)")
+            is_region = value("B_ISREGION") != 0
+            start = value("D_STARTPOS")
+            out.append(LiveMarker(index, int(value("I_NUMBER")), is_region, start,
+                                  value("D_ENDPOS") if is_region else start, result[4],
+                                  int(value("I_CUSTOMCOLOR"))))
+        return out
+
+    def _markers_enumerated(self) -> list[LiveMarker]:
+        """Before 7.62: ``EnumProjectMarkers3`` (names as it returns them: "" from the bindings)."""
         out = []
         index = 0
         while True:
@@ -206,21 +291,38 @@ class ReaperApi:
             if not result[0]:
                 return out
             _ret, _proj, _idx, is_region, pos, end, name, number, color = result[:9]
-            name = self._marker_name(index, name)
             out.append(LiveMarker(index, int(number), bool(is_region), float(pos),
-                                  float(end) if is_region else float(pos), name, int(color)))
+                                  float(end) if is_region else float(pos), name if isinstance(name, str) else "",
+                                  int(color)))
             index += 1
 
-    def _marker_name(self, enum_index: int, enumerated: Any) -> str:
-        """The name of marker/region ``enum_index`` (see :meth:`markers`)."""
-        if hasattr(self.rpr, "GetRegionOrMarker") and hasattr(self.rpr, "GetSetRegionOrMarkerInfo_String"):
-            handle = self.call("GetRegionOrMarker", self.project, enum_index, "")
-            result = self.call("GetSetRegionOrMarkerInfo_String", self.project, handle, "P_NAME", "", False)
-            if result[0] and isinstance(result[4], str):
-                return result[4]
-        if isinstance(enumerated, bytes):
-            return enumerated.decode("utf-8", "replace")
-        return enumerated if isinstance(enumerated, str) else ""
+    def _names_from_file(self, found: list[LiveMarker], saved_project: Path | None) -> list[LiveMarker]:
+        """Names from the saved file's MARKER lines; a region the file lacks is an error."""
+        regions = [m for m in found if m.is_region]
+        if not regions:
+            return found
+        version = self.app_version()
+        if saved_project is None:
+            first = regions[0]
+            raise ReaperError(f"REAPER {version} does not give region names to Python scripts and the project "
+                              f"was never saved, so region {first.number} at {first.start_s:g} s has no name "
+                              f"automix can read: save the project (or use REAPER 7.62 or later) and run the "
+                              f"action again")
+        saved = read_saved_markers(saved_project)
+        out = []
+        for m in found:
+            name = saved_name(saved, m.number, m.is_region, m.start_s)
+            if name is None and m.is_region:
+                raise ReaperError(f"REAPER {version} does not give region names to Python scripts and region "
+                                  f"{m.number} at {m.start_s:g} s is not in the saved project: save the project "
+                                  f"(or use REAPER 7.62 or later) and run the action again", file=saved_project)
+            out.append(replace(m, name=name or ""))
+        return out
+
+    def function_table(self) -> Any:
+        """REAPER's function table (``reaper_python._ft``: name → address), or None when not reachable."""
+        table = getattr(self.rpr, "_ft", None)
+        return table if isinstance(table, dict) else None
 
     def cursor_s(self) -> float:
         """The edit cursor position in seconds."""
@@ -234,8 +336,8 @@ class ReaperApi:
     # -- project ext state ------------------------------------------------
     def ext_state(self, section: str, key: str) -> str:
         """A value stored in the project (``GetProjExtState``), "" if none."""
-        _result, text = self._text_out("GetProjExtState", (self.project, section, key, "", 0), 4, 4,
-                                       EXT_STATE_BUFFER_SIZE, MAX_CHUNK_BUFFER_SIZE)
+        _result, text = self._text_out("GetProjExtState", (self.project, section, key, "", STRING_BUFFER_BYTES),
+                                       4, f"the project state {section}/{key}")
         return text
 
     def set_ext_state(self, section: str, key: str, value: str) -> None:
@@ -252,8 +354,21 @@ class ReaperApi:
         self.call("Undo_EndBlock2", self.project, description, flags)
 
     def refresh(self) -> None:
-        """Redraw the arrange view after chunk edits."""
+        """Redraw after chunk writes: ``TrackList_AdjustWindows(false)`` then ``UpdateArrange``."""
+        self.call("TrackList_AdjustWindows", False)
         self.call("UpdateArrange")
+
+    def prevent_ui_refresh(self, count: int) -> None:
+        """``PreventUIRefresh``: +1 holds redraws, -1 releases them (calls must balance)."""
+        self.call("PreventUIRefresh", count)
+
+    def is_dirty(self) -> bool:
+        """True when the project has unsaved changes."""
+        return bool(int(self.call("IsProjectDirty", self.project) or 0))
+
+    def resource_path(self) -> Path:
+        """REAPER's resource folder (``GetResourcePath``)."""
+        return Path(str(self.call("GetResourcePath")))
 
     def console(self, message: str) -> None:
         """Print a line in REAPER's console (``ShowConsoleMsg``)."""
@@ -264,22 +379,37 @@ class ReaperApi:
         return int(self.call("ShowMessageBox", message, title, kind) or 0)
 
 
+class TextTooLongError(ReaperError):
+    """A string output of REAPER (a track chunk, the notes …) does not fit the bindings' 4 MiB buffer."""
+
+
 class _ReaperPythonTable:
-    """REAPER's own ``reaper_python`` module seen without the ``RPR_`` prefix (reapy absent)."""
+    """REAPER's own ``reaper_python`` module seen without the ``RPR_`` prefix.
+
+    ``_ft`` is REAPER's function table (name → address) for the calls made
+    with ctypes (:mod:`automix.reaper.native`).
+    """
 
     def __init__(self, module: Any) -> None:
         self._module = module
+        self._ft = getattr(module, "_ft", None)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, "RPR_" + name)
 
 
 def raw_api() -> Any:
-    """The raw ReaScript function table: reapy's, or REAPER's own when reapy is missing.
+    """The raw ReaScript function table: REAPER's own module inside REAPER, else reapy's distant API.
 
     Raises:
         ReaperError: neither inside REAPER nor connected to it through reapy.
     """
+    try:
+        import reaper_python  # type: ignore[import-not-found]  # present only inside REAPER
+    except ImportError:
+        reaper_python = None
+    if reaper_python is not None:
+        return _ReaperPythonTable(reaper_python)
     try:
         import warnings
         with warnings.catch_warnings():
@@ -287,15 +417,11 @@ def raw_api() -> Any:
             import reapy
             from reapy import reascript_api
     except ImportError:
-        try:
-            import reaper_python  # type: ignore[import-not-found]
-        except ImportError:
-            raise ReaperError("neither reapy nor REAPER's reaper_python module is available: run automix's "
-                              "actions from inside REAPER, or install python-reapy") from None
-        return _ReaperPythonTable(reaper_python)
+        raise ReaperError("neither REAPER's reaper_python module nor reapy is available: run automix's "
+                          "actions from inside REAPER") from None
     if not (reapy.is_inside_reaper() or reapy.dist_api_is_enabled()):
         raise ReaperError("REAPER is not running or reapy's distant API is not enabled: run the action from "
-                          "REAPER's action list, or run reapy.configure_reaper() once inside REAPER")
+                          "REAPER's action list")
     return reascript_api
 
 
@@ -304,4 +430,5 @@ def connect(project: Any = CURRENT_PROJECT) -> ReaperApi:
     return ReaperApi(raw_api(), project)
 
 
-__all__ = ["ReaperApi", "LiveMarker", "TimeSelection", "connect", "raw_api", "CURRENT_PROJECT", "UNDO_ALL"]
+__all__ = ["ReaperApi", "LiveMarker", "TimeSelection", "TextTooLongError", "connect", "raw_api", "CURRENT_PROJECT",
+           "UNDO_ALL", "STRING_BUFFER_BYTES", "NEW_MARKER_API"]

@@ -156,14 +156,14 @@ def read_live_project(api: ReaperApi, *, progress: Callable[[str], None] | None 
     tracks = []
     for index in range(count):
         handle = api.track(index)
-        text = api.track_chunk(handle)
+        text = api.track_chunk(handle, index)
         try:
             chunk = rpp.loads(text, root_tags=("TRACK",)).root
         except AutomixError as exc:
             raise ReaperError(f"REAPER returned an unreadable state chunk for track {index + 1}: {exc}",
                               file=path) from exc
         tracks.append(LiveTrack(index, handle, text, track_name(chunk)))
-    markers = tuple(api.markers())
+    markers = tuple(api.markers(path))
     text = live_project_text(app_version=api.app_version(), sample_rate_hz=api.sample_rate_hz(),
                              tempo_bpm=api.tempo_bpm(), notes=api.notes(), markers=markers,
                              track_chunks=[t.chunk_text for t in tracks])
@@ -284,60 +284,80 @@ def run_undoable(api: ReaperApi, undo_name: str, body: Callable[[LiveTransaction
     """Run ``body`` inside one undo block named ``undo_name``, all or nothing.
 
     ``body`` makes its writes through the :class:`LiveTransaction` it is
-    given. On any exception every write is taken back, the block is closed
-    (named ``"<undo_name> (failed, nothing changed)"``) and the message is
-    shown in a message box: an :class:`AutomixError` as its message, any
-    other exception as an internal error with its traceback in the console.
+    given, with REAPER's redraws held (``PreventUIRefresh(1)``, released in
+    ``finally``); after the writes, and after a rollback, the track list and
+    arrange view are redrawn (``TrackList_AdjustWindows(false)``,
+    ``UpdateArrange``). On any exception every write is taken back, the
+    block is closed (named ``"<undo_name> (failed, nothing changed)"``) and
+    the message is shown in a message box and the console: an
+    :class:`AutomixError` as its message, any other exception as an internal
+    error with its traceback in the console.
 
     Returns:
         the outcome; ``summary`` is ``body``'s return value when it succeeds.
     """
     api.begin_undo()
     transaction = LiveTransaction(api)
-    closing = False
+    error: BaseException | None = None
+    details = ""
+    not_restored: list[str] = []
+    summary = ""
+    held = _quietly(api.prevent_ui_refresh, 1)
     try:
-        summary = body(transaction)
-        closing = True  # a failing Undo_EndBlock2 is not retried: the block must not be closed twice
-        api.end_undo(undo_name)
-    except Exception as exc:  # the user must see every failure, and the block must close
-        not_restored = transaction.rollback()
-        if not closing:
-            _close_quietly(api, f"{undo_name} (failed, nothing changed)")
-        if isinstance(exc, AutomixError):
-            message = str(exc)
-        else:
-            message = f"internal error ({type(exc).__name__}): {exc}"
-            _console_quietly(api, traceback.format_exc())
-        if not_restored:
-            tail = f"COULD NOT set back: {', '.join(not_restored)}. Use Edit > Undo."
-        else:
-            tail = "Nothing was changed."
-        _console_quietly(api, f"automix: error: {message}")
         try:
-            api.message_box(f"{message}\n\n{tail}", undo_name, 0)
-        except AutomixError:
-            pass
-        return ActionOutcome(False, message, exc)
+            summary = body(transaction)
+        except Exception as exc:  # the user must see every failure, and the block must close
+            error, details = exc, traceback.format_exc()
+            not_restored = transaction.rollback()
+    finally:
+        if held:
+            _quietly(api.prevent_ui_refresh, -1)
+        _quietly(api.refresh)
+    if error is None:
+        try:
+            api.end_undo(undo_name)
+        except AutomixError as exc:  # not retried: the block must not be closed twice
+            error = exc
+            not_restored = transaction.rollback()
+            _quietly(api.refresh)
+        else:
+            return ActionOutcome(True, summary)
+    else:
+        _quietly(api.end_undo, f"{undo_name} (failed, nothing changed)")
+    return report_failure(api, undo_name, error, details, not_restored)
+
+
+def report_failure(api: ReaperApi, title: str, error: BaseException, details: str = "",
+                   not_restored: list[str] | None = None) -> ActionOutcome:
+    """Show a failed action's message in a message box and the console; the failed outcome.
+
+    An :class:`AutomixError` is shown as its message; anything else as an
+    internal error, with ``details`` (a traceback) in the console.
+    """
+    if isinstance(error, AutomixError):
+        message = str(error)
+    else:
+        message = f"internal error ({type(error).__name__}): {error}"
+        if details:
+            _quietly(api.console, details)
+    if not_restored:
+        tail = f"COULD NOT set back: {', '.join(not_restored)}. Use Edit > Undo."
+    else:
+        tail = "Nothing was changed."
+    _quietly(api.console, f"automix: error: {message}")
+    _quietly(api.message_box, f"{message}\n\n{tail}", title, 0)
+    return ActionOutcome(False, message, error)
+
+
+def _quietly(call: Callable[..., Any], *args: Any) -> bool:
+    """Call ``call``; False (and nothing raised) when REAPER reports an error."""
     try:
-        api.refresh()
+        call(*args)
     except AutomixError:
-        pass
-    return ActionOutcome(True, summary)
-
-
-def _close_quietly(api: ReaperApi, name: str) -> None:
-    try:
-        api.end_undo(name)
-    except AutomixError:
-        pass
-
-
-def _console_quietly(api: ReaperApi, message: str) -> None:
-    try:
-        api.console(message)
-    except AutomixError:
-        pass
+        return False
+    return True
 
 
 __all__ = ["LiveTrack", "LiveProject", "LiveTransaction", "ActionOutcome", "read_live_project",
-           "live_project_text", "chunk_text_for_reaper", "changed_tracks", "without_line_numbers", "run_undoable"]
+           "live_project_text", "chunk_text_for_reaper", "changed_tracks", "without_line_numbers", "run_undoable",
+           "report_failure"]
