@@ -9,7 +9,7 @@ import pytest
 from audio_factory import make_multitrack
 
 from automix.audio.loudness import integrated_loudness
-from automix.features.frame_batch import compute_frame_features
+from automix.features.frame import compute_frame_features
 from automix.features.region import (
     FLOOR_DB,
     REGION_FEATURE_NAMES,
@@ -29,7 +29,7 @@ def test_region_accumulator_streams_like_batch_and_aggregates_per_region():
     for i in range(0, x.shape[0], 3333):
         acc.push(x[i:i + 3333])
     a, b, whole = acc.finish()
-    batch = compute_frame_features(x, SR)
+    batch = compute_frame_features(x, sample_rate=SR)
     np.testing.assert_allclose(acc.frame_features().rms, batch.rms, rtol=1e-9)
     assert len(a.as_vector()) == len(REGION_FEATURE_NAMES)
     assert a.track == "gtr" and a.region == "a"

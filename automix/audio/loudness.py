@@ -119,12 +119,21 @@ class LoudnessMeter:
 
 def gated_loudness_from_hops(hop_energies: np.ndarray) -> float:
     """Integrated loudness (LUFS) from weighted mean squares of consecutive 100 ms hops."""
-    h = np.asarray(hop_energies, dtype=np.float64)
-    n_per_block = int(round(BLOCK_S / HOP_S))
-    if h.shape[0] < n_per_block:
+    return gated_loudness_from_frames(hop_energies, int(round(BLOCK_S / HOP_S)), 1)
+
+
+def gated_loudness_from_frames(energies: np.ndarray, frames_per_block: int, frames_per_step: int) -> float:
+    """Integrated loudness (LUFS) from weighted mean squares of consecutive equal frames ``(n,)``.
+
+    A gating block is ``frames_per_block`` frames (400 ms), one every
+    ``frames_per_step`` frames (100 ms); fewer frames than one block: -inf.
+    """
+    e = np.asarray(energies, dtype=np.float64)
+    if e.shape[0] < frames_per_block:
         return SILENCE_LUFS
-    csum = np.concatenate([[0.0], np.cumsum(h)])
-    return gated_loudness_from_blocks((csum[n_per_block:] - csum[:-n_per_block]) / n_per_block)
+    csum = np.concatenate([[0.0], np.cumsum(e)])
+    starts = np.arange(0, e.shape[0] - frames_per_block + 1, frames_per_step)
+    return gated_loudness_from_blocks((csum[starts + frames_per_block] - csum[starts]) / frames_per_block)
 
 
 def gated_loudness_from_blocks(block_energies: np.ndarray) -> float:

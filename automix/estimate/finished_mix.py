@@ -49,7 +49,7 @@ from automix.estimate.alignment import (
     shift_blocks,
 )
 from automix.estimate.solve import CrossEnergies, Estimate, smoothed_gains, solve_region
-from automix.features.frame import band_masks
+from automix.features.framing import band_masks
 from automix.features.region import RegionSpan
 
 BlockSource = Callable[[], Iterator[np.ndarray]]

@@ -201,15 +201,7 @@ def track_cache_key(project: Project, track: Track, sections: tuple[SongSection,
 # ---------------------------------------------------------------- features
 
 def _features_from_vectors(track: str, sections: tuple[SongSection, ...], vectors: np.ndarray) -> tuple[RegionFeatures, ...]:
-    n_bands = len(REGION_FEATURE_NAMES) - 8
-    out = []
-    for s, v in zip(sections, vectors):
-        v = [float(x) for x in v]
-        out.append(RegionFeatures(track=track, region=s.name, loudness_lufs=v[0], rms_db=v[1],
-                                  centroid_hz=v[2], slope_db_per_oct=v[3], spread_hz=v[4], zcr=v[5],
-                                  band_db=tuple(v[6:6 + n_bands]), lr_balance_db=v[6 + n_bands],
-                                  active_fraction=v[7 + n_bands]))
-    return tuple(out)
+    return tuple(RegionFeatures.from_vector(track, s.name, v) for s, v in zip(sections, vectors))
 
 
 def default_analysis_threads() -> int:

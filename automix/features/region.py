@@ -1,11 +1,12 @@
 """Per-region audio features of a track, computed while streaming its stem.
 
 :class:`RegionFeatureAccumulator` consumes a track's stem block by block
-(never the whole song in memory), keeps only the per-frame feature rows of
-:func:`automix.features.frame_batch.compute_frame_features` (frame-level features
-moved there) and aggregates them per :class:`RegionSpan` into
-:class:`RegionFeatures`, whose :meth:`~RegionFeatures.as_vector` order is
-:data:`REGION_FEATURE_NAMES` (the models' inputs).
+(never the whole song in memory), keeps only the per-frame features of each block
+(:func:`automix.features.frame.compute_frame_features`) and aggregates them per
+:class:`RegionSpan` into :class:`RegionFeatures` (:func:`region_features`).
+:data:`REGION_FEATURE_NAMES` is the one place that orders them: the fields of
+:class:`RegionFeatures` (one per band for ``band_db``), the vectors of
+:meth:`~RegionFeatures.as_vector` and the models' inputs.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ import numpy as np
 from automix.audio.bands import BAND_NAMES, N_BANDS
 from automix.audio.loudness import BLOCK_S as LOUDNESS_BLOCK_S
 from automix.audio.loudness import HOP_S as LOUDNESS_HOP_S
-from automix.audio.loudness import gated_loudness_from_blocks
-from automix.features.frame import frame_lengths
-from automix.features.frame_batch import (
-    FrameFeatures,
-    FrameWorkspace,
-    compute_frame_features,
-)
+from automix.audio.loudness import gated_loudness_from_frames
+from automix.features.frame import FrameFeatures, compute_frame_features
+from automix.features.framing import FrameWorkspace, frame_lengths
 
 FLOOR_DB = -120.0
 """Level features (dB, LUFS) are clamped to this floor so silence stays finite."""
@@ -39,7 +36,7 @@ REGION_FEATURE_NAMES: tuple[str, ...] = (
     "loudness_lufs", "rms_db", "centroid_hz", "slope_db_per_oct", "spread_hz", "zcr",
     *(f"band_db_{n}" for n in BAND_NAMES), "lr_balance_db", "active_fraction",
 )
-"""Order of :meth:`RegionFeatures.as_vector` (model inputs)."""
+"""Order of :meth:`RegionFeatures.as_vector` (model inputs); ``band_db_<band>`` are the entries of ``band_db``."""
 
 MAX_PENDING_BLOCKS = 2
 """Pushed blocks whose features may still be computing in the background (memory bound)."""
@@ -76,9 +73,19 @@ class RegionFeatures:
 
     def as_vector(self) -> np.ndarray:
         """The features in :data:`REGION_FEATURE_NAMES` order, shape ``(len(names),)``."""
-        return np.array([self.loudness_lufs, self.rms_db, self.centroid_hz, self.slope_db_per_oct,
-                         self.spread_hz, self.zcr, *self.band_db, self.lr_balance_db,
-                         self.active_fraction], dtype=np.float64)
+        return np.array([self.band_db[BAND_NAMES.index(name[len(_BAND_PREFIX):])]
+                         if name.startswith(_BAND_PREFIX) else getattr(self, name)
+                         for name in REGION_FEATURE_NAMES], dtype=np.float64)
+
+    @classmethod
+    def from_vector(cls, track: str, region: str, vector: np.ndarray) -> RegionFeatures:
+        """The inverse of :meth:`as_vector`."""
+        values = dict(zip(REGION_FEATURE_NAMES, (float(v) for v in vector)))
+        bands = tuple(values.pop(_BAND_PREFIX + b) for b in BAND_NAMES)
+        return cls(track=track, region=region, band_db=bands, **values)
+
+
+_BAND_PREFIX = "band_db_"
 
 
 def _db(power: float) -> float:
@@ -91,7 +98,7 @@ class RegionFeatureAccumulator:
     Only per-frame feature rows (a few floats per frame) are kept, never the
     audio. Region loudness is BS.1770 gated loudness computed from the frames'
     K-weighted energies (400 ms blocks = ``round(0.4 / hop_s)`` frames every
-    ``round(0.1 / hop_s)`` frames; see :func:`compute_frame_features`): with the
+    ``round(0.1 / hop_s)`` frames; see :func:`automix.features.frame.k_weighted_energy`): with the
     default 20 ms frames it is typically within 0.1 LU of :func:`automix.audio.loudness.integrated_loudness`
     (up to ~0.25 LU on bass-heavy stems, whose K-weighting below 100 Hz the 50 Hz bins resolve coarsely).
 
@@ -152,12 +159,12 @@ class RegionFeatureAccumulator:
                 buf[:held] = self._buffer
                 buf[held:] = x
             used = (n_frames - 1) * self._hop + self._frame
-            args = (buf[:used], self.sample_rate, self.frame_s, self.hop_s, self._consumed / self.sample_rate)
-            kwargs = {"workspace": self._workspace}
+            kwargs = {"sample_rate": self.sample_rate, "frame_s": self.frame_s, "hop_s": self.hop_s,
+                      "start_s": self._consumed / self.sample_rate, "workspace": self._workspace}
             if self._pool is None:
-                self._rows.append(compute_frame_features(*args, **kwargs))
+                self._rows.append(compute_frame_features(buf[:used], **kwargs))
             else:
-                self._pending.append(self._pool.submit(compute_frame_features, *args, **kwargs))
+                self._pending.append(self._pool.submit(compute_frame_features, buf[:used], **kwargs))
                 self._collect(MAX_PENDING_BLOCKS)
             keep_from = n_frames * self._hop
             self._consumed += keep_from
@@ -168,11 +175,7 @@ class RegionFeatureAccumulator:
     def frame_features(self) -> FrameFeatures:
         """All frames consumed so far, concatenated."""
         self._collect(0)
-        if not self._rows:
-            z = np.zeros(0)
-            return FrameFeatures(z, z, z, z, z, z, np.zeros((0, N_BANDS)), np.zeros((0, 2)), z)
-        return FrameFeatures(*(np.concatenate([getattr(r, name) for r in self._rows])
-                               for name in FrameFeatures.__dataclass_fields__))
+        return FrameFeatures.concatenate(self._rows)
 
     def finish(self) -> list[RegionFeatures]:
         """Aggregates per region, in the order of ``regions`` (ends the worker thread)."""
@@ -180,45 +183,43 @@ class RegionFeatureAccumulator:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        frame_end = ff.start_s + self._frame / self.sample_rate
-        hop_s = self._hop / self.sample_rate
-        per_block = max(int(round(LOUDNESS_BLOCK_S / hop_s)), 1)
-        per_step = max(int(round(LOUDNESS_HOP_S / hop_s)), 1)
-        out = []
-        for reg in self.regions:
-            sel = (ff.start_s >= reg.start_s - 1e-9) & (frame_end <= reg.end_s + 1e-9)
-            n = int(sel.sum())
-            rms = ff.rms[sel]
-            active = rms > 10.0 ** (self.active_threshold_db / 20.0)
-            lufs = gated_loudness_from_frames(ff.k_energy[sel], per_block, per_step)
-
-            def act_mean(a: np.ndarray) -> float:
-                v = a[sel][active]
-                v = v[np.isfinite(v)]
-                return float(v.mean()) if v.size else math.nan
-
-            bands = ff.band_energy[sel].mean(axis=0) if n else np.zeros(N_BANDS)
-            lr = ff.lr_energy[sel].mean(axis=0) if n else np.zeros(2)
-            balance = _db(lr[1]) - _db(lr[0]) if lr.min() > 0 else 0.0
-            out.append(RegionFeatures(
-                track=self.track, region=reg.name,
-                loudness_lufs=max(lufs, FLOOR_DB),
-                rms_db=_db(float(np.mean(rms ** 2))) if n else FLOOR_DB,
-                centroid_hz=act_mean(ff.centroid_hz), slope_db_per_oct=act_mean(ff.slope_db_per_oct),
-                spread_hz=act_mean(ff.spread_hz), zcr=act_mean(ff.zcr),
-                band_db=tuple(_db(float(b)) for b in bands),
-                lr_balance_db=balance,
-                active_fraction=float(active.mean()) if n else 0.0,
-            ))
-        return out
+        frame_s, hop_s = self._frame / self.sample_rate, self._hop / self.sample_rate
+        return [region_features(ff, reg, track=self.track, frame_s=frame_s, hop_s=hop_s,
+                                active_threshold_db=self.active_threshold_db) for reg in self.regions]
 
 
-def gated_loudness_from_frames(k_energy: np.ndarray, frames_per_block: int, frames_per_step: int) -> float:
-    """BS.1770 gated loudness (LUFS) from per-frame K-weighted energies ``(n,)``."""
-    e = np.asarray(k_energy, dtype=np.float64)
-    if e.shape[0] < frames_per_block:
-        return -math.inf
-    csum = np.concatenate([[0.0], np.cumsum(e)])
-    starts = np.arange(0, e.shape[0] - frames_per_block + 1, frames_per_step)
-    blocks = (csum[starts + frames_per_block] - csum[starts]) / frames_per_block
-    return gated_loudness_from_blocks(blocks)
+def region_features(ff: FrameFeatures, span: RegionSpan, *, track: str, frame_s: float, hop_s: float,
+                    active_threshold_db: float = ACTIVE_THRESHOLD_DB) -> RegionFeatures:
+    """Aggregate the frames lying wholly inside ``span`` (frames ``frame_s`` long every ``hop_s`` seconds).
+
+    Levels are over all the span's frames (loudness gated as BS.1770 gates
+    400 ms blocks every 100 ms, from ``round(0.4 / hop_s)`` frames every
+    ``round(0.1 / hop_s)``); spectral values and the zero-crossing rate are
+    means over the active frames (RMS above ``active_threshold_db``).
+    """
+    frame_end = ff.start_s + frame_s
+    sel = (ff.start_s >= span.start_s - 1e-9) & (frame_end <= span.end_s + 1e-9)
+    n = int(sel.sum())
+    rms = ff.rms[sel]
+    active = rms > 10.0 ** (active_threshold_db / 20.0)
+    per_block = max(int(round(LOUDNESS_BLOCK_S / hop_s)), 1)
+    per_step = max(int(round(LOUDNESS_HOP_S / hop_s)), 1)
+    lufs = gated_loudness_from_frames(ff.k_energy[sel], per_block, per_step)
+
+    def active_mean(a: np.ndarray) -> float:
+        v = a[sel][active]
+        v = v[np.isfinite(v)]
+        return float(v.mean()) if v.size else math.nan
+
+    bands = ff.band_energy[sel].mean(axis=0) if n else np.zeros(N_BANDS)
+    lr = ff.lr_energy[sel].mean(axis=0) if n else np.zeros(2)
+    return RegionFeatures(
+        track=track, region=span.name,
+        loudness_lufs=max(lufs, FLOOR_DB),
+        rms_db=_db(float(np.mean(rms ** 2))) if n else FLOOR_DB,
+        centroid_hz=active_mean(ff.centroid_hz), slope_db_per_oct=active_mean(ff.slope_db_per_oct),
+        spread_hz=active_mean(ff.spread_hz), zcr=active_mean(ff.zcr),
+        band_db=tuple(_db(float(b)) for b in bands),
+        lr_balance_db=_db(lr[1]) - _db(lr[0]) if lr.min() > 0 else 0.0,
+        active_fraction=float(active.mean()) if n else 0.0,
+    )
