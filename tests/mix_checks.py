@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from automix import rpp
+from automix.plan.apply import RAMP_S
 from automix.project.edit import find_automix_eq
 from automix.project.reader import read_project
 
-RAMP_S = 0.011
-"""Envelope steps ramp over at most this long before a region boundary (10 ms ramps + rounding)."""
+RAMP_TOLERANCE_S = RAMP_S + 0.001
+"""Envelope steps ramp over at most this long before a region boundary (the writer's ramp + rounding)."""
 
 
 def assert_only_automix_changes(original: Path, mixed: Path, *, n_audio_tracks: int, n_boundaries: int) -> None:
@@ -32,7 +33,7 @@ def assert_only_automix_changes(original: Path, mixed: Path, *, n_audio_tracks: 
         for env in (vols[0], pans[0]):
             times = [float(line.values[0]) for line in env.findall_lines("PT")]
             for b in boundaries:
-                assert b in times and any(b - RAMP_S < t < b for t in times)  # a step with a short ramp
+                assert b in times and any(b - RAMP_TOLERANCE_S < t < b for t in times)  # a step with a short ramp
         assert find_automix_eq(track) is not None and len(track.find("FXCHAIN").findall("VST")) == 1
         for tag in ("VOLENV2", "PANENV2", "FXCHAIN"):
             track.remove(track.find(tag))

@@ -87,6 +87,12 @@ def test_envelope_points_step_at_every_boundary_even_without_change():
     assert [(p.time_s, p.value) for p in pts] == [
         (0.0, 1.0), (10.0 - RAMP_S, 1.0), (10.0, 1.0), (40.0 - RAMP_S, 1.0), (40.0, 0.5), (60.0, 0.5)]
     assert all(p.shape == 0 for p in pts)
+    gap = envelope_points([(0.0, 2.0, 0.5), (2.5, 3.0, 1.0)])  # a gap: the old value held until the ramp
+    assert [(p.time_s, p.value) for p in gap] == [(0.0, 0.5), (2.5 - RAMP_S, 0.5), (2.5, 1.0), (3.0, 1.0)]
+    with pytest.raises(PlanError, match="region 1–3 s is empty, reversed or overlaps the previous one"):
+        envelope_points([(0.0, 2.0, 1.0), (1.0, 3.0, 1.0)])
+    with pytest.raises(PlanError, match="region 2–2 s is empty"):
+        envelope_points([(2.0, 2.0, 1.0)])
 
 
 def test_apply_writes_one_volume_and_pan_envelope_per_planned_track():

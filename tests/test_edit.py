@@ -21,9 +21,9 @@ from automix.project.edit import (
     set_pan_envelope,
     set_track_volume_pan,
     set_volume_envelope,
-    step_points,
     upsert_automix_eq,
 )
+from automix.plan.apply import envelope_points
 from automix.project.model import EnvelopePoint
 from automix.project.reader import project_from_document, read_project
 from automix.project.reaeq import (
@@ -58,8 +58,8 @@ def make_project(tmp_path: Path, newline: str = "\n") -> Path:
 def apply_mix(doc: rpp.RppDocument) -> None:
     for name in ("Kick", "Vox"):
         track = find_track(doc, guid_for(name))
-        set_volume_envelope(track, step_points(SEGMENTS))
-        set_pan_envelope(track, step_points([(0.0, 10.0, -0.5), (10.0, 20.0, 0.25)]))
+        set_volume_envelope(track, envelope_points(SEGMENTS))
+        set_pan_envelope(track, envelope_points([(0.0, 10.0, -0.5), (10.0, 20.0, 0.25)]))
         set_track_volume_pan(track, volume_amp=0.75, pan=-0.125)
         upsert_automix_eq(track, BANDS, platform_hint=platform_hint_for(doc))
 
@@ -204,13 +204,6 @@ def test_find_track_unknown_guid() -> None:
         find_track(doc, "{NOPE}")
 
 
-def test_step_points_hold_values_and_ramp_before_boundaries() -> None:
-    pts = step_points([(0, 2, 0.5), (2, 3, 0.5), (3, 5, 1.0)], ramp_s=0.02)
-    assert [(p.time_s, p.value) for p in pts] == [(0, 0.5), (2.98, 0.5), (3, 1.0), (5, 1.0)]
-    with pytest.raises(ProjectEditError, match="overlaps"):
-        step_points([(0, 2, 1.0), (1, 3, 1.0)])
-
-
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
 
 
@@ -225,7 +218,7 @@ def test_edits_on_every_track_of_real_projects(name: str) -> None:
     hint = platform_hint_for(doc)
     tracks = doc.root.findall("TRACK")
     for track in tracks:
-        set_volume_envelope(track, step_points(SEGMENTS))
+        set_volume_envelope(track, envelope_points(SEGMENTS))
         set_pan_envelope(track, [EnvelopePoint(0.0, 0.5)])
         upsert_automix_eq(track, BANDS, platform_hint=hint)
     text = rpp.dumps(doc)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mix_checks import RAMP_TOLERANCE_S
 from test_planner import build_test_bank
 
 from automix import rpp
@@ -53,7 +54,7 @@ def test_output_has_envelopes_and_eq_and_nothing_else_changed(demo, mixed):
         for env in (vols[0], pans[0]):
             times = [float(line.values[0]) for line in env.findall_lines("PT")]
             for b in boundaries:
-                assert b in times and any(b - 0.011 < t < b for t in times)  # step with a short ramp
+                assert b in times and any(b - RAMP_TOLERANCE_S < t < b for t in times)  # step with a short ramp
         assert find_automix_eq(track) is not None and len(track.find("FXCHAIN").findall("VST")) == 1
         for tag in ("VOLENV2", "PANENV2", "FXCHAIN"):
             track.remove(track.find(tag))

@@ -18,11 +18,11 @@ from automix.jobs.preview import (
     render_unmixed,
     write_preview,
 )
+from automix.plan.apply import RAMP_S, apply_plan
 from automix.plan.model import EqBand, MixPlan, RegionPlan, TrackPlan
 from automix.project.model import Fade, Item, Project, Source, Take, Track
 
 SR = 8000
-RAMP_S = 0.01  # automix.project.edit.step_points' default ramp, which the envelope writer uses
 GA = "{AAAAAAAA-0000-0000-0000-000000000001}"
 GB = "{BBBBBBBB-0000-0000-0000-000000000002}"
 GC = "{CCCCCCCC-0000-0000-0000-000000000003}"
@@ -53,12 +53,33 @@ def test_pan_law_constant_power_0db_centre():
     np.testing.assert_allclose(track_pan_gains(2.0), track_pan_gains(1.0))
 
 
-def test_ramp_is_the_envelope_writers():
-    import inspect
+def test_the_preview_plays_the_envelopes_the_writer_writes():
+    from rpp_factory import FactoryItem, FactoryTrack, guid_for, project_text
 
-    from automix.project.edit import step_points
+    from automix import rpp
+    from automix.project.edit import find_track
+    from automix.project.reader import project_from_document
 
-    assert inspect.signature(step_points).parameters["ramp_s"].default == RAMP_S
+    regions = ((1, "Intro", 0.0, 1.0), (2, "Verse", 1.0, 1.5), (3, "Chorus", 2.0, 3.0))  # a gap before the chorus
+    text = project_text([FactoryTrack("A", [FactoryItem(0.0, 3.0, "a.wav")])], regions=regions, version="7.18/win64")
+    doc = rpp.loads(text, file="song.rpp")
+    project = project_from_document(doc, None, Path("/tmp"))
+    ga = guid_for("A")
+    gains, pans = (-6.0, 4.0, -1.0), (0.0, 0.7, -0.3)
+    plan = MixPlan("pop", "test", tuple(RegionPlan(name, name.lower(), a, b, (TrackPlan(ga, "A", "Bass", g, p),))
+                                        for (_n, name, a, b), g, p in zip(regions, gains, pans)))
+    apply_plan(doc, project, plan)
+    track = find_track(doc, ga)
+    vol = np.array([[float(v) for v in line.values[:2]] for line in track.find("VOLENV2").findall_lines("PT")])
+    pan = np.array([[float(v) for v in line.values[:2]] for line in track.find("PANENV2").findall_lines("PT")])
+    assert np.any(np.isclose(np.diff(vol[:, 0]), RAMP_S))  # the file holds ramps
+    n = int(3.5 * SR)
+    t = np.arange(n) / SR
+    amp = np.interp(t, vol[:, 0], vol[:, 1])
+    left, right = track_pan_gains(np.interp(t, pan[:, 0], -pan[:, 1]))  # the file stores pan negated
+    mix = apply_plan_to_stems({ga: np.ones((n, 2), np.float32)}, plan, SR)
+    np.testing.assert_allclose(mix[:, 0], amp * left, rtol=1e-6, atol=1e-9)  # file values have 6 digits or more
+    np.testing.assert_allclose(mix[:, 1], amp * right, rtol=1e-6, atol=1e-9)
 
 
 def test_gain_steps_with_ramp_ending_at_boundary_and_pan():

@@ -2,11 +2,12 @@
 
 Per track the preview applies, in REAPER's order: the plan's EQ for the
 region (ReaEQ-matching biquads from :mod:`automix.audio.eq`), the track fader
-volume, the plan's gain as the volume envelope would (linear ramps of
-:func:`automix.project.edit.step_points` writes (linear ramps ending at region
-boundaries, values held before the first and after the last planned region;
-volume interpolated in amplitude, as the file stores it) and the plan's pan through
-:func:`track_pan_gains`. Tracks the plan does not mention play at their fader
+volume, and the plan's gain and pan as the envelopes ``automix mix`` writes
+(the same points, from :func:`automix.plan.apply.track_envelopes`: linear
+ramps of :data:`~automix.plan.apply.RAMP_S` ending at region boundaries,
+values held before the first and after the last planned region; volume
+interpolated in amplitude, as the file stores it), the pan through
+:func:`automix.audio.panlaw.track_pan_gains`. Tracks the plan does not mention play at their fader
 volume and pan. Muted tracks are silent; when any track is soloed only soloed
 tracks play. Assumed (**unverified**): a pan envelope replaces the pan knob
 rather than adding to it; EQ settings switch at region starts without a ramp.
@@ -31,8 +32,8 @@ import soundfile as sf
 from automix.audio.eq import StreamingEq
 from automix.audio.panlaw import track_pan_gains
 from automix.errors import AutomixError, MediaError
+from automix.plan.apply import track_envelopes
 from automix.plan.model import EqBand, MixPlan
-from automix.project.edit import step_points
 from automix.project.model import Project, Track
 from automix.util.atomic import atomic_path
 
@@ -57,10 +58,8 @@ class TrackMixer:
                  fader_amp: float = 1.0, fader_pan: float = 0.0) -> None:
         self.sample_rate = sample_rate
         self.fader_amp = float(fader_amp)
-        segments = plan.envelope_segments(guid) if plan is not None else []
-        if segments:
-            vol = step_points([(a, b, 10.0 ** (g / 20.0)) for a, b, g, _p in segments])
-            pan = step_points([(a, b, p) for a, b, _g, p in segments])
+        if plan is not None and plan.envelope_segments(guid):
+            vol, pan = track_envelopes(plan, guid)
             self._vol_t, self._vol_v = np.array([p.time_s for p in vol]), np.array([p.value for p in vol])
             self._pan_t, self._pan_v = np.array([p.time_s for p in pan]), np.array([p.value for p in pan])
         else:

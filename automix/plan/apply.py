@@ -7,7 +7,9 @@ Per planned audio track, and nothing else:
   *every* region boundary — a point :data:`RAMP_S` before the boundary with
   the old value and one at the boundary with the new value (a short linear
   ramp, no click), even where the value does not change, so each region owns
-  a fixed set of points (see :func:`envelope_points`);
+  a fixed set of points (see :func:`envelope_points`, the one builder of
+  envelope points: the preview, :mod:`automix.jobs.preview`, plays
+  :func:`track_envelopes` too);
 * one automix ReaEQ (the ReaEQ renamed :data:`~automix.project.reaeq.AUTOMIX_EQ_RENAME`).
   ReaEQ holds one setting per track, so it gets the **length-weighted mean**
   of the plan's per-region EQ (band gains averaged in dB, frequencies
@@ -44,7 +46,7 @@ from automix.rpp import Chunk, RppDocument
 from automix.rpp.tokens import format_number
 
 RAMP_S = 0.01
-"""Length of the linear ramp ending at a region boundary (seconds)."""
+"""Length of the linear ramp ending at a region boundary (seconds): REAPER cannot hold two values at one instant."""
 
 
 @dataclass(frozen=True)
@@ -54,29 +56,36 @@ class ApplyOptions:
     volume: bool = True
     pan: bool = True
     eq: bool = True
-    ramp_s: float = RAMP_S
 
 
-def envelope_points(segments: Sequence[tuple[float, float, float]], ramp_s: float = RAMP_S) -> list[EnvelopePoint]:
-    """Points holding each segment's value, with a ramp into every boundary.
+def envelope_points(segments: Sequence[tuple[float, float, float]]) -> list[EnvelopePoint]:
+    """Linear envelope points holding each segment's value, with a :data:`RAMP_S` ramp into every boundary.
 
     Args:
         segments: ``(start_s, end_s, value)`` in time order, not overlapping.
-        ramp_s: ramp length before each boundary.
 
     Returns:
-        ``2·n`` linear points for n segments: the first value at the first
-        start; for each later segment one point ``ramp_s`` before its start
-        (previous value) and one at its start (its value); the last value at
-        the last end.
+        ``2·n`` points for n segments: the first value at the first start;
+        for each later segment one point :data:`RAMP_S` before its start
+        (previous value; never before the previous point) and one at its start
+        (its value), even when the value does not change; the last value at
+        the last end. Before the first and after the last point the envelope
+        holds its value.
+
+    Raises:
+        PlanError: no segment, or one that is empty, reversed, not finite or
+            overlapping the previous one.
     """
     if not segments:
         raise PlanError("an envelope needs at least one region")
+    previous_end = -math.inf
+    for start, end, _value in segments:
+        if not (math.isfinite(start) and math.isfinite(end) and end > start >= previous_end - 1e-9):
+            raise PlanError(f"region {start:g}–{end:g} s is empty, reversed or overlaps the previous one")
+        previous_end = end
     points = [EnvelopePoint(float(segments[0][0]), float(segments[0][2]))]
-    for (_s0, e0, v0), (s1, e1, v1) in zip(segments, segments[1:]):
-        if not (e1 > s1 >= e0 - 1e-9):
-            raise PlanError(f"region {s1:g}–{e1:g} s is empty or overlaps the previous one")
-        points.append(EnvelopePoint(max(float(s1) - ramp_s, points[-1].time_s), float(v0)))
+    for (_s0, _e0, v0), (s1, _e1, v1) in zip(segments, segments[1:]):
+        points.append(EnvelopePoint(max(float(s1) - RAMP_S, points[-1].time_s), float(v0)))
         points.append(EnvelopePoint(float(s1), float(v1)))
     points.append(EnvelopePoint(float(segments[-1][1]), float(segments[-1][2])))
     return points
@@ -86,11 +95,17 @@ def _gain_amp(gain_db: float) -> float:
     return 10.0 ** (gain_db / 20.0)
 
 
-def track_envelopes(plan: MixPlan, guid: str, ramp_s: float = RAMP_S) -> tuple[list[EnvelopePoint], list[EnvelopePoint]]:
-    """(volume points as amplitude, pan points in track convention) of one track."""
+def track_envelopes(plan: MixPlan, guid: str) -> tuple[list[EnvelopePoint], list[EnvelopePoint]]:
+    """(volume points as amplitude, pan points in track convention) of one track, as written and previewed.
+
+    Raises:
+        PlanError: the plan does not mention the track.
+    """
     segs = plan.envelope_segments(guid)
-    vol = envelope_points([(a, b, _gain_amp(g)) for a, b, g, _p in segs], ramp_s)
-    pan = envelope_points([(a, b, p) for a, b, _g, p in segs], ramp_s)
+    if not segs:
+        raise PlanError(f"the plan has no settings for track {guid}")
+    vol = envelope_points([(a, b, _gain_amp(g)) for a, b, g, _p in segs])
+    pan = envelope_points([(a, b, p) for a, b, _g, p in segs])
     return vol, pan
 
 
@@ -140,7 +155,7 @@ def apply_plan(doc: RppDocument, project: Project, plan: MixPlan, options: Apply
     notes: list[str] = []
     for guid in plan.track_guids():
         track = find_track(doc, guid)
-        vol, pan = track_envelopes(plan, guid, options.ramp_s)
+        vol, pan = track_envelopes(plan, guid)
         for tag, points, wanted in (("VOLENV2", vol, options.volume), ("PANENV2", pan, options.pan)):
             env = track.find(tag) if wanted else None
             times = _pt_times(env) if env is not None else []
@@ -197,7 +212,7 @@ def update_region(doc: RppDocument, project: Project, plan: MixPlan, region: Reg
     platform = platform_hint_for(doc)
     for t in region.tracks:
         track = find_track(doc, t.guid)
-        vol, pan = track_envelopes(plan, t.guid, options.ramp_s)
+        vol, pan = track_envelopes(plan, t.guid)
         if options.volume and not _update_points(track, "VOLENV2", vol, [p.value for p in vol]):
             set_volume_envelope(track, vol)
         if options.pan and not _update_points(track, "PANENV2", pan, [-p.value + 0.0 for p in pan]):

@@ -31,8 +31,8 @@ Semantics:
   ``bw_oct`` within 0.01 … 4 octaves (ReaEQ's bandwidth control spans 4 octaves).
 * Between regions and outside them the envelope holds the nearest value;
   a change at a region boundary is a short linear ramp ending at the
-  boundary, as :func:`automix.project.edit.step_points` writes it (the preview
-  renders the same points).
+  boundary, as :func:`automix.plan.apply.envelope_points` builds it (the
+  preview renders the same points).
 
 Regions appear in time order and never overlap; a track appears at most once
 per region. Region names may repeat ("Verse", "Verse"), so regions are

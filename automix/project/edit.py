@@ -151,39 +151,6 @@ def set_pan_envelope(track_chunk: Chunk, points: Sequence[EnvelopePoint]) -> Chu
     return _set_envelope(track_chunk, "PANENV2", [(p.time_s, -p.value + 0.0, p.shape) for p in points], [])
 
 
-def step_points(segments: Sequence[tuple[float, float, float]], ramp_s: float = 0.01) -> list[EnvelopePoint]:
-    """Envelope points holding each segment's value, stepping at the boundaries.
-
-    Args:
-        segments: ``(start_s, end_s, value)`` in time order, not overlapping.
-        ramp_s: the change happens over the last ``ramp_s`` seconds before a
-            boundary (REAPER cannot hold two values at one instant).
-
-    Returns:
-        Linear-shape points: the first value at the first start, then for each
-        change a point ``ramp_s`` before the boundary (old value) and one at
-        the boundary (new value), and the last value at the last end.
-    """
-    if not segments:
-        raise ProjectEditError("step_points needs at least one segment")
-    if not (math.isfinite(ramp_s) and ramp_s >= 0):
-        raise ProjectEditError(f"ramp must be >= 0 s, got {ramp_s!r}")
-    points: list[EnvelopePoint] = []
-    previous_end = -math.inf
-    for k, (start, end, value) in enumerate(segments):
-        if not (math.isfinite(start) and math.isfinite(end) and end > start and start >= previous_end - 1e-9):
-            raise ProjectEditError(f"segment {k} ({start} s – {end} s) is empty, reversed or overlaps the previous one")
-        if not points:
-            points.append(EnvelopePoint(float(start), float(value)))
-        elif value != points[-1].value:
-            before = max(start - ramp_s, points[-1].time_s)
-            points.append(EnvelopePoint(float(before), points[-1].value))
-            points.append(EnvelopePoint(float(start), float(value)))
-        previous_end = end
-    points.append(EnvelopePoint(float(segments[-1][1]), float(segments[-1][2])))
-    return points
-
-
 def set_track_volume_pan(track_chunk: Chunk, volume_amp: float | None = None, pan: float | None = None) -> None:
     """Set the fader volume (amplitude) and/or pan (−1 left … +1 right) in ``VOLPAN``."""
     if volume_amp is not None and not (math.isfinite(volume_amp) and 0 <= volume_amp <= MAX_VOLUME_AMP):
@@ -293,6 +260,6 @@ def remove_automix_eq(track_chunk: Chunk) -> bool:
 
 __all__ = [
     "parse_track_chunk", "dumps", "find_track", "track_guid", "set_volume_envelope", "set_pan_envelope",
-    "step_points", "set_track_volume_pan", "upsert_automix_eq", "remove_automix_eq", "find_automix_eq",
+    "set_track_volume_pan", "upsert_automix_eq", "remove_automix_eq", "find_automix_eq",
     "platform_hint_for", "EqBandSetting", "TRACK_CHILD_ORDER",
 ]
