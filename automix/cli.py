@@ -3,8 +3,10 @@
 Each sub-command lives in its own module under :mod:`automix.commands` and
 exposes ``register(subparsers)``, which adds its parser and sets
 ``func(args) -> int`` as the handler. Errors derived from
-:class:`~automix.errors.AutomixError` are printed as one line on stderr with
-exit status 2; nothing else is caught.
+:class:`~automix.errors.AutomixError` and command-line mistakes (unknown
+option, a number out of range) are printed as one line on stderr with exit
+status 2; nothing else is caught. ``-q``/``-v`` are accepted before and after
+the sub-command, by every sub-command.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import sys
 
 from automix import __version__
+from automix.commands.options import add_verbosity_arguments
 from automix.errors import AutomixError
 
 COMMANDS: dict[str, str] = {
@@ -43,6 +46,21 @@ def _command_in(argv: list[str]) -> str | None:
     return None
 
 
+class UsageError(Exception):
+    """A command-line mistake found by argparse (message without the usage text)."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        self.prog = prog
+        super().__init__(message)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise :class:`UsageError` instead of printing the usage and exiting."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(self.prog, message)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The top-level parser.
 
@@ -51,7 +69,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             others get a bare entry with their summary (enough for ``--help``).
             ``None`` registers every sub-command fully.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="automix",
         description="Automatic multitrack mixing for REAPER projects.",
         epilog="Run 'automix COMMAND --help' for a command's options and examples.",
@@ -67,6 +85,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             importlib.import_module(f"automix.commands.{name}").register(subparsers)
         else:
             subparsers.add_parser(name, help=summary)
+    for sub in subparsers.choices.values():
+        add_verbosity_arguments(sub)
     return parser
 
 
@@ -75,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     command = _command_in(words)
     parser = build_parser(only=command) if command else build_parser(only="")
-    args = parser.parse_args(words)
+    try:
+        args = parser.parse_args(words)
+    except UsageError as exc:
+        print(f"{exc.prog}: error: {exc} (see '{exc.prog} --help')", file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

@@ -91,3 +91,8 @@ class ReaperError(AutomixError):
 
 class InstallError(AutomixError):
     """The installer could not complete (resource folder not found, ini unwritable …)."""
+
+
+class OutputError(AutomixError):
+    """An output was refused before anything was written: it is one of the command's inputs, not a
+    regular file, a file of another kind (without ``--force``), or its folder cannot be written."""

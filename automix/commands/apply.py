@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from automix.commands.mix import add_output_arguments, add_verbosity_arguments
+from automix.commands.mix import add_output_arguments
 from automix.jobs.mix import (
     check_writable,
     output_path,
@@ -13,9 +13,11 @@ from automix.jobs.mix import (
     read_project_document,
     save_project,
 )
+from automix.jobs.outputs import check_job_outputs, job_inputs
 from automix.jobs.report import format_plan_text
 from automix.plan.apply import ApplyOptions, apply_plan
 from automix.plan.json_io import load_plan, save_plan
+from automix.util.outputs import PLAN_SUFFIXES, RPP_SUFFIXES, is_input
 
 EXAMPLES = """examples:
   automix mix song.rpp --dry-run --plan-out plan.json   # get a plan
@@ -45,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_output_arguments(p)
     p.add_argument("--no-eq", action="store_true", help="leave EQ alone")
     p.add_argument("--no-pan", action="store_true", help="leave pan alone")
-    add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -54,17 +55,22 @@ def run(args: argparse.Namespace) -> int:
     doc, project = read_project_document(args.project)
     plan = load_plan(args.plan)
     out = output_path(args.project, args.output, args.in_place)
+    saved_plan = plan_path_for(out)
     if not args.dry_run:
         check_writable(out.parent, "project")
+        keeps_plan = is_input(saved_plan, [args.plan]) is not None
+        check_job_outputs(project, [("mixed project", out, RPP_SUFFIXES),
+                                    ("plan", None if keeps_plan else saved_plan, PLAN_SUFFIXES)],
+                          inputs=job_inputs(project, plan=args.plan),
+                          project_is_output=args.in_place or (args.output is None and out == args.project),
+                          force=args.force)
     apply_plan(doc, project, plan, ApplyOptions(pan=not args.no_pan, eq=not args.no_eq), plan_file=args.plan)
-    if not getattr(args, "quiet", False):
-        print(format_plan_text(plan), end="")
+    print(format_plan_text(plan), end="")
     if args.dry_run:
         print("dry run: the plan matches the project; nothing written")
         return 0
     save_project(doc, args.project, out)
-    saved_plan = plan_path_for(out)
-    if saved_plan.resolve() != args.plan.resolve():
+    if not keeps_plan:
         save_plan(plan, saved_plan)
     print(f"wrote {out}\nplan: {saved_plan}")
     return 0

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from automix.commands.options import integer, number
 from automix.demo.project import MAX_RECORDING_OFFSET_DB, write_demo
 from automix.demo.synth import MAX_DURATION_S, MIN_DURATION_S
-from automix.errors import AutomixError
+from automix.util.outputs import check_output_file, check_output_folder
+
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 192000
+"""Accepted ``--sample-rate`` range, Hz."""
 
 EXAMPLES = """examples:
   automix demo ~/automix-demo                 # 80 s song, seed 0
@@ -25,22 +30,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "DIR/demo_truth.json (the intended mix per region and track).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory", metavar="DIR", help="folder to write into (created if missing)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same bytes")
-    parser.add_argument("--duration", type=float, default=80.0, metavar="S",
+    parser.add_argument("--seed", type=integer(0, 2**32 - 1), default=0,
+                        help="random seed (default 0); same seed, same bytes")
+    parser.add_argument("--duration", type=number(MIN_DURATION_S, MAX_DURATION_S), default=80.0, metavar="S",
                         help=f"song length in seconds, {MIN_DURATION_S:g}-{MAX_DURATION_S:g} (default 80)")
-    parser.add_argument("--sample-rate", type=int, default=44100, metavar="HZ", help="default 44100")
+    parser.add_argument("--sample-rate", type=integer(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE), default=44100,
+                        metavar="HZ", help=f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} (default 44100)")
     parser.set_defaults(func=run)
+
+
+def check_demo_outputs(directory: Path) -> None:
+    """Refuse (OutputError) a demo folder that is a file, or holds a FIFO/device/folder where a demo file goes."""
+    check_output_folder(directory, "demo folder")
+    check_output_folder(directory / "media", "demo media folder")
+    existing = sorted((directory / "media").glob("*.wav")) if (directory / "media").is_dir() else []
+    for path in [directory / "demo.rpp", directory / "demo_truth.json", *existing]:
+        if path.exists() or path.is_symlink():
+            check_output_file(path, "demo file")
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the demo and print what was written; returns the exit status."""
-    if args.duration != args.duration:  # NaN
-        raise AutomixError(f"--duration must be a number of seconds, got {args.duration!r}")
-    files = write_demo(args.directory, seed=args.seed, duration_s=args.duration, sample_rate=args.sample_rate)
+    directory = Path(args.directory)
+    check_demo_outputs(directory)
+    files = write_demo(directory, seed=args.seed, duration_s=args.duration, sample_rate=args.sample_rate)
+    truth = files.truth
+    print(f"wrote {files.project_path} ({len(truth.tracks)} tracks, {len(truth.regions)} regions, "
+          f"{truth.duration_s:.1f} s at {truth.tempo_bpm:g} bpm, genre {truth.genre})")
     if not getattr(args, "quiet", False):
-        truth = files.truth
-        print(f"wrote {files.project_path} ({len(truth.tracks)} tracks, {len(truth.regions)} regions, "
-              f"{truth.duration_s:.1f} s at {truth.tempo_bpm:g} bpm, genre {truth.genre})")
         print(f"media: {len(files.media_paths)} files in {files.project_path.parent / 'media'}")
         print(f"intended mix: {files.truth_path}")
         offsets = ", ".join(f"{t.name} {t.recording_offset_db:+.1f}" for t in truth.tracks)

@@ -20,12 +20,22 @@ import math
 from pathlib import Path
 
 from automix.audio.io import audio_info
+from automix.commands.options import add_force_argument, number
 from automix.errors import EstimationError
 from automix.estimate.finished_mix import estimate_mix
 from automix.estimate.solve import Estimate
 from automix.features.region import RegionSpan
+from automix.project.files import project_files
+from automix.util.atomic import write_text_atomic
+from automix.util.outputs import PLAN_SUFFIXES, STDOUT, check_output_file
 
 AUDIO_SUFFIXES = (".wav", ".aif", ".aiff", ".flac", ".ogg", ".mp3", ".m4a")
+
+MIN_FRAME_S, MAX_FRAME_S = 0.005, 10.0
+"""Accepted ``--frame-s`` range, seconds: from a few periods of a bass note to a phrase."""
+
+MAX_LAG_S = 10.0
+"""Largest accepted ``--max-lag-s``, seconds (the alignment excerpt is 4 × the lag)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,11 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mix", type=Path, help="the reference mix file (required with a project)")
     p.add_argument("--stems", type=Path, help="stems folder, relative to the song folder")
     p.add_argument("--json", type=Path, help="write the estimate as JSON to this file ('-' = stdout)")
-    p.add_argument("--frame-s", type=float, default=0.1, help="analysis frame length in seconds (0.1)")
+    add_force_argument(p)
+    p.add_argument("--frame-s", type=number(MIN_FRAME_S, MAX_FRAME_S), default=0.1,
+                   help=f"analysis frame length in seconds, {MIN_FRAME_S:g}-{MAX_FRAME_S:g} (0.1)")
     p.add_argument("--no-align", action="store_true", help="do not correct offsets / polarity flips")
-    p.add_argument("--max-lag-s", type=float, default=0.1,
-                   help="largest stem/mix offset searched by the alignment, seconds (0.1)")
-    p.add_argument("--smoothing", type=float, default=None, help="EMA coefficient for frame-wise gains (e.g. 0.9)")
+    p.add_argument("--max-lag-s", type=number(0.0, MAX_LAG_S), default=0.1,
+                   help=f"largest stem/mix offset searched by the alignment, 0-{MAX_LAG_S:g} s (0.1)")
+    p.add_argument("--smoothing", type=number(0.0, 0.999), default=None,
+                   help="EMA coefficient for frame-wise gains, 0-0.999 (e.g. 0.9)")
     p.set_defaults(func=run)
 
 
@@ -91,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
                  for t in tracks]
         regions = [RegionSpan(r.name or f"region {r.number}", r.start_s, r.end_s) for r in project.regions]
         mix_path = args.mix
+        stem_inputs = project_files(project)
         playing = {t.index for t in tracks}
         skipped_tracks = [f"track {t.name!r}: no unmuted audio item (MIDI, empty or muted), skipped"
                           for t in project.tracks if t.items and t.index not in playing]
@@ -102,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
         stems = [(p.stem, (lambda p=p: render_file(p, sample_rate=sr, length_s=end_s))) for p in stem_paths]
         regions = []
         skipped_tracks = []
+        stem_inputs = list(stem_paths)
+    if args.json is not None and str(args.json) != STDOUT:
+        read = [mix_path, *stem_inputs]
+        check_output_file(args.json, "estimate JSON", inputs=read, suffixes=PLAN_SUFFIXES, force=args.force)
     mix_info = audio_info(mix_path)
     if not regions:
         regions = [RegionSpan("song", 0.0, end_s)]
@@ -112,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     notes = list(dict.fromkeys(skipped_tracks + report.skipped + report.approximations))
     if mix_info.sample_rate != sr:
         notes.append(f"mix resampled from {mix_info.sample_rate} Hz to {sr} Hz")
-    if not getattr(args, "quiet", False):
+    if str(args.json) != STDOUT:  # the table is the result: printed even with -q
         print(format_table(est, notes))
     if args.json is not None:
         data = est.to_json()
@@ -121,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
         if str(args.json) == "-":
             print(text)
         else:
-            args.json.write_text(text + "\n", encoding="utf-8")
+            try:
+                write_text_atomic(args.json, text + "\n")
+            except OSError as exc:
+                raise EstimationError(f"cannot write the estimate JSON: {exc.strerror or exc}", file=args.json) from None
     return 0
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from automix.commands.options import integer
 from automix.commands.parallel import add_parallel_arguments, parallel_from_args
+from automix.util.outputs import check_output_folder
 from automix.util.progress import reporter_from_args
 
 
@@ -23,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", nargs="+", type=Path, metavar="DATA", help=".rpp projects, song folders or folders of them")
     p.add_argument("--loocv", action="store_true", default=True, help="leave-one-song-out (the only mode; default)")
-    p.add_argument("--components", type=int, default=8, metavar="M", help="KDE components of the main tables")
+    p.add_argument("--components", type=integer(1, 64), default=8, metavar="M",
+                   help="KDE components of the main tables, 1-64 (default 8)")
     p.add_argument("--no-cross", action="store_true", help="skip the cross-genre matrix")
     p.add_argument("--genre", help="genre of projects whose notes do not say")
     p.add_argument("--report", type=Path, metavar="DIR", help="write evaluation.md and plots into DIR")
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         write_report,
     )
 
+    if args.report is not None:
+        check_output_folder(args.report, "report folder", inputs=args.data)
     jobs, scheduler = parallel_from_args(args)
     samples = collect_samples(args.data, genre=args.genre, jobs=jobs, scheduler=scheduler,
                               reporter=reporter_from_args(args))

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from automix.commands.options import integer
 from automix.commands.parallel import add_parallel_arguments, parallel_from_args
+from automix.util.outputs import check_output_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "REAPER actions use first: $AUTOMIX_PERSONAL_MODELS or the per-user data folder)")
     p.add_argument("--genre", help="genre of projects whose notes do not say")
     p.add_argument("--method", choices=("kde", "mlr"), default="kde")
-    p.add_argument("--components", type=int, default=8, metavar="M")
+    p.add_argument("--components", type=integer(1, 64), default=8, metavar="M",
+                   help="KDE principal components, 1-64 (default 8)")
     add_parallel_arguments(p, "projects")
     p.set_defaults(func=run)
 
@@ -42,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from automix.models.bank import personal_models_dir
     jobs, scheduler = parallel_from_args(args)
     out = args.out if args.out is not None else personal_models_dir()
+    check_output_folder(out, "model folder", inputs=args.projects)
     print(learn_from_projects(args.projects, out, genre=args.genre, method=args.method,
                               n_components=args.components, jobs=jobs, scheduler=scheduler))
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from automix.commands.options import add_force_argument
 from automix.commands.parallel import add_parallel_arguments, parallel_from_args
 from automix.jobs.mix import (
     MixOptions,
@@ -23,6 +24,10 @@ EXAMPLES = """examples:
   automix mix song.rpp --dry-run --plan-out plan.json   # only show and save the plan
   automix mix ~/projects/ --jobs 2            # every .rpp of a folder, two at a time
   automix mix /shared/projects/ --scheduler tcp://render1:8786   # on a Dask cluster's workers
+
+Outputs never replace an input: -o or --plan-out naming the project, one of
+its media files or a model file, or a FIFO/device/folder, is refused before
+any work; replacing an existing file of another kind needs --force.
 
 What is written: per audio track one volume envelope (VOLENV2) and one pan
 envelope (PANENV2) stepping at every region boundary (10 ms ramps), and one
@@ -58,17 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-pan", action="store_true", help="leave pan alone (no pan envelope)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
     add_parallel_arguments(p, "projects")
-    add_verbosity_arguments(p)
     p.set_defaults(func=run)
-
-
-def add_verbosity_arguments(p: argparse.ArgumentParser) -> None:
-    """``-q``/``-v`` after the sub-command too (``automix mix song.rpp -q``); same as before it."""
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                       help="print only errors and results")
-    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                       help="print details of each step")
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -86,13 +81,14 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                        help="write the result here (a folder when mixing several projects)")
     where.add_argument("--in-place", action="store_true", help="modify the project itself (backup: .rpp-bak)")
     p.add_argument("--dry-run", action="store_true", help="show what would be done, write no project")
+    add_force_argument(p)
 
 
 def options_from_args(args: argparse.Namespace) -> MixOptions:
     """:class:`MixOptions` from parsed arguments."""
     return MixOptions(genre=args.genre, models_dir=args.models, output=args.output, in_place=args.in_place,
                       plan_out=args.plan_out, dry_run=args.dry_run, use_eq=not args.no_eq,
-                      use_pan=not args.no_pan, use_cache=not args.no_cache)
+                      use_pan=not args.no_pan, use_cache=not args.no_cache, force=args.force)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,11 +117,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     results = run_batch(projects, options, jobs=jobs, scheduler=scheduler, reporter=reporter)
     for r in results:
-        if r.ok:
+        if r.ok:  # results: the project's table always; its notes unless quiet
+            print(f"{r.project}:")
             if not reporter.quiet:
-                print(f"{r.project}:")
                 for note in r.notes:
                     print(f"  note: {note}")
-                print(r.table)
+            print(r.table)
     print(batch_summary(results), end="")
     return 0 if all(r.ok for r in results) else 1

@@ -6,11 +6,13 @@ import argparse
 from pathlib import Path
 
 from automix.audio.spectrum import SPECTRUM_SEGMENT, SpectrumAccumulator
-from automix.commands.mix import add_model_arguments, add_verbosity_arguments
-from automix.commands.render import plan_for
+from automix.commands.mix import add_model_arguments
+from automix.commands.options import add_force_argument
+from automix.commands.render import check_render_output, plan_for
 from automix.jobs.mix import check_writable, read_project_document
 from automix.jobs.preview import iter_mixes
 from automix.jobs.report import write_report
+from automix.util.outputs import HTML_SUFFIXES
 from automix.util.progress import reporter_from_args
 
 EXAMPLES = """examples:
@@ -34,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plan", type=Path, metavar="PLAN.json", help="plan to describe (default: the saved one)")
     p.add_argument("--no-spectra", action="store_true", help="skip the before/after spectra")
     add_model_arguments(p)
-    add_verbosity_arguments(p)
+    add_force_argument(p)
     p.set_defaults(func=run)
 
 
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     reporter = reporter_from_args(args)
     _doc, project = read_project_document(args.project)
     check_writable(args.output.parent if str(args.output.parent) else Path("."), "report")
+    check_render_output(project, args, args.output, "report", HTML_SUFFIXES)
     plan = plan_for(project, args.project, args, reporter)
     before = after = None
     stats: dict[str, object] = {"Project": args.project.name}

@@ -9,8 +9,8 @@ from pathlib import Path
 from automix.commands.mix import (
     add_model_arguments,
     add_output_arguments,
-    add_verbosity_arguments,
 )
+from automix.commands.options import integer, number
 from automix.jobs.report import format_pan
 from automix.jobs.suggest import SuggestOptions, list_variants, suggest_in_file
 from automix.plan.model import RegionPlan
@@ -40,14 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("project", type=Path, metavar="PROJECT.rpp")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--region", metavar="NAME", help="region name (case-insensitive)")
-    which.add_argument("--at", type=float, metavar="SECONDS", help="the region containing this time")
-    p.add_argument("--variant", type=int, default=1, metavar="N", help="0 = the mix's own choice; default 1")
+    which.add_argument("--at", type=number(0.0, 1e7), metavar="SECONDS", help="the region containing this time")
+    p.add_argument("--variant", type=integer(0, 1000), default=1, metavar="N",
+                   help="0 = the mix's own choice; default 1")
     p.add_argument("--list", action="store_true", help="list the region's variants and exit")
     p.add_argument("--plan", type=Path, metavar="PLAN.json", help="current plan (default: the saved one)")
     p.add_argument("--no-pan", action="store_true", help="leave pan alone")
     add_model_arguments(p)
     add_output_arguments(p)
-    add_verbosity_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -66,7 +66,7 @@ def options_from_args(args: argparse.Namespace) -> SuggestOptions:
     """The job's options from the parsed command line."""
     return SuggestOptions(region=args.region, at_s=args.at, variant=args.variant, plan=args.plan, genre=args.genre,
                           models_dir=args.models, use_pan=not args.no_pan, output=args.output,
-                          in_place=args.in_place, dry_run=args.dry_run)
+                          in_place=args.in_place, dry_run=args.dry_run, force=args.force)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,9 +31,10 @@ from functools import partial
 from pathlib import Path
 
 from automix import rpp
-from automix.errors import AutomixError, ModelError, ProjectError, ProjectWriteError
+from automix.errors import AutomixError, ModelError, OutputError, ProjectError, ProjectWriteError
 from automix.features.analysis import analyse_project, check_project
 from automix.features.cache import FeatureCache, cache_folder_for
+from automix.jobs.outputs import check_job_outputs, job_inputs
 from automix.jobs.report import format_plan_text
 from automix.knowledge.genres import (
     EXTRA_GENRES,
@@ -51,6 +51,7 @@ from automix.project.model import Project
 from automix.project.reader import project_from_document, resolve_media_path
 from automix.project.save import save_document
 from automix.util.distribute import local_workers, run_tasks
+from automix.util.outputs import PLAN_SUFFIXES, RPP_SUFFIXES, check_writable_folder
 from automix.util.progress import Reporter
 
 OUTPUT_SUFFIX = ".automix"
@@ -72,6 +73,7 @@ class MixOptions:
     use_eq: bool = True
     use_pan: bool = True
     use_cache: bool = True
+    force: bool = False  # replace an existing file of another kind (--force)
     analysis_threads: int | None = None  # tracks analysed at once; None: one per core (at most 4)
 
 
@@ -132,15 +134,10 @@ def output_path(project_path: Path, output: Path | None, in_place: bool) -> Path
 
 def check_writable(folder: Path, what: str) -> None:
     """Raise ProjectWriteError unless a file can be created in ``folder``."""
-    if not folder.is_dir():
-        raise ProjectWriteError(f"cannot write the {what}: folder does not exist", file=folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".automix-probe.", dir=folder)
-        os.close(fd)
-        os.unlink(tmp)
-    except OSError as exc:
-        raise ProjectWriteError(f"cannot write the {what}: folder is read-only ({exc.strerror or exc})",
-                                file=folder) from None
+        check_writable_folder(folder, what)
+    except OutputError as exc:
+        raise ProjectWriteError(exc.message, file=exc.file) from None
 
 
 def rebase_media_paths(doc: rpp.RppDocument, source_folder: Path, out_folder: Path) -> int:
@@ -294,6 +291,13 @@ def _mix_job(project_path: Path, options: MixOptions, reporter: Reporter | None)
         if options.plan_out is not None:
             check_writable(options.plan_out.parent, "plan")
     bank = model_bank(options.models_dir)
+    writes = None if options.dry_run else out
+    check_job_outputs(project, [("mixed project", writes, RPP_SUFFIXES),
+                                ("plan", None if writes is None else plan_path, PLAN_SUFFIXES),
+                                ("--plan-out plan", options.plan_out, PLAN_SUFFIXES)],
+                      inputs=job_inputs(project, model_dirs=bank.directories),
+                      project_is_output=options.in_place or (options.output is None and out == path),
+                      force=options.force)
     result = plan_project(project, bank, options.genre, use_eq=options.use_eq, use_pan=options.use_pan,
                           use_cache=options.use_cache, reporter=reporter, analysis_threads=options.analysis_threads)
     plan = result.plan

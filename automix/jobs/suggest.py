@@ -35,6 +35,7 @@ from automix.jobs.mix import (
     resolve_genre,
     save_project,
 )
+from automix.jobs.outputs import check_job_outputs, job_inputs
 from automix.knowledge.sections import SongSection, section_index_at
 from automix.models.bank import ALL, ModelBank
 from automix.plan.apply import ApplyOptions, update_region
@@ -43,6 +44,7 @@ from automix.plan.model import BOUNDS_TOLERANCE_S, MixPlan, RegionPlan, replace_
 from automix.plan.planner import SectionSource, make_plan, section_sources, suggest_region
 from automix.project.model import Project
 from automix.rpp import RppDocument
+from automix.util.outputs import PLAN_SUFFIXES, RPP_SUFFIXES, is_input
 from automix.util.progress import Reporter
 
 
@@ -81,6 +83,7 @@ class SuggestOptions:
     output: Path | None = None
     in_place: bool = False
     dry_run: bool = False
+    force: bool = False  # replace an existing file of another kind (--force)
 
 
 # ---------------------------------------------------------------- choices
@@ -211,6 +214,12 @@ def suggest_in_file(project_path: Path, options: SuggestOptions,
     out = output_path(project_path, options.output, options.in_place)
     if not options.dry_run:
         check_writable(out.parent, "project")
+        saved = plan_path_for(out)  # the plan suggest updates by design may be the one it read
+        read = None if options.plan is None or is_input(saved, [options.plan]) else options.plan
+        check_job_outputs(project, [("mixed project", out, RPP_SUFFIXES), ("plan", saved, PLAN_SUFFIXES)],
+                          inputs=job_inputs(project, plan=read, model_dirs=bank.directories),
+                          project_is_output=options.in_place or (options.output is None and out == project_path),
+                          force=options.force)
     suggestion = resuggest(document, project, bank, genre, current, k, options.variant, use_pan=options.use_pan,
                            cache=cache_for(project_path), plan_file=options.plan or plan_path_for(project_path),
                            reporter=reporter)

@@ -17,7 +17,10 @@ folder's models, so a personal model grows with every mix.
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +43,7 @@ from automix.models.mix_model import (
 )
 from automix.training.metrics import level_errors_db
 from automix.training.samples import SectionSample
+from automix.util.atomic import fsync_folder, write_bytes_atomic, write_text_atomic
 
 MIN_SONGS = 2
 """Songs a genre or section bucket needs before it gets its own model (``all × all`` is always written)."""
@@ -248,18 +252,23 @@ def train_models(samples: Sequence[SectionSample], out_dir: str | Path, method: 
 # ---------------------------------------------------------------- stored samples
 
 def save_samples(samples: Sequence[SectionSample], directory: str | Path) -> Path:
-    """Store samples as ``training-samples.npz`` (arrays) + ``.json`` (text fields); returns the npz path."""
+    """Store samples as ``training-samples.npz`` (arrays) + ``.json`` (text fields), each written atomically.
+
+    Returns the npz path.
+    """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     arrays = {name: np.stack([getattr(s, name) for s in samples]).astype(float)
               for name in ("type_features", "present", "level_rel_db", "alpha", "pan", "eq_db")}
     arrays["mix_level_db"] = np.array([s.mix_level_db for s in samples], dtype=float)
     npz = d / f"{SAMPLES_FILE}.npz"
-    np.savez(npz, **arrays)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_bytes_atomic(npz, buf.getvalue())
     meta = {"type_ids": list(TRACK_TYPE_IDS), "feature_names": list(REGION_FEATURE_NAMES),
             "rows": [{"song_id": s.song_id, "genre": s.genre, "section": s.section, "region": s.region,
                       "source": s.source} for s in samples]}
-    (d / f"{SAMPLES_FILE}.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(d / f"{SAMPLES_FILE}.json", json.dumps(meta, indent=1) + "\n")
     return npz
 
 
@@ -295,6 +304,9 @@ def learn_from_projects(paths: Sequence[str | Path], out_dir: str | Path, *, gen
     The projects' rows replace earlier rows of the same projects; every
     model of the folder is retrained on all stored rows. ``jobs`` / ``scheduler``:
     where the projects are analysed (see :func:`automix.training.dataset.collect_samples`).
+    Training happens in a scratch folder inside ``out_dir``; only when every
+    model is saved do they replace the folder's previous models, so a failure
+    leaves those in place.
     """
     from automix.models.bank import installed_models_dir
     from automix.training.dataset import collect_samples
@@ -307,17 +319,37 @@ def learn_from_projects(paths: Sequence[str | Path], out_dir: str | Path, *, gen
     out = Path(out_dir)
     kept = [s for s in load_samples(out / SAMPLES_DIR) if s.song_id not in new_ids]
     samples = kept + new
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.json"):  # models of the previous learning round
-        if old.with_suffix(".npz").is_file():
-            old.unlink()
-            old.with_suffix(".npz").unlink()
-    save_samples(samples, out / SAMPLES_DIR)
     n_songs = len({s.song_id for s in samples})
-    written = train_models(samples, out, method, n_components, min_songs=1,
-                           description=f"personal model: {n_songs} finished REAPER project(s) (exact ground truth)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".automix-learn.", dir=out) as work:
+            # train into a scratch folder first: a failure leaves the previous models and samples in place
+            save_samples(samples, Path(work) / SAMPLES_DIR)
+            written = train_models(samples, work, method, n_components, min_songs=1,
+                                   description=f"personal model: {n_songs} finished REAPER project(s) "
+                                               "(exact ground truth)")
+            _replace_models(Path(work), out, [Path(w) for w in written])
+    except OSError as exc:
+        raise ModelError(f"cannot write the model folder: {exc.strerror or exc}", file=exc.filename or out) from None
     return (f"learnt {len(new_ids)} project(s), {len(new)} section(s); {n_songs} project(s) in total; "
             f"{len(written)} model(s) in {out}")
+
+
+def _replace_models(work: Path, out: Path, written: Sequence[Path]) -> None:
+    """Move the models and samples trained in ``work`` into ``out``; remove ``out``'s models not retrained."""
+    new_names = set()
+    for json_path in written:
+        for path in (json_path.with_suffix(".npz"), json_path):  # arrays first: the JSON holds their checksum
+            os.replace(path, out / path.name)
+            new_names.add(path.name)
+    (out / SAMPLES_DIR).mkdir(exist_ok=True)
+    for path in sorted((work / SAMPLES_DIR).iterdir()):
+        os.replace(path, out / SAMPLES_DIR / path.name)
+    for old in sorted(out.glob("*.json")):  # models of the previous learning round
+        if old.name not in new_names and old.with_suffix(".npz").is_file():
+            old.unlink()
+            old.with_suffix(".npz").unlink()
+    fsync_folder(out)
 
 
 def relabel_sections(samples: Sequence[SectionSample], sections: Sequence[str]) -> list[SectionSample]:
