@@ -196,7 +196,7 @@ def test_every_command_takes_q_and_v_after_its_name(command):
     (["estimate", "SONG", "--max-lag-s", "1e9"], "argument --max-lag-s: 1000000000.0 is not between 0 and 10"),
     (["render", "a.rpp", "-o", "x.wav", "--normalize", "nan"], "argument --normalize: 'nan' is not a finite"),
     (["render", "a.rpp", "-o", "x.wav", "--normalize", "1000"], "argument --normalize: 1000.0 is not between -70 and 0"),
-    (["mix", "a.rpp", "--jobs", "0"], "argument --jobs: 0 is not between 1 and 256"),
+    (["mix", "a.rpp", "--jobs", "0"], "--jobs must be >= 1, got 0"),
     (["train", "d", "--out", "o", "--components", "x"], "argument --components: 'x' is not a whole number"),
 ])
 def test_numeric_options_are_range_checked_in_one_line(capsys, argv, expect):

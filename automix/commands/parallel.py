@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from automix.commands.options import integer
 from automix.errors import AutomixError
 from automix.util.distribute import SCHEDULER_HELP, parse_scheduler
 
 
 def add_parallel_arguments(p: argparse.ArgumentParser, what: str) -> None:
     """Add ``--jobs`` and ``--scheduler``; ``what`` names the unit of work (``projects``, ``songs``)."""
-    p.add_argument("--jobs", type=integer(1, 256), default=1, metavar="N", help=f"{what} processed in parallel on this "
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help=f"{what} processed in parallel on this "
                    "machine (default 1)")
     p.add_argument("--scheduler", metavar="local:N|ADDRESS", help=SCHEDULER_HELP)
 
