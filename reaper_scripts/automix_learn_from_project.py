@@ -17,11 +17,38 @@ executes it as ``__main__``.
 """
 
 INSTALL_HINT = ("automix is not installed for the Python REAPER uses.\n"
-                "Run: python3 install.py --enable-python  (in the automix folder), then restart REAPER.")
+                "Run: python3 install.py --enable-python  (in the automix folder, with the Python or "
+                "virtual environment that has automix), then restart REAPER.")
+
+
+def _add_automix_to_path() -> None:
+    """Put the folder holding the automix package, as install.py recorded it in the REAPER resource
+    folder's ``automix.json`` (``package_path``), on ``sys.path``; nothing happens when there is none."""
+    import json
+    import os
+    import sys
+
+    folders = []
+    resource = globals().get("RPR_GetResourcePath")
+    if resource is not None:
+        folders.append(resource())
+    here = os.path.dirname(os.path.abspath(globals().get("__file__") or "."))
+    folders += [here, os.path.dirname(here), os.path.dirname(os.path.dirname(here)),
+                os.path.dirname(os.path.dirname(os.path.dirname(here)))]
+    for folder in folders:
+        try:
+            with open(os.path.join(folder, "automix.json"), "rb") as fh:
+                package_path = json.loads(fh.read(65536).decode("utf-8-sig")).get("package_path")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(package_path, str) and package_path not in sys.path:
+            sys.path.insert(0, package_path)
+        return
 
 
 def main() -> None:
     """Run the action inside REAPER; report a missing automix install in a message box."""
+    _add_automix_to_path()
     try:
         from automix.reaper import actions as reaper_actions
     except ImportError as exc:

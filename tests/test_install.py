@@ -13,14 +13,14 @@ from automix.reaper.ini import ini_get, ini_set, kb_update
 from automix.reaper.installer import (
     ACTIONS,
     BACKUP_SUFFIX,
-    PythonLib,
     action_command_id,
     default_resource_paths,
     find_resource_path,
-    install,
-    interpreter_for,
     uninstall,
 )
+from automix.reaper.installer import install as _real_install
+from automix.reaper.python_lib import PythonLib, interpreter_for
+from automix.reaper.worker_config import config_path, read_worker_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"
@@ -53,6 +53,12 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 LIB = PythonLib("/opt/py/lib", "libpython3.11.so.1.0")
+
+
+def install(*args, **kwargs):
+    """The installer with a worker that already has automix (the checkout), unless a test says otherwise."""
+    kwargs.setdefault("probe", lambda worker: REPO)
+    return _real_install(*args, **kwargs)
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
@@ -100,7 +106,8 @@ def test_without_enable_python_reaper_ini_is_left_alone(tmp_path):
     after = _snapshot(folder)
     assert after["reaper.ini"] == before["reaper.ini"]
     assert "reaper.ini" + BACKUP_SUFFIX not in after
-    assert any("install automix for that Python by hand" in line for line in report.lines())
+    assert any("Python ReaScript is not set up in REAPER: re-run with --enable-python" in line
+               for line in report.lines())
 
 
 def test_dry_run_changes_nothing_but_says_what_it_would_do(tmp_path):
@@ -161,22 +168,25 @@ def test_pip_runs_for_the_interpreter_reaper_loads(tmp_path):
     assert lib.version == (3, 11) and interpreter_for(lib) == prefix / "bin" / "python3.11"
     folder = _resource(tmp_path)
     calls = []
+    probes = iter([None, REPO])
     report = install(folder, SCRIPTS, enable_python=True, python_lib=lib, package_source=REPO,
+                     worker_python=prefix / "bin" / "python3.11", probe=lambda worker: next(probes),
                      runner=lambda cmd: calls.append(cmd) or 0)
     assert calls == [[str(prefix / "bin" / "python3.11"), "-m", "pip", "install", str(REPO)]]
     assert report.pip_ran and any(line.startswith("ran: ") for line in report.lines())
-    with pytest.raises(InstallError, match="pip failed with status 1"):
-        install(folder, SCRIPTS, package_source=REPO, runner=lambda cmd: 1)
+    with pytest.raises(InstallError, match=r"pip failed with status 1.*virtual environment"):
+        install(folder, SCRIPTS, package_source=REPO, runner=lambda cmd: 1, probe=lambda worker: None)
 
 
-def test_unknown_interpreter_prints_the_command_instead(tmp_path):
+def test_worker_without_automix_and_no_pip_prints_the_command(tmp_path):
     folder = _resource(tmp_path)
     calls = []
-    report = install(folder, SCRIPTS, enable_python=True, python_lib=PythonLib("/nowhere/lib", "python311.dll"),
-                     package_source=REPO, runner=calls.append)
+    report = install(folder, SCRIPTS, enable_python=True, python_lib=LIB, package_source=REPO, run_pip=False,
+                     worker_python=Path("/opt/venv/bin/python"), probe=lambda worker: None, runner=calls.append)
     assert calls == []
-    assert report.pip_command == ["<python REAPER uses>", "-m", "pip", "install", str(REPO)]
-    assert any("no interpreter found for /nowhere/lib" in line for line in report.lines())
+    assert report.pip_command == ["/opt/venv/bin/python", "-m", "pip", "install", str(REPO)]
+    assert any("automix is not installed for the worker /opt/venv/bin/python; run: /opt/venv/bin/python -m pip"
+               in line for line in report.lines())
 
 
 @pytest.mark.parametrize("dll, path, version", [

@@ -12,6 +12,7 @@ import pytest
 from automix.errors import ReaperError
 from automix.reaper.worker_config import (
     CONFIG_FILE_NAME,
+    IniChange,
     MAX_CONFIG_BYTES,
     WorkerConfig,
     config_path,
@@ -29,19 +30,21 @@ def _write(folder: Path, data) -> Path:
 
 
 def test_round_trip_through_the_file(tmp_path):
-    config = WorkerConfig(Path(sys.executable).absolute(), REPO, "/usr/lib/libpython3.11.so.1.0")
+    config = WorkerConfig(Path(sys.executable).absolute(), REPO,
+                          (IniChange("reascript", "0", "1"), IniChange("pythonlibdll64", None, "libpython3.11.so")))
     config_path(tmp_path).write_bytes(format_worker_config(config))
     assert read_worker_config(tmp_path) == config
     data = json.loads(config_path(tmp_path).read_text(encoding="utf-8"))
     assert data == {"format": 1, "worker_python": str(config.worker_python), "package_path": str(REPO),
-                    "python_lib": "/usr/lib/libpython3.11.so.1.0"}
+                    "reaper_ini": {"reascript": {"before": "0", "automix": "1"},
+                                   "pythonlibdll64": {"before": None, "automix": "libpython3.11.so"}}}
 
 
 def test_optional_keys_and_unknown_keys(tmp_path):
     _write(tmp_path, {"format": 1, "worker_python": sys.executable, "later": [1, 2]})
     config = read_worker_config(tmp_path)
     assert config.worker_python == Path(sys.executable) and config.package_path is None
-    assert config.python_lib is None
+    assert config.reaper_ini == ()
 
 
 @pytest.mark.parametrize("content, message", [
@@ -50,7 +53,9 @@ def test_optional_keys_and_unknown_keys(tmp_path):
     ({"format": 2, "worker_python": "/usr/bin/python3"}, r"unknown format 2"),
     ({"format": 1, "worker_python": "/no/such/venv/bin/python"}, r"'/no/such/venv/bin/python' does not exist"),
     ({"format": 1, "worker_python": sys.executable, "package_path": "/no/such"}, r"holds no automix package"),
-    ({"format": 1, "worker_python": sys.executable, "python_lib": 3}, r"'python_lib' must be a string, got 3"),
+    ({"format": 1, "worker_python": sys.executable, "reaper_ini": 3}, r"'reaper_ini' must be an object, got 3"),
+    ({"format": 1, "worker_python": sys.executable, "reaper_ini": {"reascript": {"before": 0, "automix": "1"}}},
+     r"'reaper_ini' entry 'reascript' must be"),
     ([1, 2], r"expected a JSON object, got list"),
     ("{not json", r"not a valid JSON file"),
 ])

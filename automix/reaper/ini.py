@@ -2,12 +2,29 @@
 
 Files are handled as bytes, line by line: lines not being changed are kept
 byte-for-byte, including CRLF endings and non-UTF-8 content. New lines use the
-file's own line ending.
+file's own line ending and encoding: a UTF-8 byte-order mark is kept (and not
+mistaken for part of the first section header), and a UTF-16 file (LE or BE,
+with its BOM, as Windows Notepad saves "Unicode") stays UTF-16.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+import codecs
+from typing import Callable, Mapping, Sequence
+
+_UTF16 = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def _as_utf8(data: bytes) -> tuple[bytes, Callable[[bytes], bytes]]:
+    """``data`` without its BOM, as UTF-8 bytes, and the function that encodes such bytes back like ``data``."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):], lambda body: codecs.BOM_UTF8 + body
+    for bom, codec in _UTF16:
+        if data.startswith(bom):
+            body = data[len(bom):].decode(codec, "surrogatepass").encode("utf-8", "surrogatepass")
+            return body, lambda out, bom=bom, codec=codec: bom + out.decode("utf-8", "surrogatepass").encode(
+                codec, "surrogatepass")
+    return data, lambda body: body
 
 
 def _newline(data: bytes) -> bytes:
@@ -20,6 +37,7 @@ def _with_final_newline(data: bytes) -> bytes:
 
 def ini_get(data: bytes, section: str, key: str) -> str | None:
     """Value of ``key`` in ``[section]`` of ini bytes (case-insensitive names), or None."""
+    data, _ = _as_utf8(data)
     current = None
     for raw in data.splitlines():
         line = raw.decode("utf-8", "surrogateescape").strip()
@@ -32,11 +50,19 @@ def ini_get(data: bytes, section: str, key: str) -> str | None:
     return None
 
 
+def ini_has_only_headers(data: bytes) -> bool:
+    """True when ini bytes hold nothing but blank lines and ``[section]`` headers (any encoding above)."""
+    data, _ = _as_utf8(data)
+    return all(not line.strip() or (line.strip().startswith(b"[") and line.strip().endswith(b"]"))
+               for line in data.splitlines())
+
+
 def ini_set(data: bytes, section: str, values: Mapping[str, str | None]) -> bytes:
     """Set (or, for None, delete) keys of ``[section]``; every other line is kept byte-for-byte.
 
     New keys go after the section's last key line; a missing section is appended.
     """
+    data, encode = _as_utf8(data)
     nl = _newline(data)
     lines = data.splitlines(keepends=True)
     pending = {k.lower(): (k, v) for k, v in values.items()}
@@ -74,11 +100,12 @@ def ini_set(data: bytes, section: str, values: Mapping[str, str | None]) -> byte
             if out and not out[-1].endswith(b"\n"):
                 out[-1] += nl
             out += [f"[{section}]".encode("utf-8") + nl] + new
-    return b"".join(out)
+    return encode(b"".join(out))
 
 
 def kb_update(data: bytes, wanted: Sequence[str], remove_ids: Sequence[str] = ()) -> bytes:
     """Add ``wanted`` lines (replacing a line with the same RS id) and drop lines with ``remove_ids``."""
+    data, encode = _as_utf8(data)
     nl = _newline(data)
     wanted_by_id = {line.split()[3]: line for line in wanted}
     out, seen = [], set()
@@ -99,4 +126,4 @@ def kb_update(data: bytes, wanted: Sequence[str], remove_ids: Sequence[str] = ()
     missing = [line for cmd_id, line in wanted_by_id.items() if cmd_id not in seen]
     if missing:
         result = _with_final_newline(result) + b"".join(m.encode("utf-8") + nl for m in missing)
-    return result
+    return encode(result)

@@ -10,7 +10,9 @@ The file is one UTF-8 JSON object::
       "format": 1,
       "worker_python": "/home/me/automix/.venv/bin/python",
       "package_path": "/home/me/automix",
-      "python_lib": "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"
+      "reaper_ini": {"reascript": {"before": "0", "automix": "1"},
+                     "pythonlibpath64": {"before": null, "automix": "/usr/lib/x86_64-linux-gnu"},
+                     "pythonlibdll64": {"before": null, "automix": "libpython3.11.so.1.0"}}
     }
 
 - ``worker_python`` (required, absolute): the interpreter that has automix and
@@ -21,8 +23,10 @@ The file is one UTF-8 JSON object::
   package (a checkout, or a ``site-packages`` folder). REAPER's embedded Python
   puts it on ``sys.path`` to import automix's thin live layer only; nothing
   else is imported from it inside REAPER.
-- ``python_lib`` (optional): the libpython that ``reaper.ini`` points REAPER at,
-  for the record.
+- ``reaper_ini`` (optional): the ``[REAPER]`` keys of ``reaper.ini`` that
+  ``install.py`` set, each with the value it found before (``null``: the key
+  was absent) and the value it wrote. Uninstalling restores a key only while
+  it still holds automix's value.
 
 Unknown keys are ignored, so later versions can add fields.
 """
@@ -48,12 +52,21 @@ RERUN_HINT = "re-run `python3 install.py` from the automix folder (with the Pyth
 
 
 @dataclass(frozen=True)
+class IniChange:
+    """One ``reaper.ini`` key install.py set: the value ``before`` it (None: absent) and the ``automix`` value."""
+
+    key: str
+    before: str | None
+    automix: str
+
+
+@dataclass(frozen=True)
 class WorkerConfig:
-    """The contents of ``automix.json``: absolute paths (see the module docstring)."""
+    """The contents of ``automix.json``: absolute paths and the reaper.ini record (see the module docstring)."""
 
     worker_python: Path
     package_path: Path | None = None
-    python_lib: str | None = None
+    reaper_ini: tuple[IniChange, ...] = ()
 
 
 def config_path(resource_path: str | Path) -> Path:
@@ -66,8 +79,8 @@ def format_worker_config(config: WorkerConfig) -> bytes:
     data: dict[str, object] = {"format": CONFIG_FORMAT, "worker_python": str(config.worker_python)}
     if config.package_path is not None:
         data["package_path"] = str(config.package_path)
-    if config.python_lib is not None:
-        data["python_lib"] = config.python_lib
+    if config.reaper_ini:
+        data["reaper_ini"] = {c.key: {"before": c.before, "automix": c.automix} for c in config.reaper_ini}
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -99,10 +112,22 @@ def parse_worker_config(text: bytes, file: Path) -> WorkerConfig:
                           f"{RERUN_HINT}", file=file)
     worker = _absolute_path(data, "worker_python", file, required=True)
     package = _absolute_path(data, "package_path", file, required=False)
-    lib = data.get("python_lib")
-    if lib is not None and not isinstance(lib, str):
-        raise ReaperError(f"'python_lib' must be a string, got {lib!r}; {RERUN_HINT}", file=file)
-    return WorkerConfig(worker_python=worker, package_path=package, python_lib=lib)
+    return WorkerConfig(worker_python=worker, package_path=package,
+                        reaper_ini=_ini_changes(data.get("reaper_ini", {}), file))
+
+
+def _ini_changes(value: object, file: Path) -> tuple[IniChange, ...]:
+    if not isinstance(value, dict):
+        raise ReaperError(f"'reaper_ini' must be an object, got {value!r}; {RERUN_HINT}", file=file)
+    changes = []
+    for key, record in value.items():
+        before = record.get("before") if isinstance(record, dict) else None
+        automix = record.get("automix") if isinstance(record, dict) else None
+        if not isinstance(automix, str) or not (before is None or isinstance(before, str)):
+            raise ReaperError(f"'reaper_ini' entry {key!r} must be {{\"before\": text or null, \"automix\": "
+                              f"text}}, got {record!r}; {RERUN_HINT}", file=file)
+        changes.append(IniChange(key, before, automix))
+    return tuple(changes)
 
 
 def read_worker_config(resource_path: str | Path) -> WorkerConfig:
