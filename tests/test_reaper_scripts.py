@@ -7,13 +7,12 @@ import runpy
 import subprocess
 import sys
 import types
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from automix.reaper.installer import ACTIONS
-from automix.reaper.reapack import reapack_index_xml, script_metadata
+from automix.reaper.reapack import script_metadata
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"
@@ -109,28 +108,3 @@ def test_reapack_metadata_header(script):
     assert meta["version"].count(".") == 2 and meta["about"].count("\n") >= 2
     import automix
     assert meta["version"] == automix.__version__
-
-
-def test_index_xml_is_current_and_lists_every_script():
-    text = (SCRIPTS / "index.xml").read_text(encoding="utf-8")
-    assert text == reapack_index_xml(SCRIPTS)  # regenerate with reapack_index_xml() after editing a script
-    root = ET.fromstring(text.encode("utf-8"))
-    assert root.tag == "index" and root.get("version") == "1"
-    packages = root.findall("./category/reapack")
-    assert [p.get("name") for p in packages] == list(FUNCTIONS)
-    for package in packages:
-        assert package.get("type") == "script"
-        (version,) = package.findall("version")
-        source = version.find("source")
-        assert source.get("main") == "main" and source.text.endswith("/reaper_scripts/" + package.get("name"))
-        assert version.get("name") == script_metadata(SCRIPTS / package.get("name"))["version"]
-
-
-def test_reapack_index_regenerates_with_another_base_url(tmp_path):
-    from automix.reaper.reapack import main as reapack_main
-    for script in FUNCTIONS:
-        (tmp_path / script).write_bytes((SCRIPTS / script).read_bytes())
-    assert reapack_main(["--scripts", str(tmp_path), "--base-url", "https://example.org/am"]) == 0
-    text = (tmp_path / "index.xml").read_text(encoding="utf-8")
-    assert text.count("<source main=\"main\">https://example.org/am/automix_") == len(FUNCTIONS)
-    assert reapack_main(["--scripts", str(tmp_path / "absent")]) == 2
