@@ -11,9 +11,12 @@ under a key made of its media files (path, size, mtime), its item layout
 do not invalidate it), the section bounds and the analysis parameters; re-runs
 and ``automix suggest`` read the cache instead of decoding audio again.
 
-Before any audio is touched, :func:`check_project` rejects projects automix
-cannot mix (no audio tracks, only MIDI, missing media, overlapping or
-zero-length regions) with a message naming the file, track and region.
+Only the tracks a listener hears are analysed (:attr:`~automix.project.model.Project.mix_tracks`:
+muted tracks and tracks in a muted folder are left out; solo is not
+considered). Before any audio is touched, :func:`check_project` rejects
+projects automix cannot mix (no audio tracks, only MIDI, every audio track
+muted, missing media, overlapping or zero-length regions) with a message
+naming the file, track and region.
 """
 
 from __future__ import annotations
@@ -158,7 +161,11 @@ def check_project(project: Project) -> None:
                                f"automix mixes recorded audio, render MIDI tracks to audio first", file=file)
         found = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no unmuted items"
         raise ProjectError(f"no audio tracks to mix ({len(project.tracks)} tracks, {found})", file=file)
-    for track in project.audio_tracks:
+    if not project.mix_tracks:
+        raise ProjectError(f"every audio track is muted or in a muted folder "
+                           f"({', '.join(repr(t.name) for t in project.audio_tracks[:5])}"
+                           f"{' …' if len(project.audio_tracks) > 5 else ''}): nothing is heard to mix", file=file)
+    for track in project.mix_tracks:
         for item in track.audio_items:
             src = item.active_take.source  # audio_items guarantees an active take
             if not src.exists:
@@ -285,7 +292,7 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     sr = int(sample_rate or project.sample_rate)
     if use_cache and cache is None and project.path is not None:
         cache = FeatureCache(cache_folder_for(project.path))
-    audio = project.audio_tracks
+    audio = project.mix_tracks
     keys: list[str | None] = []
     cached: list[tuple[RegionFeatures, ...] | None] = []
     for track in audio:

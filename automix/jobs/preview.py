@@ -2,14 +2,15 @@
 
 Per track the preview applies, in REAPER's order: the plan's EQ for the
 region (ReaEQ-matching biquads from :mod:`automix.audio.eq`), the track fader
-volume, and the plan's gain and pan as the envelopes ``automix mix`` writes
+volume and its folders' volume, and the plan's gain and pan as the envelopes ``automix mix``
+writes (the volume envelope compensates fader and folders: :mod:`automix.plan.heard`)
 (the same points, from :func:`automix.plan.apply.track_envelopes`: linear
 ramps of :data:`~automix.plan.apply.RAMP_S` ending at region boundaries,
 values held before the first and after the last planned region; volume
 interpolated in amplitude, as the file stores it), the pan through
 :func:`automix.audio.panlaw.track_pan_gains`. Tracks the plan does not mention play at their fader
-volume and pan. Muted tracks are silent; when any track is soloed only soloed
-tracks play. Assumed (**unverified**): a pan envelope replaces the pan knob
+volume and pan. Muted tracks and tracks in a muted folder are silent; when
+any track is soloed only soloed tracks play. Assumed (**unverified**): a pan envelope replaces the pan knob
 rather than adding to it; EQ settings switch at region starts without a ramp.
 
 Stems come from :func:`automix.audio.render.render_track` (pre-fader, ``(n, 2)``
@@ -33,6 +34,7 @@ from automix.audio.eq import StreamingEq
 from automix.audio.panlaw import track_pan_gains
 from automix.errors import AutomixError, MediaError
 from automix.plan.apply import track_envelopes
+from automix.plan.heard import VolumeSetting, fader_plays, folder_gain_db, volume_setting
 from automix.plan.model import EqBand, MixPlan
 from automix.project.model import Project, Track
 from automix.util.atomic import atomic_path
@@ -50,16 +52,20 @@ class TrackMixer:
         plan: the mix plan (may not mention the track).
         guid: the track's GUID.
         sample_rate: in Hz.
-        fader_amp: track fader volume (linear amplitude).
+        fader_amp: everything multiplying the envelope: track fader (when it
+            plays) × folder volumes (linear amplitude).
         fader_pan: the pan used when the plan does not mention the track.
+        setting: the envelope gains that compensate fader and folders
+            (:func:`automix.plan.heard.volume_setting`; default: the plan's gains).
     """
 
     def __init__(self, plan: MixPlan | None, guid: str, sample_rate: int,
-                 fader_amp: float = 1.0, fader_pan: float = 0.0) -> None:
+                 fader_amp: float = 1.0, fader_pan: float = 0.0,
+                 setting: VolumeSetting | None = None) -> None:
         self.sample_rate = sample_rate
         self.fader_amp = float(fader_amp)
         if plan is not None and plan.envelope_segments(guid):
-            vol, pan = track_envelopes(plan, guid)
+            vol, pan = track_envelopes(plan, guid, setting=setting)
             self._vol_t, self._vol_v = np.array([p.time_s for p in vol]), np.array([p.value for p in vol])
             self._pan_t, self._pan_v = np.array([p.time_s for p in pan]), np.array([p.value for p in pan])
         else:
@@ -133,12 +139,23 @@ def apply_plan_to_stems(stems: Mapping[str, np.ndarray], plan: MixPlan | None, s
 
 
 def _playing_tracks(project: Project) -> list[Track]:
-    tracks = [t for t in project.audio_tracks if not t.muted]
+    tracks = [t for t in project.audio_tracks if project.muted_by(t) is None]
     if any(t.soloed for t in tracks):
         tracks = [t for t in tracks if t.soloed]
     if not tracks:
         raise MediaError("the project has no audio track to render", file=project.path)
     return tracks
+
+
+def _mixer(project: Project, plan: MixPlan | None, track: Track, sample_rate: int) -> TrackMixer:
+    """The track's mixer as REAPER will play it once automix has applied ``plan``."""
+    folder_amp = 10.0 ** (folder_gain_db(project, track) / 20.0)
+    gains = [g for _a, _b, g, _p in plan.envelope_segments(track.guid)] if plan is not None else []
+    if not gains:
+        return TrackMixer(None, track.guid, sample_rate, track.volume_amp * folder_amp, track.pan)
+    setting = volume_setting(project, track, gains)
+    fader = setting.fader_amp if fader_plays(track) else 1.0
+    return TrackMixer(plan, track.guid, sample_rate, fader * folder_amp, track.pan, setting)
 
 
 def iter_mixes(project: Project, plans: Sequence[MixPlan | None], *, sample_rate: int | None = None,
@@ -155,7 +172,7 @@ def iter_mixes(project: Project, plans: Sequence[MixPlan | None], *, sample_rate
     sr = int(sample_rate or project.sample_rate)
     tracks = _playing_tracks(project)
     streams = [render_track(project, t, sample_rate=sr, block_s=block_s, end_s=project.end_s) for t in tracks]
-    mixers = [[TrackMixer(plan, t.guid, sr, t.volume_amp, t.pan) for t in tracks] for plan in plans]
+    mixers = [[_mixer(project, plan, t, sr) for t in tracks] for plan in plans]
     start = 0
     for blocks in zip(*streams):
         n = max(len(b) for b in blocks)

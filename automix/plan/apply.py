@@ -2,8 +2,11 @@
 
 Per planned audio track, and nothing else:
 
-* one ``VOLENV2`` (replaced, never duplicated) holding the plan's gain per
-  region as amplitude, and one ``PANENV2`` holding its pan; both step at
+* one ``VOLENV2`` (replaced, never duplicated) holding, per region, the
+  amplitude that makes the track *heard* at the plan's gain — the gain less
+  the fader and the enclosing folders' volume (:mod:`automix.plan.heard`; the
+  fader itself is reset only when the envelope's range cannot compensate it,
+  and a note says so) — and one ``PANENV2`` holding its pan; both step at
   *every* region boundary — a point :data:`RAMP_S` before the boundary with
   the old value and one at the boundary with the new value (a short linear
   ramp, no click), even where the value does not change, so each region owns
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automix.errors import PlanError
+from automix.plan.heard import VolumeSetting, volume_setting
 from automix.plan.json_io import check_plan_matches_project
 from automix.plan.model import EqBand, MixPlan, RegionPlan, eq_band_to_setting
 from automix.project.edit import (
@@ -38,6 +42,7 @@ from automix.project.edit import (
     platform_hint_for,
     remove_automix_eq,
     set_pan_envelope,
+    set_track_volume_pan,
     set_volume_envelope,
     upsert_automix_eq,
 )
@@ -95,8 +100,20 @@ def _gain_amp(gain_db: float) -> float:
     return 10.0 ** (gain_db / 20.0)
 
 
-def track_envelopes(plan: MixPlan, guid: str) -> tuple[list[EnvelopePoint], list[EnvelopePoint]]:
+def track_volume_setting(plan: MixPlan, project: Project, guid: str) -> VolumeSetting:
+    """How the track realises the plan's gains (envelope dB per planned region, fader): :mod:`automix.plan.heard`."""
+    track = project.track_by_guid(guid)
+    if track is None:
+        raise PlanError(f"GUID {guid} is not a track of the project")
+    return volume_setting(project, track, [g for _a, _b, g, _p in plan.envelope_segments(guid)])
+
+
+def track_envelopes(plan: MixPlan, guid: str, *,
+                    setting: VolumeSetting | None = None) -> tuple[list[EnvelopePoint], list[EnvelopePoint]]:
     """(volume points as amplitude, pan points in track convention) of one track, as written and previewed.
+
+    ``setting`` gives the envelope gains that compensate fader and folders
+    (:func:`track_volume_setting`); without it the envelope holds the plan's gains.
 
     Raises:
         PlanError: the plan does not mention the track.
@@ -104,7 +121,8 @@ def track_envelopes(plan: MixPlan, guid: str) -> tuple[list[EnvelopePoint], list
     segs = plan.envelope_segments(guid)
     if not segs:
         raise PlanError(f"the plan has no settings for track {guid}")
-    vol = envelope_points([(a, b, _gain_amp(g)) for a, b, g, _p in segs])
+    env_db = setting.envelope_db if setting is not None else [g for _a, _b, g, _p in segs]
+    vol = envelope_points([(a, b, _gain_amp(e)) for (a, b, _g, _p), e in zip(segs, env_db)])
     pan = envelope_points([(a, b, p) for a, b, _g, p in segs])
     return vol, pan
 
@@ -145,7 +163,9 @@ def apply_plan(doc: RppDocument, project: Project, plan: MixPlan, options: Apply
 
     Returns:
         notes about envelopes that held other points before (automation
-        drawn by hand or by an older plan with other regions), which are replaced.
+        drawn by hand or by an older plan with other regions), which are
+        replaced, and about faders reset or gains that cannot be reached
+        (:mod:`automix.plan.heard`).
 
     Raises:
         PlanError: the plan does not match the project (names the plan file, region, track).
@@ -155,7 +175,12 @@ def apply_plan(doc: RppDocument, project: Project, plan: MixPlan, options: Apply
     notes: list[str] = []
     for guid in plan.track_guids():
         track = find_track(doc, guid)
-        vol, pan = track_envelopes(plan, guid)
+        setting = track_volume_setting(plan, project, guid)
+        vol, pan = track_envelopes(plan, guid, setting=setting)
+        if options.volume:
+            notes.extend(setting.notes)
+            if setting.fader_changed:
+                set_track_volume_pan(track, volume_amp=setting.fader_amp)
         for tag, points, wanted in (("VOLENV2", vol, options.volume), ("PANENV2", pan, options.pan)):
             env = track.find(tag) if wanted else None
             times = _pt_times(env) if env is not None else []
@@ -212,7 +237,10 @@ def update_region(doc: RppDocument, project: Project, plan: MixPlan, region: Reg
     platform = platform_hint_for(doc)
     for t in region.tracks:
         track = find_track(doc, t.guid)
-        vol, pan = track_envelopes(plan, t.guid)
+        setting = track_volume_setting(plan, project, t.guid)
+        vol, pan = track_envelopes(plan, t.guid, setting=setting)
+        if options.volume and setting.fader_changed:
+            set_track_volume_pan(track, volume_amp=setting.fader_amp)
         if options.volume and not _update_points(track, "VOLENV2", vol, [p.value for p in vol]):
             set_volume_envelope(track, vol)
         if options.pan and not _update_points(track, "PANENV2", pan, [-p.value + 0.0 for p in pan]):

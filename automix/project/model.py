@@ -30,6 +30,10 @@ MAX_SAMPLE_RATE_HZ = 768000
 """Sample rates (project and media) automix accepts: from below telephone audio (8 kHz) to the
 highest rate audio interfaces offer; a 1 Hz file would make every resampling ratio degenerate."""
 
+AUTOMATION_MODES: dict[int, str] = {0: "trim/read", 1: "read", 2: "touch", 3: "write", 4: "latch",
+                                     5: "latch preview"}
+"""A track's ``AUTOMODE`` value → REAPER's name for it (0, trim/read, is REAPER's default)."""
+
 AUDIO_SOURCE_KINDS = frozenset({"WAVE", "FLAC", "MP3", "VORBIS", "OPUS", "WAVPACK", "AIFF"})
 """Source types (the ``<SOURCE KIND`` token) that hold decodable audio."""
 
@@ -222,6 +226,7 @@ class Track:
         fx: plug-ins of the track FX chain, in order.
         items: the track's media items, in file order.
         line: 1-based line of the ``<TRACK`` chunk.
+        automation_mode: ``AUTOMODE`` (a key of :data:`AUTOMATION_MODES`; 0 when absent).
     """
 
     index: int
@@ -237,6 +242,7 @@ class Track:
     fx: tuple[FxInfo, ...] = ()
     items: tuple[Item, ...] = ()
     line: int | None = None
+    automation_mode: int = 0
 
     @property
     def is_folder(self) -> bool:
@@ -323,6 +329,26 @@ class Project:
     def audio_tracks(self) -> tuple[Track, ...]:
         """Tracks that play audio (not folders without items, not MIDI-only)."""
         return tuple(t for t in self.tracks if t.has_audio)
+
+    def folder_parents(self, track: Track) -> tuple[Track, ...]:
+        """The folder tracks enclosing ``track``, innermost first."""
+        out: list[Track] = []
+        index = track.parent_index
+        while index is not None and 0 <= index < len(self.tracks) and len(out) < len(self.tracks):
+            out.append(self.tracks[index])
+            index = self.tracks[index].parent_index
+        return tuple(out)
+
+    def muted_by(self, track: Track) -> Track | None:
+        """The track that silences ``track``: itself when muted, else its innermost muted folder parent."""
+        if track.muted:
+            return track
+        return next((p for p in self.folder_parents(track) if p.muted), None)
+
+    @property
+    def mix_tracks(self) -> tuple[Track, ...]:
+        """Audio tracks a listener hears: not muted, not under a muted folder (solo is not considered)."""
+        return tuple(t for t in self.audio_tracks if self.muted_by(t) is None)
 
     @property
     def end_s(self) -> float:

@@ -283,7 +283,8 @@ def _track(chunk: Chunk, index: int, parent: int | None, folder: Path, file: str
                  muted=bool(mute_solo) and mute_solo[0] != "0",
                  soloed=len(mute_solo) > 1 and mute_solo[1] != "0",
                  folder_depth_change=_int(props, "ISBUS", 1, 0, ctx), parent_index=parent,
-                 envelopes=envelopes, fx=_fx_list(chunk.find("FXCHAIN")), items=items, line=chunk.line)
+                 envelopes=envelopes, fx=_fx_list(chunk.find("FXCHAIN")), items=items, line=chunk.line,
+                 automation_mode=_int(props, "AUTOMODE", 0, 0, ctx))
 
 
 def _markers_regions(root: Chunk, ctx: _Ctx) -> tuple[tuple[Marker, ...], tuple[Region, ...]]:
