@@ -17,6 +17,7 @@ from automix.jobs.outputs import check_job_outputs, job_inputs
 from automix.jobs.report import format_plan_text
 from automix.plan.apply import ApplyOptions, apply_plan
 from automix.plan.json_io import load_plan, save_plan
+from automix.util.lock import file_lock
 from automix.util.outputs import PLAN_SUFFIXES, RPP_SUFFIXES, is_input
 
 EXAMPLES = """examples:
@@ -69,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("dry run: the plan matches the project; nothing written")
         return 0
-    save_project(doc, args.project, out)
-    if not keeps_plan:
-        save_plan(plan, saved_plan)
+    with file_lock(out, what="project"):
+        save_project(doc, args.project, out)
+        if not keeps_plan:
+            save_plan(plan, saved_plan)
     print(f"wrote {out}\nplan: {saved_plan}")
     return 0

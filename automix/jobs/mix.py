@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
+import stat
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -51,6 +52,7 @@ from automix.project.model import Project
 from automix.project.reader import project_from_document, resolve_media_path
 from automix.project.save import save_document
 from automix.util.distribute import local_workers, run_tasks
+from automix.util.lock import file_lock
 from automix.util.outputs import PLAN_SUFFIXES, RPP_SUFFIXES, check_writable_folder
 from automix.util.progress import Reporter
 
@@ -167,7 +169,8 @@ def rebase_media_paths(doc: rpp.RppDocument, source_folder: Path, out_folder: Pa
 
 
 def save_project(doc: rpp.RppDocument, source: Path, out: Path) -> None:
-    """Save atomically; an existing ``out`` is kept as ``.rpp-bak``, a new one gets ``source``'s permissions.
+    """Save atomically with backups (:mod:`automix.project.save`); a new ``out`` gets ``source``'s
+    permissions plus the owner's write permission, so later runs can update it.
 
     Written into another folder than ``source``'s, relative media paths are
     rebased (:func:`rebase_media_paths`) so the media still resolve.
@@ -178,7 +181,7 @@ def save_project(doc: rpp.RppDocument, source: Path, out: Path) -> None:
     save_document(doc, out, keep_backup=existed)
     if not existed:
         try:
-            shutil.copymode(source, out)
+            os.chmod(out, stat.S_IMODE(os.stat(source).st_mode) | stat.S_IWUSR)
         except OSError:
             pass
 
@@ -286,9 +289,16 @@ def plan_project(project: Project, bank: ModelBank, genre_arg: str | None, *, us
 
 
 def run_mix_job(project_path: str | Path, options: MixOptions, reporter: Reporter | None = None) -> JobResult:
-    """Mix one project; raises AutomixError (nothing written) on failure, naming the project."""
+    """Mix one project; raises AutomixError (nothing written) on failure, naming the project.
+
+    While it runs, the file it writes is locked (:func:`automix.util.lock.file_lock`):
+    a second run writing the same file is refused.
+    """
     try:
-        return _mix_job(Path(project_path), options, reporter)
+        path = Path(project_path)
+        writes = None if options.dry_run else output_path(path, options.output, options.in_place)
+        with nullcontext() if writes is None else file_lock(writes, what="mixed project"):
+            return _mix_job(path, options, reporter)
     except AutomixError as exc:
         if exc.file is not None:
             raise

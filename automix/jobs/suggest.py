@@ -44,6 +44,7 @@ from automix.plan.model import BOUNDS_TOLERANCE_S, MixPlan, RegionPlan, replace_
 from automix.plan.planner import SectionSource, make_plan, section_sources, suggest_region
 from automix.project.model import Project
 from automix.rpp import RppDocument
+from automix.util.lock import file_lock
 from automix.util.outputs import PLAN_SUFFIXES, RPP_SUFFIXES, is_input
 from automix.util.progress import Reporter
 
@@ -224,8 +225,9 @@ def suggest_in_file(project_path: Path, options: SuggestOptions,
                            cache=cache_for(project_path), plan_file=options.plan or plan_path_for(project_path),
                            reporter=reporter)
     if not options.dry_run:
-        save_project(document, project_path, out)
-        save_plan(suggestion.plan, plan_path_for(out))
+        with file_lock(out, what="project"):
+            save_project(document, project_path, out)
+            save_plan(suggestion.plan, plan_path_for(out))
     return suggestion, out
 
 

@@ -1,11 +1,21 @@
-"""Atomic saving of a project, keeping the previous version as ``<name>.rpp-bak``.
+"""Atomic saving of a project with two backups that keep the user's own work.
 
-The text is written to a temporary file in the target's folder, flushed and
-fsynced, then renamed over the target (atomic on POSIX and Windows). The
-previous file is kept as ``<stem>.rpp-bak`` the way REAPER does. Any failure
-raises :class:`~automix.errors.ProjectWriteError` and leaves the original file
-as it was. The document's own text (encoding UTF-8, its line endings) is
-written unchanged, so saving the same document twice gives identical bytes.
+Saving ``song.rpp`` over an existing file first keeps copies of that file:
+
+* ``song.rpp-bak`` — the version before this save, as REAPER keeps it
+  (rewritten at every save);
+* ``song.automix-original.rpp-bak`` — the version before automix first wrote
+  over ``song.rpp``; made once and never overwritten, so the user's own
+  envelopes and settings survive any number of automix runs. Delete it to
+  make the next save take a new one.
+
+The text is then written to a temporary file in the target's folder, flushed
+and fsynced, and renamed over the target (atomic on POSIX and Windows). A
+symlinked project is written through the link to its target (the backups go
+beside the target); a project without write permission is refused. Any
+failure raises :class:`~automix.errors.ProjectWriteError` and leaves the
+original file as it was. The document's own text (UTF-8, its line endings)
+is written unchanged, so saving the same document twice gives identical bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +25,10 @@ from pathlib import Path
 
 from automix.errors import ProjectWriteError
 from automix.rpp import RppDocument, dumps
-from automix.util.atomic import atomic_path, write_bytes_atomic
+from automix.util.atomic import atomic_path, check_replaceable, real_target, write_bytes_atomic
+
+ORIGINAL_SUFFIX = ".automix-original"
+"""Inserted before ``.rpp-bak`` in the name of the never-overwritten backup."""
 
 
 def backup_path(path: Path) -> Path:
@@ -23,20 +36,35 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + "-bak") if path.suffix.lower() == ".rpp" else path.with_name(path.name + ".rpp-bak")
 
 
+def original_backup_path(path: Path) -> Path:
+    """``song.rpp`` → ``song.automix-original.rpp-bak`` (the project before automix first saved over it)."""
+    stem = path.stem if path.suffix.lower() == ".rpp" else path.name
+    return path.with_name(stem + ORIGINAL_SUFFIX + ".rpp-bak")
+
+
+def _copy_backup(source: Path, backup: Path) -> None:
+    with atomic_path(backup) as tmp:
+        shutil.copy2(source, tmp)
+
+
 def save_text(text: str, path: str | Path, *, keep_backup: bool = True) -> None:
     """Atomically write ``text`` (UTF-8) to ``path``; see the module docstring."""
-    target = Path(path)
+    target = real_target(path)
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ProjectWriteError(f"text cannot be encoded as UTF-8 ({exc.reason})", file=target) from None
+        raise ProjectWriteError(f"text cannot be encoded as UTF-8 ({exc.reason})", file=path) from None
     try:
+        check_replaceable(target)
         if keep_backup and target.exists():
-            with atomic_path(backup_path(target)) as bak_tmp:
-                shutil.copy2(target, bak_tmp)
+            original = original_backup_path(target)
+            if not original.exists() and not original.is_symlink():
+                _copy_backup(target, original)
+            _copy_backup(target, backup_path(target))
         write_bytes_atomic(target, data)
     except OSError as exc:
-        raise ProjectWriteError(f"could not save project: {exc.strerror or exc}", file=target) from None
+        where = f" ({exc.filename})" if exc.filename and Path(exc.filename) != target else ""
+        raise ProjectWriteError(f"could not save project{where}: {exc.strerror or exc}", file=path) from None
 
 
 def save_document(doc: RppDocument, path: str | Path, *, keep_backup: bool = True) -> None:

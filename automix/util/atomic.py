@@ -5,14 +5,20 @@ fsynced, given the target's permissions (an existing target's mode, else the
 usual ``0o666 & ~umask``), then renamed over the target, which is atomic on
 POSIX and Windows: a reader sees the old file or the new one, never half of
 one, and a failure leaves the old file as it was and no temporary behind.
+
+A target that is a symlink is written through: the link's final target is
+replaced and the link stays a link. An existing target without its owner's
+write permission (e.g. mode 0444) is not replaced: ``PermissionError``.
 Errors are the ``OSError`` of the step that failed; callers turn them into
 the :class:`~automix.errors.AutomixError` subclass that fits what they write.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,15 +50,35 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def real_target(target: str | Path) -> Path:
+    """The file a write to ``target`` must replace: a symlink's final target, else ``target`` itself."""
+    target = Path(target)
+    return Path(os.path.realpath(target)) if os.path.islink(target) else target
+
+
+def check_replaceable(target: str | Path) -> None:
+    """Raise ``PermissionError`` when ``target`` exists without its owner's write permission."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return
+    if not mode & stat.S_IWUSR:
+        raise PermissionError(errno.EACCES, f"the file is read-only (mode {stat.S_IMODE(mode):04o}); "
+                              "make it writable to let automix replace it", str(target))
+
+
 @contextmanager
 def atomic_path(target: str | Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on a normal exit it replaces ``target``.
 
     The body writes the temporary file by any means (``open``, soundfile,
     ``np.savez`` …). If the body raises, the temporary file is removed and the
-    exception propagates; ``target`` is untouched.
+    exception propagates; ``target`` is untouched. A symlinked ``target`` is
+    written through (see the module docstring); a read-only one raises
+    ``PermissionError`` before anything is written.
     """
-    target = Path(target)
+    target = real_target(target)
+    check_replaceable(target)
     folder = target.parent if str(target.parent) else Path(".")
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
     os.close(fd)
