@@ -35,7 +35,8 @@ def test_save_over_existing_keeps_previous_as_rpp_bak_and_is_repeatable(tmp_path
     save_document(doc, target)
     assert target.read_bytes() == first
     assert "Новое имя".encode() in first
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["Song.RPP", "Song.RPP-bak"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Song.RPP", "Song.RPP-bak", "Song.automix-original.RPP-bak"]
+    assert (tmp_path / "Song.automix-original.RPP-bak").read_bytes() == old  # the version automix never touched
 
 
 @pytest.mark.parametrize("failing", ["fsync", "replace"])

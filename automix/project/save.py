@@ -38,8 +38,9 @@ def backup_path(path: Path) -> Path:
 
 def original_backup_path(path: Path) -> Path:
     """``song.rpp`` → ``song.automix-original.rpp-bak`` (the project before automix first saved over it)."""
-    stem = path.stem if path.suffix.lower() == ".rpp" else path.name
-    return path.with_name(stem + ORIGINAL_SUFFIX + ".rpp-bak")
+    if path.suffix.lower() == ".rpp":
+        return path.with_name(path.stem + ORIGINAL_SUFFIX + path.suffix + "-bak")
+    return path.with_name(path.name + ORIGINAL_SUFFIX + ".rpp-bak")
 
 
 def _copy_backup(source: Path, backup: Path) -> None:
