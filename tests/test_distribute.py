@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from automix.util.distribute import (
     parse_scheduler,
     run_tasks,
 )
+from automix.util.progress import BAR_WIDTH, Reporter
 
 SONGS = ("alpha", "bravo", "charlie", "delta")
 SECONDS = 2.0  # short projects: the tests are about scheduling, not analysis
@@ -110,8 +112,10 @@ def test_cluster_batch_is_byte_identical_to_the_serial_run(tmp_path, models):
     serial, cluster = make_batch(tmp_path / "serial"), make_batch(tmp_path / "cluster")
     options = MixOptions(models_dir=models)
     expected = run_batch([serial], options)
-    got = run_batch([cluster], options, scheduler="local:2")
+    bars = io.StringIO()
+    got = run_batch([cluster], options, scheduler="local:2", reporter=Reporter(bars=True, stream=bars))
     assert [r.project.name for r in got] == [f"{n}.rpp" for n in SONGS]  # the order given
+    assert f"mixing projects [{'#' * BAR_WIDTH}] {len(SONGS)}/{len(SONGS)}" in bars.getvalue()
     assert all(r.ok for r in expected) and all(r.ok for r in got)
     assert [r.table for r in got] == [r.table for r in expected]
     assert [r.notes for r in got] == [r.notes for r in expected]
