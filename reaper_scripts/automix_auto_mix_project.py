@@ -11,7 +11,11 @@
 #   from the automix folder (see README.md).
 """REAPER action "automix: Auto-mix project".
 
-Calls :func:`automix.reaper.actions.auto_mix_project`.
+Calls :func:`automix.reaper.actions.auto_mix_project` with REAPER's ``defer`` and
+``atexit`` (:func:`automix.reaper.host.timers`): the analysis runs in automix's
+worker process while REAPER stays usable, and the result is applied as one
+undo step when it is done. Only the standard library and automix's thin live
+layer are imported here.
 
 Importing this file has no side effects; the action runs only when REAPER
 executes it as ``__main__``.
@@ -52,6 +56,7 @@ def main() -> None:
     _add_automix_to_path()
     try:
         from automix.reaper import actions as reaper_actions
+        from automix.reaper.host import timers
     except ImportError as exc:
         message = f"{INSTALL_HINT}\n\n({exc})"
         show = globals().get("RPR_ShowMessageBox")
@@ -65,7 +70,7 @@ def main() -> None:
         else:
             print(message)
         return
-    reaper_actions.auto_mix_project()
+    reaper_actions.auto_mix_project(**timers(globals()))
 
 
 if __name__ == "__main__":  # REAPER runs a Python ReaScript as __main__

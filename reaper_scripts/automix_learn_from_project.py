@@ -10,7 +10,10 @@
 #   from the automix folder (see README.md).
 """REAPER action "automix: Learn from this project".
 
-Calls :func:`automix.reaper.actions.learn_from_project`.
+Calls :func:`automix.reaper.actions.learn_from_project` with REAPER's ``defer`` and
+``atexit`` (:func:`automix.reaper.host.timers`): the learning runs in automix's
+worker process while REAPER stays usable; the project does not change. Only the standard library and automix's thin live
+layer are imported here.
 
 Importing this file has no side effects; the action runs only when REAPER
 executes it as ``__main__``.
@@ -51,6 +54,7 @@ def main() -> None:
     _add_automix_to_path()
     try:
         from automix.reaper import actions as reaper_actions
+        from automix.reaper.host import timers
     except ImportError as exc:
         message = f"{INSTALL_HINT}\n\n({exc})"
         show = globals().get("RPR_ShowMessageBox")
@@ -64,7 +68,7 @@ def main() -> None:
         else:
             print(message)
         return
-    reaper_actions.learn_from_project()
+    reaper_actions.learn_from_project(**timers(globals()))
 
 
 if __name__ == "__main__":  # REAPER runs a Python ReaScript as __main__

@@ -550,5 +550,32 @@ class DeferLoop:
             self.at_exit.pop(0)()
 
 
-__all__ = ["FakeReaper", "FakeConnectionError", "BufferOverflow", "DeferLoop", "reaper_layout", "version_tuple",
+
+def install_worker(fake: FakeReaper) -> Path:
+    """Write ``automix.json`` into the fake's resource folder: this interpreter runs the worker."""
+    import sys
+
+    from automix.reaper.worker_config import WorkerConfig, config_path, format_worker_config
+    fake.resource_path.mkdir(parents=True, exist_ok=True)
+    repo = Path(__file__).resolve().parents[1]
+    path = config_path(fake.resource_path)
+    path.write_bytes(format_worker_config(WorkerConfig(Path(sys.executable), package_path=repo)))
+    return path
+
+
+def run_action(action: Callable[..., Any], fake: FakeReaper, *, between: Callable[[int], None] | None = None,
+               **options: Any) -> Any:
+    """Run an action as REAPER would (``defer`` ticks until it is done); its outcome."""
+    from automix.reaper.adapter import ReaperApi
+    if not (fake.resource_path / "automix.json").is_file():
+        install_worker(fake)
+    loop = DeferLoop()
+    job = action(ReaperApi(fake), defer=loop.defer, atexit=loop.atexit, **options)
+    loop.run(between=between)
+    assert fake.ui_refresh_held == 0 and fake.undo_depth == 0
+    return job.outcome
+
+
+__all__ = ["FakeReaper", "FakeConnectionError", "BufferOverflow", "DeferLoop", "install_worker", "run_action",
+           "reaper_layout", "version_tuple",
            "NULL_TRACK", "PROJECT_POINTER", "MAX_STRBUF", "VERSIONS"]

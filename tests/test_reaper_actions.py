@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from audio_factory import make_multitrack
-from fake_reaper import VERSIONS, FakeReaper, reaper_layout
+from fake_reaper import VERSIONS, DeferLoop, FakeReaper, install_worker, reaper_layout, run_action
 from rpp_factory import FactoryItem, FactoryTrack, write_project
 
 from automix import rpp
@@ -34,11 +34,10 @@ from automix.reaper.actions import (
     RESUGGEST_TITLE,
     auto_mix_project,
     learn_from_project,
-    region_key,
     resuggest_region,
-    unpack_state,
 )
 from automix.reaper.adapter import UNDO_ALL, ReaperApi
+from automix.reaper.state import region_key, unpack_state
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
@@ -58,6 +57,17 @@ def _write_model(folder: Path, genre: str, section: str, level_db, pan) -> Path:
     info = info_for(model, genre, section, type_feature_names(MODEL_TYPES, ("rms_db",)),
                     TrainingInfo("reaper actions test", n_songs=n, n_samples=n))
     return save_model(model, info, folder)
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_running():
+    """Every test ends with no automix job running in this process (REAPER's Python keeps modules)."""
+    yield
+    from automix.reaper.runner import running_job
+    job = running_job()
+    if job is not None:
+        job.cancel()
+        pytest.fail(f"{job.title} was left running")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +102,7 @@ def _assert_live_equals_headless(project: Path, bank: Path, out: Path, *, saved:
                                  version: str | None = None) -> FakeReaper:
     fake = FakeReaper(project, version=version)
     fake.saved = saved
-    outcome = auto_mix_project(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(auto_mix_project, fake, models_dir=bank)
     assert outcome.ok, outcome.summary
     headless, headless_plan = _headless_chunks(project, bank, out)
     live = list(fake.chunks())
@@ -165,12 +175,12 @@ def test_a_project_automix_cannot_mix_fails_the_same_way_live_and_changes_nothin
     with pytest.raises(AutomixError) as headless:
         run_mix_job(source, MixOptions(models_dir=bank, output=tmp_path / "out.rpp", dry_run=True))
     fake = FakeReaper(source)
-    outcome = auto_mix_project(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(auto_mix_project, fake, models_dir=bank)
     # media missing: the same message, without the line number (the live text is not the file's)
     assert not outcome.ok and outcome.summary == re.sub(r"\.rpp:\d+: ", ".rpp: ", str(headless.value))
     assert "media file not found" in outcome.summary
     assert fake.chunks() == fake.original_chunks and fake.count("SetTrackStateChunk") == 0
-    assert fake.undo_history == [f"{AUTO_MIX_TITLE} (failed, nothing changed)"] and fake.undo_depth == 0
+    assert fake.undo_history == [] and fake.count("Undo_BeginBlock2") == 0  # the worker failed: no undo block
     (message, title, _kind), = fake.message_boxes
     assert outcome.summary in message and title == AUTO_MIX_TITLE
 
@@ -179,7 +189,7 @@ def test_a_project_automix_cannot_mix_fails_the_same_way_live_and_changes_nothin
 def test_a_failing_write_in_the_auto_mix_leaves_every_chunk_and_the_state_unchanged(demo, bank, k):
     fake = FakeReaper(demo)
     fake.fail_at("SetTrackStateChunk", k)
-    outcome = auto_mix_project(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(auto_mix_project, fake, models_dir=bank)
     assert not outcome.ok and "SetTrackStateChunk returned false" in outcome.summary
     assert fake.chunks() == fake.original_chunks
     assert fake.ext_state.get(("AUTOMIX", "PLAN"), "") == ""
@@ -190,7 +200,7 @@ def test_a_failing_write_in_the_auto_mix_leaves_every_chunk_and_the_state_unchan
 def test_a_lost_connection_while_saving_the_plan_sets_every_chunk_back(demo, bank):
     fake = FakeReaper(demo)
     fake.fail_at("SetProjExtState", 2, mode="raise")
-    outcome = auto_mix_project(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(auto_mix_project, fake, models_dir=bank)
     assert not outcome.ok and "SetProjExtState" in outcome.summary
     assert fake.chunks() == fake.original_chunks and fake.undo_depth == 0
     assert fake.ext_state.get(("AUTOMIX", "PLAN"), "") == ""
@@ -227,14 +237,14 @@ def _non_envelope_non_eq_lines(chunk_text: str) -> list[str]:
 
 def test_resuggest_changes_only_the_region_under_the_cursor_and_cycles(demo, bank):
     fake = FakeReaper(demo)
-    assert auto_mix_project(ReaperApi(fake), models_dir=bank).ok
+    assert run_action(auto_mix_project, fake, models_dir=bank).ok
     plan = _stored_plan(fake)
     region = next(r for r in plan.regions if r.section == "chorus")
     fake.cursor_s = (region.start_s + region.end_s) / 2
     shown = []
     for run in range(4):
         before = fake.chunks()
-        outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+        outcome = run_action(resuggest_region, fake, models_dir=bank)
         assert outcome.ok, outcome.summary
         assert f"region {region.name!r}" in outcome.summary
         shown.append(unpack_state(fake.ext_state[("AUTOMIX", "VARIANTS")])[region_key(region.start_s, region.end_s)])
@@ -266,11 +276,11 @@ def test_resuggest_changes_only_the_region_under_the_cursor_and_cycles(demo, ban
 def test_live_resuggest_equals_the_headless_suggest_command(demo, bank):
     from automix.cli import main
     fake = FakeReaper(demo)
-    assert auto_mix_project(ReaperApi(fake), models_dir=bank).ok
+    assert run_action(auto_mix_project, fake, models_dir=bank).ok
     plan = _stored_plan(fake)
     region = next(r for r in plan.regions if r.section == "chorus")
     fake.cursor_s = region.start_s + 0.25 * (region.end_s - region.start_s)
-    outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(resuggest_region, fake, models_dir=bank)
     assert outcome.ok and "variant 1 of" in outcome.summary  # the first re-suggestion is variant 1
     out = demo.parent / "headless-suggest.rpp"  # beside the project: media paths stay as they are
     assert run_mix_job(demo, MixOptions(models_dir=bank, output=out)).ok
@@ -284,65 +294,55 @@ def test_live_resuggest_equals_the_headless_suggest_command(demo, bank):
 
 def test_resuggest_uses_the_time_selection(demo, bank):
     fake = FakeReaper(demo)
-    assert auto_mix_project(ReaperApi(fake), models_dir=bank).ok
+    assert run_action(auto_mix_project, fake, models_dir=bank).ok
     plan = _stored_plan(fake)
     first, second = plan.regions[0], plan.regions[1]
     fake.cursor_s = first.start_s  # the selection wins over the cursor
     fake.selection = (first.end_s - 0.1 * (first.end_s - first.start_s), second.end_s)  # mostly the second
-    outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(resuggest_region, fake, models_dir=bank)
     assert outcome.ok and f"region {second.name!r}" in outcome.summary
 
 
 def test_resuggest_before_any_auto_mix_says_what_to_do(demo, bank):
     fake = FakeReaper(demo, cursor_s=1.0)
-    outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(resuggest_region, fake, models_dir=bank)
     assert not outcome.ok and f"run '{AUTO_MIX_TITLE}' first" in outcome.summary
     assert fake.chunks() == fake.original_chunks
-    assert fake.undo_history == [f"{RESUGGEST_TITLE} (failed, nothing changed)"]
+    assert fake.undo_history == [] and fake.count("SetTrackStateChunk") == 0
 
 
 def test_resuggest_with_the_cursor_outside_every_region(demo, bank):
     fake = FakeReaper(demo)
-    assert auto_mix_project(ReaperApi(fake), models_dir=bank).ok
+    assert run_action(auto_mix_project, fake, models_dir=bank).ok
     after_mix = fake.chunks()
     fake.cursor_s = 999.0
-    outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(resuggest_region, fake, models_dir=bank)
     assert not outcome.ok and "edit cursor at 999 s is in no region" in outcome.summary
     assert fake.chunks() == after_mix and "Verse 1" in fake.message_boxes[-1][0]
 
 
 def test_a_corrupt_stored_plan_is_reported(demo, bank):
-    from automix.reaper.actions import pack_state
+    from automix.reaper.state import pack_state
     data = {"name": "Chorus 'A' \"B\" `C`", "gain_db": -3.5}
     packed = pack_state(data)
     assert unpack_state(packed) == data and unpack_state("") is None
     assert not set(packed) & set(" \t\r\n'\"`")
     fake = FakeReaper(demo, cursor_s=1.0)
     fake.ext_state[("AUTOMIX", "PLAN")] = packed[:-7]  # truncated
-    outcome = resuggest_region(ReaperApi(fake), models_dir=bank)
+    outcome = run_action(resuggest_region, fake, models_dir=bank)
     assert not outcome.ok and "automix's state stored in the project is unreadable" in outcome.summary
     assert str(demo.resolve()) in outcome.summary and fake.chunks() == fake.original_chunks
 
 
 # ---------------------------------------------------------------- learn
 
-def test_learn_calls_the_training_side_on_the_saved_file(demo, tmp_path, monkeypatch):
-    calls = []
-    training = types.ModuleType("automix.training.fit")
-    training.learn_from_projects = lambda paths, out_dir: calls.append((list(paths), Path(out_dir))) or "1 project"
-    monkeypatch.setitem(sys.modules, "automix.training.fit", training)
-    import automix.training
-    monkeypatch.setattr(automix.training, "fit", training, raising=False)
+def test_learn_needs_a_saved_project_and_starts_no_worker_without_one(demo, tmp_path):
     fake = FakeReaper(demo)
-    outcome = learn_from_project(ReaperApi(fake), out_dir=tmp_path / "mine")
-    assert outcome.ok, outcome.summary
-    assert calls == [([demo.resolve()], tmp_path / "mine")]
-    assert fake.chunks() == fake.original_chunks and fake.undo_history == []  # it changes nothing: no undo block
-    assert fake.count("Undo_BeginBlock2") == 0 and fake.count("Undo_EndBlock2") == 0
-    assert f"{LEARN_TITLE}: done." in "".join(fake.console)
     fake.saved = False
-    outcome = learn_from_project(ReaperApi(fake), out_dir=tmp_path / "mine")
-    assert not outcome.ok and "never been saved" in fake.message_boxes[-1][0] and len(calls) == 1
+    outcome = run_action(learn_from_project, fake, out_dir=tmp_path / "mine")
+    assert not outcome.ok and "never been saved" in fake.message_boxes[-1][0]
+    assert "automix: working in the background" not in "".join(fake.console)  # refused before any worker
+    assert not (tmp_path / "mine").exists() and fake.undo_history == [] and fake.count("Undo_BeginBlock2") == 0
 
 
 def test_learning_from_a_mixed_project_feeds_the_personal_models(demo, bank, tmp_path, monkeypatch):
@@ -352,13 +352,16 @@ def test_learning_from_a_mixed_project_feeds_the_personal_models(demo, bank, tmp
     personal = tmp_path / "personal"
     monkeypatch.setenv("AUTOMIX_PERSONAL_MODELS", str(personal))
     fake = FakeReaper(mixed)
-    outcome = learn_from_project(ReaperApi(fake))
+    fake.dirty = True
+    outcome = run_action(learn_from_project, fake)
     assert outcome.ok, outcome.summary
-    assert fake.chunks() == fake.original_chunks and fake.undo_history == []
+    assert fake.chunks() == fake.original_chunks and fake.undo_history == []  # it changes nothing: no undo block
+    assert fake.count("Undo_BeginBlock2") == 0 and f"{LEARN_TITLE}: done." in "".join(fake.console)
+    assert "learning from the saved file" in "".join(fake.console)
     learnt = sorted(p.name for p in personal.glob("*.json") if not p.name.startswith("training"))
     assert any(name.startswith("rock") for name in learnt), learnt
     fake = FakeReaper(demo)  # the next auto-mix (default models) uses the personal ones
-    assert auto_mix_project(ReaperApi(fake)).ok
+    assert run_action(auto_mix_project, fake).ok
     used = _stored_plan(fake).model
     print("auto-mix with the personal models used:", used)
     assert used and all(f"{name.strip()}.json" in learnt for name in used.split(","))
@@ -378,17 +381,153 @@ def test_running_a_script_without_reaper_reports_it_and_exits_cleanly(script):
 
 def test_the_region_to_resuggest():
     from automix.knowledge.sections import SongSection
-    from automix.reaper.actions import target_section_index
-    from automix.reaper.adapter import TimeSelection
+    from automix.reaper.worker import target_section_index
     sections = (SongSection("intro", "Intro", 0.0, 4.0, 1), SongSection("verse", "Verse", 4.0, 12.0, 2),
                 SongSection("chorus", "Chorus", 14.0, 20.0, 3))
-    none = TimeSelection(7.0, 7.0)
+    none = (7.0, 7.0)
     assert target_section_index(sections, 0.0, none) == 0
     assert target_section_index(sections, 4.0, none) == 1  # a boundary belongs to the region it starts
     assert target_section_index(sections, 19.999, none) == 2
-    assert target_section_index(sections, 0.0, TimeSelection(3.0, 13.0)) == 1  # overlaps Verse most (8 s)
-    assert target_section_index(sections, 5.0, TimeSelection(11.0, 16.5)) == 2  # 2.5 s of Chorus > 1 s of Verse
+    assert target_section_index(sections, 0.0, (3.0, 13.0)) == 1  # overlaps Verse most (8 s)
+    assert target_section_index(sections, 5.0, (11.0, 16.5)) == 2  # 2.5 s of Chorus > 1 s of Verse
     with pytest.raises(AutomixError, match=r"edit cursor at 13 s is in no region.*Verse \(4–12 s\)"):
         target_section_index(sections, 13.0, none, "song.rpp")
     with pytest.raises(AutomixError, match="time selection 12.5–13.5 s overlaps no region"):
-        target_section_index(sections, 1.0, TimeSelection(12.5, 13.5))
+        target_section_index(sections, 1.0, (12.5, 13.5))
+
+
+# ---------------------------------------------------------------- out of process: REAPER stays light and responsive
+
+def _chorus_cursor(project_path: Path) -> float:
+    """The middle of the demo's first chorus (the test bank has two models for it: re-suggest has variants)."""
+    from automix.features.analysis import project_sections
+    _doc, project = read_project_document(project_path)
+    chorus = next(s for s in project_sections(project) if s.section == "chorus")
+    return (chorus.start_s + chorus.end_s) / 2
+
+
+def test_inside_reaper_only_the_thin_layer_is_imported_even_running_each_action_twice(demo, bank, tmp_path):
+    mixed = tmp_path / "mixed.rpp"  # a finished mix for the learn action
+    assert run_mix_job(demo, MixOptions(models_dir=bank, output=mixed)).ok
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(REPO / 'tests')!r})
+from fake_reaper import FakeReaper, run_action
+from automix.reaper.actions import auto_mix_project, learn_from_project, resuggest_region
+fake = FakeReaper({str(demo)!r}, cursor_s={_chorus_cursor(demo)!r})
+outcomes = []
+for _ in range(2):
+    outcomes.append(run_action(auto_mix_project, fake, models_dir={str(bank)!r}))
+for _ in range(2):
+    outcomes.append(run_action(resuggest_region, fake, models_dir={str(bank)!r}))
+learner = FakeReaper({str(mixed)!r})
+for _ in range(2):
+    outcomes.append(run_action(learn_from_project, learner, out_dir={str(tmp_path / 'personal')!r}))
+heavy = sorted(k for k in sys.modules if k.split('.')[0] in ('numpy', 'scipy', 'sklearn', 'soundfile'))
+ours = sorted(k for k in sys.modules if k.startswith('automix.') and not k.startswith(('automix.reaper', 'automix.rpp', 'automix.util.atomic', 'automix.errors', 'automix.util')))
+print(json.dumps({{"ok": [o.ok for o in outcomes], "summaries": [o.summary for o in outcomes], "heavy": heavy,
+                  "automix": ours, "worker": "automix.reaper.worker" in sys.modules,
+                  "undo": fake.undo_history, "learn_undo": learner.undo_history}}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["ok"] == [True] * 6, report["summaries"]
+    assert report["heavy"] == [] and report["automix"] == [] and report["worker"] is False
+    assert report["undo"] == [AUTO_MIX_TITLE] * 2 + [RESUGGEST_TITLE] * 2 and report["learn_undo"] == []
+    assert "variant 1 of" in report["summaries"][2] and "variant 2 of" in report["summaries"][3]
+
+
+@pytest.mark.parametrize("change", ["edit a track", "rename a region", "delete a track"])
+def test_a_project_changed_while_the_worker_ran_is_left_alone(demo, bank, change):
+    fake = FakeReaper(demo)
+    edited = {}
+
+    def user(tick: int) -> None:
+        if tick != 2:
+            return
+        if change == "edit a track":
+            edited["text"] = fake.chunks()[1].replace("MAINSEND 1", "MAINSEND 0", 1)
+            fake.set_chunk(1, edited["text"])
+        elif change == "rename a region":
+            fake.rename_marker(0, "Intro (new)")
+        else:
+            fake.delete_track(10)
+
+    outcome = run_action(auto_mix_project, fake, between=user, models_dir=bank)
+    assert not outcome.ok
+    expected = {"edit a track": r"track 2 \('Snare'\) was edited",
+                "rename a region": "markers or regions were moved, renamed, added or deleted",
+                "delete a track": "the project has 10 tracks now, 11 before"}[change]
+    assert re.search(r"the project changed while automix was working \(.*" + expected + r".*\), so automix wrote "
+                     r"nothing: run the action again", outcome.summary), outcome.summary
+    assert fake.count("SetTrackStateChunk") == 0 and fake.count("SetProjExtState") == 0
+    assert fake.count("Undo_BeginBlock2") == 0 and fake.undo_history == []
+    assert outcome.summary in fake.message_boxes[-1][0] and "automix: error:" in "".join(fake.console)
+    if change == "edit a track":
+        assert fake.chunks()[1] == reaper_layout(edited["text"]) and fake.chunks()[2:] == fake.original_chunks[2:]
+
+
+def _start(action, fake: FakeReaper, loop: DeferLoop, **options):
+    install_worker(fake)
+    return action(ReaperApi(fake), defer=loop.defer, atexit=loop.atexit, **options)
+
+
+def test_running_an_action_again_offers_to_cancel_the_running_one(demo, bank):
+    fake = FakeReaper(demo)
+    loop = DeferLoop()
+    job = _start(auto_mix_project, fake, loop, models_dir=bank)
+    assert job.outcome is None and job.process.poll() is None and loop.queue  # returned at once, polling
+    loop.queue.pop(0)()  # one tick: the worker still runs
+    fake.message_box_answer = 7  # "No": keep working
+    second = resuggest_region(ReaperApi(fake), defer=DeferLoop().defer, models_dir=bank)
+    assert not second.outcome.ok and "is still running" in second.outcome.summary
+    assert job.outcome is None and "Cancel it?" in fake.message_boxes[-1][0] and fake.message_boxes[-1][2] == 4
+    fake.message_box_answer = 6  # "Yes"
+    folder = job.folder
+    third = auto_mix_project(ReaperApi(fake), defer=DeferLoop().defer, models_dir=bank)
+    assert not third.outcome.ok and job.outcome.summary == "cancelled"
+    assert job.process.poll() is not None and not folder.exists()  # worker stopped, job files removed
+    loop.run()
+    assert fake.chunks() == fake.original_chunks and fake.count("SetTrackStateChunk") == 0
+    assert fake.undo_history == [] and "cancelled; nothing was changed" in "".join(fake.console)
+    assert run_action(auto_mix_project, fake, models_dir=bank).ok  # nothing left running: a new run works
+
+
+def test_a_script_terminated_by_reaper_stops_its_worker(demo, bank):
+    fake = FakeReaper(demo)
+    loop = DeferLoop()
+    job = _start(auto_mix_project, fake, loop, models_dir=bank)
+    loop.queue.pop(0)()
+    loop.terminate()  # the user terminated the script: REAPER runs its atexit code
+    assert job.outcome.summary == "terminated" and job.process.poll() is not None and not job.folder.exists()
+    assert fake.chunks() == fake.original_chunks and fake.undo_history == []
+
+
+def test_without_a_worker_configuration_the_action_says_how_to_set_it_up(demo, tmp_path):
+    fake = FakeReaper(demo)
+    fake.resource_path = tmp_path / "fresh REAPER"
+    loop = DeferLoop()
+    job = auto_mix_project(ReaperApi(fake), defer=loop.defer, atexit=loop.atexit)
+    assert not job.outcome.ok and loop.queue == []
+    message = fake.message_boxes[-1][0]
+    assert "automix.json: automix is not set up for this REAPER (no automix.json); re-run `python3 install.py`" \
+        in message and "Nothing was changed." in message
+
+
+def test_a_worker_that_dies_without_a_result_is_reported(demo, tmp_path):
+    from automix.reaper.worker_config import WorkerConfig, config_path, format_worker_config
+    fake = FakeReaper(demo)
+    fake.resource_path = tmp_path / "REAPER"
+    fake.resource_path.mkdir()
+    dead = tmp_path / "python"
+    dead.write_text("#!/bin/sh\necho 'No module named numpy' >&2\nexit 3\n")
+    dead.chmod(0o755)
+    config_path(fake.resource_path).write_bytes(format_worker_config(WorkerConfig(dead)))
+    loop = DeferLoop()
+    job = auto_mix_project(ReaperApi(fake), defer=loop.defer, atexit=loop.atexit)
+    loop.run(timeout_s=30)
+    assert not job.outcome.ok
+    assert re.search(r"the automix worker stopped \(exit status 3\) without a result:\nNo module named numpy",
+                     job.outcome.summary), job.outcome.summary
+    assert fake.chunks() == fake.original_chunks and fake.undo_history == []

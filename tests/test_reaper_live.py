@@ -18,12 +18,22 @@ from automix.project.edit import parse_track_chunk, set_track_volume_pan
 from automix.project.reader import read_project
 from automix.reaper import adapter as reaper_live
 from automix.reaper.adapter import ReaperApi
-from automix.reaper.session import (
+from automix.reaper.live_project import (
+    changed_tracks,
     chunk_text_for_reaper,
+    live_project_from_snapshot,
     live_project_text,
-    read_live_project,
-    run_undoable,
 )
+from automix.reaper.session import LiveTrack, run_undoable
+from automix.reaper.snapshot import snapshot_from_json, snapshot_to_json, take_snapshot
+
+
+def read_live_project(api):
+    """The live project as the worker rebuilds it: snapshot inside REAPER → JSON → model."""
+    snapshot, handles = take_snapshot(api)
+    live = live_project_from_snapshot(snapshot_from_json(snapshot_to_json(snapshot)))
+    live.handles = handles
+    return live
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "rpp-corpus"
@@ -65,7 +75,8 @@ def _interleaved_project(tmp_path: Path, newline: str = "\n", marker_format: str
 # ---------------------------------------------------------------- import
 
 def test_importing_automix_touches_neither_reapy_nor_reaper():
-    code = ("import sys, automix, automix.reaper.adapter, automix.reaper.session, automix.reaper.actions\n"
+    code = ("import sys, automix, automix.reaper.adapter, automix.reaper.session, automix.reaper.actions, "
+            "automix.reaper.worker\n"
             "print(sorted(k for k in sys.modules if k.startswith(('reapy', 'reaper_python'))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -216,7 +227,7 @@ def test_live_model_equals_the_file_model_on_real_projects(name):
     live = read_live_project(ReaperApi(FakeReaper(path)))
     headless = read_project(path.resolve())
     assert _without_lines(live.project) == _without_lines(headless)
-    assert len(live.tracks) == len(headless.tracks) > 0
+    assert len(live.snapshot.track_chunks) == len(headless.tracks) > 0
 
 
 def test_live_project_text_is_a_project_the_reader_accepts():
@@ -239,7 +250,10 @@ def test_chunk_layout_matches_reapers():
 def _quieten_every_track(live, tx) -> str:
     for chunk in live.track_chunks():
         set_track_volume_pan(chunk, volume_amp=0.25)
-    return f"{tx.write_changed_tracks(live)} tracks"
+    changes = changed_tracks(live)
+    for index, text in changes.items():
+        tx.set_track_chunk(LiveTrack(index, live.handles.handles[index], live.snapshot.track_chunks[index]), text)
+    return f"{len(changes)} tracks"
 
 
 @pytest.mark.parametrize("mode", ["return_false", "raise"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import runpy
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def fake_actions(monkeypatch):
     calls: list[str] = []
     module = types.ModuleType("automix.reaper.actions")
     for func in FUNCTIONS.values():
-        setattr(module, func, lambda func=func: calls.append(func))
+        setattr(module, func, lambda func=func, **timers: calls.append(func) or calls.append(timers))
     monkeypatch.setitem(sys.modules, "automix.reaper.actions", module)
     import automix.reaper
     monkeypatch.setattr(automix.reaper, "actions", module, raising=False)
@@ -69,9 +70,38 @@ def test_import_in_a_fresh_interpreter_touches_neither_reaper_nor_automix(script
 
 
 @pytest.mark.parametrize("script", sorted(FUNCTIONS))
-def test_running_as_an_action_calls_exactly_one_function(script, fake_actions):
+def test_running_as_an_action_calls_exactly_one_function(script, fake_actions, monkeypatch):
+    monkeypatch.setitem(sys.modules, "reaper_python", None)  # outside REAPER: no timers, the action waits
     runpy.run_path(str(SCRIPTS / script), run_name="__main__")
-    assert fake_actions == [FUNCTIONS[script]]
+    assert fake_actions == [FUNCTIONS[script], {"defer": None, "atexit": None}]
+
+
+@pytest.mark.parametrize("script", sorted(FUNCTIONS))
+def test_inside_reaper_the_action_gets_reapers_defer_and_atexit(script, fake_actions, tmp_path):
+    """REAPER evaluates the code given to RPR_defer / RPR_atexit in the script's globals."""
+    scheduled: list[tuple[str, str]] = []
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "automix.json").write_text(json.dumps({"format": 1, "worker_python": sys.executable,
+                                                       "package_path": str(tmp_path / "pkg")}))
+    script_globals = runpy.run_path(str(SCRIPTS / script), run_name="not_main")["main"].__globals__
+    script_globals.update(RPR_defer=lambda code: scheduled.append(("defer", code)),
+                          RPR_atexit=lambda code: scheduled.append(("atexit", code)),
+                          RPR_GetResourcePath=lambda: str(tmp_path))
+    try:
+        script_globals["main"]()
+        assert sys.path[0] == str(tmp_path / "pkg")  # package_path from automix.json, for the thin layer
+    finally:
+        if str(tmp_path / "pkg") in sys.path:
+            sys.path.remove(str(tmp_path / "pkg"))
+    assert fake_actions[0] == FUNCTIONS[script]
+    timers = fake_actions[1]
+    ran = []
+    timers["defer"](lambda: ran.append("tick"))
+    timers["atexit"](lambda: ran.append("exit"))
+    assert scheduled == [("defer", "_automix_deferred()"), ("atexit", "_automix_at_exit()")]
+    for _kind, code in scheduled:
+        eval(code, script_globals)  # what REAPER does on its next timer tick / when the script ends
+    assert ran == ["tick", "exit"]
 
 
 def _hide_reaper_actions(monkeypatch):
