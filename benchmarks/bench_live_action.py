@@ -1,0 +1,99 @@
+"""Benchmark: how long the live auto-mix holds REAPER's UI thread, against the headless mix of the same project.
+
+Usage::
+
+    python3 benchmarks/bench_live_action.py [--seconds 30] [--rounds 2]
+
+Writes the demo project (``--seconds`` long), then per round:
+
+* **headless** — ``automix mix`` of the project in this process
+  (:func:`automix.jobs.mix.run_mix_job`), wall time: the baseline;
+* **live** — the "Auto-mix project" action against ``tests/fake_reaper.py``
+  with REAPER's ``defer`` timer played by its ``DeferLoop`` (one callback per
+  ~30 ms tick): wall time until the result is applied, and every stretch the
+  action held the UI thread (the start: snapshot + worker launch; each poll;
+  the final apply in one undo block).
+
+Printed (medians over rounds): headless and live wall times and their ratio,
+the longest single UI-thread block, the UI thread's total busy time and its
+share of the live wall time. Before the out-of-process worker the action held
+the UI thread for the whole analysis (block = wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from fake_reaper import DeferLoop, FakeReaper, install_worker  # noqa: E402
+
+from automix.demo.project import write_demo  # noqa: E402
+from automix.jobs.mix import MixOptions, run_mix_job  # noqa: E402
+from automix.reaper.actions import auto_mix_project  # noqa: E402
+from automix.reaper.adapter import ReaperApi  # noqa: E402
+
+
+class TimedLoop(DeferLoop):
+    """A DeferLoop that records how long each callback held the (UI) thread, seconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[float] = []
+
+    def defer(self, callback):
+        def timed():
+            t0 = time.perf_counter()
+            callback()
+            self.blocks.append(time.perf_counter() - t0)
+        super().defer(timed)
+
+
+def one_round(demo: Path, folder: Path) -> dict[str, float]:
+    out = folder / "headless.rpp"
+    t0 = time.perf_counter()
+    assert run_mix_job(demo, MixOptions(output=out)).ok
+    headless = time.perf_counter() - t0
+    out.unlink()
+    fake = FakeReaper(demo)
+    install_worker(fake)
+    loop = TimedLoop()
+    t0 = time.perf_counter()
+    job = auto_mix_project(ReaperApi(fake), defer=loop.defer, atexit=loop.atexit)
+    start_block = time.perf_counter() - t0
+    loop.run(timeout_s=600)
+    live = time.perf_counter() - t0
+    assert job.outcome is not None and job.outcome.ok, job.outcome
+    blocks = [start_block] + loop.blocks
+    return {"headless_s": headless, "live_s": live, "longest_block_ms": 1000 * max(blocks),
+            "ui_busy_s": sum(blocks), "ticks": float(len(loop.blocks))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="demo length, s")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    try:
+        demo = write_demo(folder, duration_s=args.seconds).project_path
+        rounds = [one_round(demo, folder) for _ in range(args.rounds)]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    print(f"demo {args.seconds:g} s, {args.rounds} rounds (medians)")
+    print(f"headless mix (baseline)      {med['headless_s']:7.2f} s")
+    print(f"live action, until applied   {med['live_s']:7.2f} s   ratio live/headless {med['live_s'] / med['headless_s']:.2f}")
+    print(f"longest UI-thread block      {med['longest_block_ms']:7.1f} ms  ({med['longest_block_ms'] / 1000 / med['headless_s']:.3f} of the headless time)")
+    print(f"UI thread busy in total      {med['ui_busy_s']:7.2f} s   ({med['ui_busy_s'] / med['live_s']:.1%} of the live time, {med['ticks']:.0f} ticks)")
+
+
+if __name__ == "__main__":
+    main()
