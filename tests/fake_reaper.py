@@ -151,6 +151,9 @@ _ENUM_MARKERS_C = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_int, 
 class FakeReaper:
     """REAPER with one open project, loaded from ``project_path``.
 
+    :attr:`default_version` (class attribute) is the version used when none
+    is passed: tests set it to run against every REAPER behaviour.
+
     Args:
         project_path: the ``.rpp`` file (its absolute path is the project's file name).
         version: REAPER's version (default: the project header's); without a ``/platform`` part the
@@ -159,8 +162,11 @@ class FakeReaper:
         time_selection: initial (start_s, end_s); equal values mean none.
     """
 
+    default_version: str | None = None
+
     def __init__(self, project_path: str | Path, *, version: str | None = None, cursor_s: float = 0.0,
                  time_selection: tuple[float, float] = (0.0, 0.0)) -> None:
+        version = version or FakeReaper.default_version
         self.project_path = Path(project_path).resolve()
         doc = rpp.load(self.project_path)
         root = doc.root
