@@ -379,3 +379,19 @@ def test_inside_reaper_the_actions_use_reapers_own_python_module(tmp_path, monke
     monkeypatch.setitem(sys.modules, "reapy", None)
     with pytest.raises(ReaperError, match="neither REAPER's reaper_python module nor reapy"):
         reaper_live.connect()
+
+
+def test_the_fake_validates_handles_and_accepts_chunks_as_leniently_as_reaper(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+    first, last = api.track(0), api.track(2)
+    fake.delete_track(0)  # the user deleted track 1: its handle is stale, the others keep theirs
+    with pytest.raises(ReaperError, match=r"REAPER could not return the state chunk of track 1"):
+        api.track_chunk(first, 0)
+    assert api.track_chunk(last, 1) == fake.chunks()[1] and api.track(1) == last
+    with pytest.raises(ReaperError, match="refused the new state chunk"):
+        api.set_track_chunk(first, fake.original_chunks[0])
+    # any indentation, CRLF line ends, no final line end: REAPER takes it and returns its own layout
+    sloppy = "\t<TRACK {X}\r\n        NAME \"Empty\"\r\n  <FXCHAIN\r\nSHOW 0\r\n   >\r\n>"
+    api.set_track_chunk(last, sloppy)
+    assert api.track_chunk(last, 1) == '<TRACK {X}\n  NAME "Empty"\n  <FXCHAIN\n    SHOW 0\n  >\n>\n'
