@@ -140,7 +140,6 @@ def test_render_over_a_file_of_another_kind_needs_force(tmp_path, models, capsys
 
 def _song_folder(tmp_path: Path) -> Path:
     """A song folder (stems + mix) made from the test song's media."""
-    import numpy as np
     import soundfile as sf
 
     make_song(tmp_path / "proj")
