@@ -32,3 +32,29 @@ EQ_BAND_LAYOUT: tuple[tuple[str, float, float], ...] = (
     ("high_shelf", BAND_EDGES_HZ[4], 2.0),
 )
 """(ReaEQ band type name, frequency Hz, bandwidth octaves) realising each sub-band's gain."""
+
+
+BAND_GRID_LOW_HZ = 30.0
+"""Lowest frequency of the first band's grid (Hz): below it music carries little energy and K-weighting cuts it."""
+
+BAND_GRID_HIGH_HZ = 20000.0
+"""Highest frequency of the last band's grid (Hz), or 0.49 × the sample rate when lower."""
+
+
+def band_grid_hz(sample_rate: float, points_per_band: int = 32) -> tuple[tuple[float, ...], ...]:
+    """Log-spaced frequencies (Hz) inside each sub-band, ``points_per_band`` per band.
+
+    Averaging a quantity over a band's points weights every octave of the band
+    equally: the band's energy assumed spread like pink noise, the long-term
+    shape of most music. Band k runs from ``max(edge_k, 20 Hz)`` to
+    ``min(edge_k+1, 20 kHz, 0.49 · sample_rate)``.
+    """
+    top = min(BAND_GRID_HIGH_HZ, 0.49 * float(sample_rate))
+    out = []
+    for k in range(N_BANDS):
+        lo = max(BAND_EDGES_HZ[k], BAND_GRID_LOW_HZ)
+        hi = min(BAND_EDGES_HZ[k + 1], top)
+        hi = max(hi, lo * 1.01)
+        ratio = (hi / lo) ** (1.0 / points_per_band)
+        out.append(tuple(lo * ratio ** (i + 0.5) for i in range(points_per_band)))
+    return tuple(out)

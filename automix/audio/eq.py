@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from automix.audio.bands import EQ_BAND_LAYOUT, N_BANDS, band_grid_hz
 from automix.audio.filters import sos_response, sosfilt
 from automix.errors import AutomixError
 
@@ -38,6 +40,24 @@ class BandLike(Protocol):
     freq_hz: float
     gain_db: float
     bw_oct: float
+
+
+@dataclass(frozen=True)
+class Band:
+    """A plain EQ band (satisfies :class:`BandLike`)."""
+
+    band_type: str
+    freq_hz: float
+    gain_db: float
+    bw_oct: float
+
+
+def layout_bands(gains_db: Sequence[float]) -> tuple[Band, ...]:
+    """The :data:`~automix.audio.bands.EQ_BAND_LAYOUT` bands at ``gains_db`` (shape (5,), dB)."""
+    g = np.asarray(gains_db, dtype=float).reshape(-1)
+    if g.size != N_BANDS or not np.all(np.isfinite(g)):
+        raise AutomixError(f"need {N_BANDS} finite band gains (dB), got {g.tolist()!r}")
+    return tuple(Band(kind, float(freq), float(x), float(bw)) for (kind, freq, bw), x in zip(EQ_BAND_LAYOUT, g))
 
 
 def q_from_bw_oct(bw_oct: float) -> float:
@@ -187,3 +207,21 @@ class StreamingEq:
             return x.copy()
         y, self._zi = sosfilt(self._sos, x, zi=self._zi)
         return y
+
+
+def band_power_gains(bands: Sequence[BandLike], sample_rate: float, weights: np.ndarray | None = None) -> np.ndarray:
+    """Mean power gain ``|H|²`` of the chain over each sub-band's grid (:func:`~automix.audio.bands.band_grid_hz`).
+
+    Args:
+        weights: optional power weighting per grid point, shape (5, points)
+            (e.g. K-weighting); the result is then ``mean(w·|H|²) / mean(w)`` per band.
+
+    Returns:
+        shape (5,): the factor by which each band's energy changes, for a
+        signal whose energy is spread evenly per octave inside the band.
+    """
+    grid = np.asarray(band_grid_hz(sample_rate))
+    h = 10.0 ** (eq_response_db(bands, grid.ravel(), sample_rate).reshape(grid.shape) / 10.0)
+    w = np.ones(grid.shape) if weights is None else np.asarray(weights, dtype=float)
+    return (w * h).mean(axis=1) / w.mean(axis=1)
+

@@ -25,7 +25,11 @@ For each song section:
    every other section is shifted so the tracks it shares with that section
    keep, in median, their gain (the arrangement's own dynamics stay). Tracks
    not playing in a section keep their median setting of the sections where
-   they play. Finally :func:`automix.plan.model.fit_gains_to_range`.
+   they play.
+5. EQ: one corrective EQ per track for the song, from the track's own
+   spectrum toward its type's learned target shape, its effect on the
+   track's loudness folded into the gains (:func:`automix.plan.corrective_eq.apply_corrective_eq`;
+   the models' EQ outputs are not used). Finally :func:`automix.plan.model.fit_gains_to_range`.
 
 Variants (``automix suggest --variant N``): variant 0 is the plan's choice;
 then the other models found along the fallback chain, then the first model
@@ -60,6 +64,7 @@ from automix.knowledge.track_types import (
 )
 from automix.models.bank import ALL, BankChoice, ModelBank, fallback_chain
 from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
+from automix.plan.corrective_eq import MAX_EQ_DB, apply_corrective_eq
 from automix.plan.model import (
     MAX_GAIN_DB,
     EqBand,
@@ -82,9 +87,6 @@ MIX_LEVEL_DB = -23.0
 """RMS level (dBFS) aimed at for the planned mix in its fullest section (about −22 LUFS for a band
 mix, headroom for drum peaks). The +6 dB envelope limit can force the whole plan lower
 (:func:`~automix.plan.model.fit_gains_to_range`) when a track was recorded very quietly."""
-
-MAX_EQ_DB = 6.0
-"""Predicted EQ band gains are limited to ± this (dB)."""
 
 MAX_PRACTICE_DEVIATION_DB = 8.0
 """A model's level for a type is kept within ± this of the published typical level (on the model's
@@ -331,8 +333,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     _fill_missing(gains, pans, eqs, analysis)
     if not use_pan:
         pans[:] = [[analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]] * n_sec
-    if not use_eq:
-        eqs[:] = 0.0
+    eqs, gains = apply_corrective_eq(analysis, types, active, gains) if use_eq else (np.zeros_like(eqs), gains)
     regions = []
     for k, sec in enumerate(analysis.sections):
         tracks = tuple(TrackPlan(t.guid, t.name, types[i], round(float(gains[k, i]), 2),
