@@ -1,6 +1,7 @@
 """End to end on the built-in demo: automix demo → automix mix → re-parse, balance accuracy, suggest.
 
-The demo's intended mix is known (demo_truth.json). The balance figures are printed (run with -s).
+The demo's intended mix is known (demo_truth.json). A track's balance is the level change the listener
+gets: its planned gain plus its EQ's effect on its loudness. The balance figures are printed (run with -s).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from mix_checks import RAMP_TOLERANCE_S
 from test_planner import build_test_bank
 
 from automix import rpp
+from automix.audio.eq import apply_eq
+from automix.audio.loudness import integrated_loudness
+from automix.audio.render import render_track_full
 from automix.cli import main
 from automix.demo.project import balance_errors_db, load_truth
 from automix.jobs.mix import MixOptions, run_mix_job
@@ -78,10 +82,26 @@ def _balance_table(truth, errors: dict) -> str:
     return "\n".join(lines)
 
 
+def _heard_gains(demo: Path, plan) -> dict:
+    """(region, track) → the level change the listener gets, dB: the track's gain plus its EQ's effect on
+    its loudness (BS.1770, measured on the rendered stem in that region; the gain alone where it is silent)."""
+    project = read_project(demo / "demo.rpp")
+    sr = project.sample_rate
+    out = {}
+    for track in project.audio_tracks:
+        stem = render_track_full(project, track, sample_rate=sr).astype(np.float64)
+        for r in plan.regions:
+            t = r.track(track.guid)
+            seg = stem[int(round(r.start_s * sr)):int(round(r.end_s * sr))]
+            before = integrated_loudness(seg, sr)
+            change = integrated_loudness(apply_eq(seg, sr, t.eq), sr) - before if t.eq and np.isfinite(before) else 0.0
+            out[(r.name, t.name)] = t.gain_db + change
+    return out
+
+
 def _errors(demo: Path, plan) -> tuple[object, dict]:
     truth = load_truth(demo / "demo_truth.json")
-    gains = {(r.name, t.name): t.gain_db for r in plan.regions for t in r.tracks}
-    return truth, balance_errors_db(truth, gains)
+    return truth, balance_errors_db(truth, _heard_gains(demo, plan))
 
 
 def _assert_within_3_db(truth, errors: dict) -> None:
