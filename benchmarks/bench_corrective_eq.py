@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from automix.audio.bands import N_BANDS  # noqa: E402
 from automix.audio.eq import eq_response_db, layout_bands  # noqa: E402
-from automix.features.frame import band_masks  # noqa: E402
+from automix.features.framing import band_masks  # noqa: E402
 from automix.knowledge.type_spectra import band_shape_db, fit_type_spectra  # noqa: E402
 from automix.plan.corrective_eq import MAX_EQ_DB, corrective_gains_db  # noqa: E402
 from automix.training.stem_spectra import DEFAULT_CACHE, cached_spectrum, mixed_stems  # noqa: E402

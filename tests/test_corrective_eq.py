@@ -176,7 +176,7 @@ def test_loudness_change_of_the_eq_is_predicted_within_half_a_db(name):
     """The EQ's effect on K-weighted loudness, predicted from the 5 band energies, is what the meter measures."""
     sr = 44100
     x = SIGNALS[name](sr * 6, sr, np.random.default_rng(3))
-    energy = band_energies(x, sr).mean(axis=0)
+    energy = band_energies(y=x, sample_rate=sr).mean(axis=0)
     before = integrated_loudness(x, sr)
     for g in _possible_eqs(band_shape_db(energy)):
         measured = integrated_loudness(apply_eq(x, sr, layout_bands(g)), sr) - before

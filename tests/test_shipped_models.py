@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not any(MODELS.glob("*.json")),
 
 
 def test_every_model_loads_without_pickle():
-    files = sorted(MODELS.rglob("*.json"))
+    files = sorted(p for p in MODELS.rglob("*.json") if p.parent.name != "eq")  # eq/: the EQ target table
     assert len(files) >= 17
     for path in files:
         loaded = load_model(path)  # checks the SHA-256 and loads with allow_pickle=False

@@ -2,7 +2,7 @@
 
 A stem's long-term spectrum is the mean over its 20 ms frames of the
 Hann-windowed power spectrum of its mono downmix
-(:func:`automix.features.frame.power_spectra`: the same frames and
+(:func:`automix.features.framing.frame_spectrum`: the same frames and
 normalisation as the analysis features, so its band sums equal the mean of
 the features' ``band_energy`` rows), shape ``(n_bins,)`` with bin frequencies
 ``(n_bins,)`` Hz at the file's own sample rate. Its band energies (5,) are
@@ -36,7 +36,7 @@ import numpy as np
 from automix.audio.bands import N_BANDS
 from automix.audio.io import audio_info, iter_blocks
 from automix.errors import AutomixError, MediaError
-from automix.features.frame import band_masks, power_spectra
+from automix.features.framing import band_masks, frame_signal, frame_spectrum
 from automix.knowledge.track_types import classify_track
 from automix.util.atomic import atomic_path
 
@@ -124,14 +124,15 @@ def long_term_spectrum(path: str | Path) -> StemSpectrum:
     frame = int(round(FRAME_S * info.sample_rate))
     block -= block % frame  # whole frames per block: no frame is lost between blocks
     total: np.ndarray | None = None
-    freqs = np.zeros(0)
     count = 0
+    freqs = np.fft.rfftfreq(frame, 1.0 / info.sample_rate)
     for x in iter_blocks(path, block):
         if x.shape[0] < frame:
             continue
-        p, freqs = power_spectra(x, info.sample_rate, FRAME_S)
-        total = p.sum(axis=0) if total is None else total + p.sum(axis=0)
-        count += p.shape[0]
+        framed = frame_signal(x, sample_rate=info.sample_rate, frame_s=FRAME_S)
+        p = frame_spectrum(framed).power.sum(axis=0, dtype=np.float64)  # silent frames: no power
+        total = p if total is None else total + p
+        count += framed.n_frames
     if total is None or count == 0:
         raise MediaError(f"shorter than one {FRAME_S * 1000:g} ms frame", file=path)
     return StemSpectrum(freqs, total / count, info.sample_rate)
