@@ -1,8 +1,9 @@
 """Block-wise decoding of audio files (the I/O edge of the audio engine).
 
 WAV, AIFF, FLAC, OGG/Vorbis and MP3 are decoded with soundfile (libsndfile).
-M4A/AAC (and anything else libsndfile cannot open) is decoded with the
-optional PyAV package (``pip install "automix-reaper[m4a]"``); without it a
+M4A/AAC, the audio stream of video containers (MP4, MOV, MKV, WebM, AVI:
+REAPER's ``<SOURCE VIDEO`` items) and anything else libsndfile cannot open is
+decoded with the optional PyAV package (``pip install "automix-reaper[m4a]"``); without it a
 :class:`~automix.errors.MediaError` names the file and that command.
 
 Every reader returns float32 arrays of shape ``(n_frames, n_channels)``.
@@ -37,7 +38,10 @@ channels at 48 kHz is 49 MB."""
 M4A_INSTALL_HINT = 'pip install "automix-reaper[m4a]"'
 """The command that installs the optional M4A/AAC decoder."""
 
-_PYAV_SUFFIXES = frozenset({".m4a", ".mp4", ".aac", ".alac", ".wma", ".opus", ".wv", ".ape"})
+_PYAV_SUFFIXES = frozenset({".m4a", ".mp4", ".aac", ".alac", ".wma", ".opus", ".wv", ".ape",
+                            ".mov", ".m4v", ".mkv", ".webm", ".avi"})
+NO_AUDIO_STREAM = "no audio stream in file"
+"""The :class:`~automix.errors.MediaError` message for a container without audio (a video-only clip)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,7 @@ class PyAVReader(AudioReader):
         try:
             self._container = self._av.open(str(self._path))
             if not self._container.streams.audio:
-                raise MediaError("no audio stream in file", file=self._path)
+                raise MediaError(NO_AUDIO_STREAM, file=self._path)
         except self._av.error.FFmpegError as exc:  # type: ignore[attr-defined]
             raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
         self._frames_iter = self._container.decode(audio=0)
@@ -265,6 +269,27 @@ def open_audio(path: str | Path) -> AudioReader:
             return PyAVReader(p)
         except MediaError:
             raise sf_error from None
+
+
+def has_audio_stream(path: str | Path) -> bool:
+    """False for a media container PyAV opens that holds no audio stream (a video-only clip), else True.
+
+    Only containers (the suffixes PyAV decodes) are probed; any other file, or
+    one that cannot be opened, counts as audio so that reading it reports the
+    real problem.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in _PYAV_SUFFIXES or not p.is_file():
+        return True
+    try:
+        import av
+    except ImportError:
+        return True
+    try:
+        with av.open(str(p)) as container:
+            return bool(container.streams.audio)
+    except av.error.FFmpegError:
+        return True
 
 
 def audio_info(path: str | Path) -> AudioInfo:

@@ -26,7 +26,7 @@ from typing import Iterator
 import numpy as np
 from scipy.signal import resample_poly
 
-from automix.audio.io import AudioReader, open_audio
+from automix.audio.io import AudioReader, has_audio_stream, open_audio
 from automix.audio.panlaw import take_pan_gains
 from automix.errors import MediaError
 from automix.project.model import Fade, Item, Project, Track
@@ -273,6 +273,9 @@ def _players(project: Project, track: Track, sample_rate: int, report: RenderRep
         if take.source.path is None or not Path(take.source.path).exists():
             raise MediaError("media file of item not found", file=take.source.path or take.source.file_text,
                              track=track.name, line=item.line)
+        if take.source.kind == "VIDEO" and not has_audio_stream(take.source.path):
+            report.skip(track, item, f"video without an audio stream ({Path(take.source.path).name})")
+            continue
         reader = open_audio(take.source.path)
         readers.append(reader)
         players.append(_ItemPlayer(track, item, reader, sample_rate, report))

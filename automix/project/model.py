@@ -34,8 +34,10 @@ AUTOMATION_MODES: dict[int, str] = {0: "trim/read", 1: "read", 2: "touch", 3: "w
                                      5: "latch preview"}
 """A track's ``AUTOMODE`` value → REAPER's name for it (0, trim/read, is REAPER's default)."""
 
-AUDIO_SOURCE_KINDS = frozenset({"WAVE", "FLAC", "MP3", "VORBIS", "OPUS", "WAVPACK", "AIFF"})
-"""Source types (the ``<SOURCE KIND`` token) that hold decodable audio."""
+AUDIO_SOURCE_KINDS = frozenset({"WAVE", "FLAC", "MP3", "VORBIS", "OPUS", "WAVPACK", "AIFF", "VIDEO"})
+"""Source types (the ``<SOURCE KIND`` token) that hold decodable audio. REAPER writes ``.m4a``,
+``.mp4`` and ``.mov`` items (and other video containers) as ``VIDEO``: automix plays their first
+audio stream (a ``VIDEO`` file without one is skipped when rendering)."""
 
 
 @dataclass(frozen=True)
