@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 import sys
-import types
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,19 @@ def _write_model(folder: Path, genre: str, section: str, level_db, pan) -> Path:
     info = info_for(model, genre, section, type_feature_names(MODEL_TYPES, ("rms_db",)),
                     TrainingInfo("reaper actions test", n_songs=n, n_samples=n))
     return save_model(model, info, folder)
+
+
+@pytest.fixture(autouse=True)
+def reaper_version(request, monkeypatch) -> str:
+    """The REAPER each test plays (the fake's default version): 6.x, 7.x before 7.62 and 7.62+ in turn.
+
+    Each action test runs one worker process or more (seconds each), so the
+    tests share out the three versions (by a stable hash of their name)
+    instead of each running three times; the live = headless test runs on all three.
+    """
+    version = VERSIONS[zlib.crc32(request.node.name.encode("utf-8")) % len(VERSIONS)]
+    monkeypatch.setattr(FakeReaper, "default_version", version)
+    return version
 
 
 @pytest.fixture(autouse=True)

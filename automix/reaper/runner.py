@@ -32,7 +32,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from automix.errors import AutomixError, ReaperError
 from automix.reaper.adapter import ReaperApi

@@ -29,8 +29,15 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
-from automix.errors import AutomixError, PlanError, ProjectError, ReaperError
+from automix.errors import AutomixError, PlanError, ProjectError
+from automix.features.analysis import project_sections
+from automix.jobs.mix import cache_for, model_bank, plan_project
+from automix.jobs.report import format_plan_text
+from automix.jobs.suggest import next_variant, resuggest, suggestion_genre
 from automix.knowledge.sections import SongSection, section_index_at
+from automix.models.bank import personal_models_dir
+from automix.plan.apply import ApplyOptions, apply_plan
+from automix.plan.json_io import plan_from_json, plan_to_dict
 from automix.reaper.job_files import PROGRESS_FILE, JobResult, read_request, write_result
 from automix.reaper.live_project import LiveProject, changed_tracks, live_project_from_snapshot
 from automix.reaper.snapshot import ProjectSnapshot, snapshot_from_json
@@ -43,6 +50,7 @@ from automix.reaper.state import (
     region_key,
     unpack_state,
 )
+from automix.training.fit import learn_from_projects
 from automix.util.progress import Reporter
 
 
@@ -79,10 +87,6 @@ def _stored(live: LiveProject, key: str) -> Any:
 
 def run_mix(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> JobResult:
     """The auto-mix (see the module docstring)."""
-    from automix.jobs.mix import model_bank, plan_project
-    from automix.jobs.report import format_plan_text
-    from automix.plan.apply import ApplyOptions, apply_plan
-    from automix.plan.json_io import plan_to_dict
 
     use_eq, use_pan = bool(options.get("eq", True)), bool(options.get("pan", True))
     live = live_project_from_snapshot(snapshot)
@@ -99,10 +103,6 @@ def run_mix(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> Job
 
 def run_resuggest(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> JobResult:
     """The re-suggestion of one region (see the module docstring)."""
-    from automix.features.analysis import project_sections
-    from automix.jobs.mix import cache_for, model_bank
-    from automix.jobs.suggest import next_variant, resuggest, suggestion_genre
-    from automix.plan.json_io import plan_from_json, plan_to_dict
 
     live = live_project_from_snapshot(snapshot)
     project = live.project
@@ -142,20 +142,9 @@ def run_learn(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> J
     path = Path(snapshot.project_file)
     if not path.is_file():
         raise ProjectError("the saved project file is missing", file=path)
-    try:
-        from automix.training import fit as training
-    except ImportError as exc:
-        raise ReaperError(f"this automix has no training module ({exc})") from exc
-    learn = getattr(training, "learn_from_projects", None)
-    if learn is None:
-        raise ReaperError("this automix cannot learn yet: automix.training.fit.learn_from_projects is missing")
-    if options.get("out_dir"):
-        target = Path(options["out_dir"])
-    else:
-        from automix.models.bank import personal_models_dir
-        target = personal_models_dir()
+    target = Path(options["out_dir"]) if options.get("out_dir") else personal_models_dir()
     reporter.note(f"learning from {path} into {target}")
-    result = learn([path], target)
+    result = learn_from_projects([path], target)
     return JobResult(True, f"models updated in {target}" + (f": {result}" if isinstance(result, str) and result
                                                              else ""))
 
