@@ -174,7 +174,9 @@ def test_a_chunk_of_4_mib_or_more_is_reported_after_one_call(tmp_path, version):
     fake = FakeReaper(_interleaved_project(tmp_path), version=version)
     fake._tracks[0][1] = _big_chunk(6 * MAX_STRBUF // 4)  # 6 MiB: never ask for more than 4 MiB
     api = ReaperApi(fake)
-    with pytest.raises(ReaperError, match=r"the state chunk of track 1 \('Big Ü'\) is 4 MiB or more"):
+    with pytest.raises(ReaperError, match=r"the state chunk of track 1 \('Big Ü'\): 4 MiB or more, more than REAPER's "
+                                          r"Python bindings can return; .*save the project and mix the file with "
+                                          r"'automix mix'"):
         api.track_chunk(api.track(0), 0)
     assert [args[2] for name, args in fake.calls if name == "GetTrackStateChunk"] == [MAX_STRBUF]
 
@@ -186,18 +188,28 @@ def test_chunk_length_is_compared_in_utf8_bytes(tmp_path, version):
     wide = _big_chunk(MAX_STRBUF + 100_000, tail="    |" + "Ü" * 150_000 + "\n")
     assert len(wide) < MAX_STRBUF - 1 <= len(wide.encode("utf-8"))
     fake._tracks[0][1] = wide
-    with pytest.raises(ReaperError, match="is 4 MiB or more"):
+    with pytest.raises(ReaperError, match=": 4 MiB or more"):
         api.track_chunk(api.track(0), 0)
     # cut inside a two-byte character: the bindings' strict decode fails; still "too large", no UnicodeDecodeError
     ascii_part = "<TRACK\n  NAME x\n  |" + "a" * (MAX_STRBUF - 2 - len("<TRACK\n  NAME x\n  |"))
     fake._tracks[0][1] = ascii_part + "Ü\n>\n"
-    with pytest.raises(ReaperError, match=r"is 4 MiB or more \(REAPER cut it inside a character\)"):
+    with pytest.raises(ReaperError, match=r": 4 MiB or more \(REAPER cut it inside a character\)"):
         api.track_chunk(api.track(0), 0)
     # 3 MiB of multi-byte text fits: returned whole
     fits = _big_chunk(3 * MAX_STRBUF // 4, tail="    |" + "Ü" * 1000 + "\n")
     fake._tracks[0][1] = fits
     assert api.track_chunk(api.track(0), 0) == fits
     assert {args[2] for name, args in fake.calls if name == "GetTrackStateChunk"} == {MAX_STRBUF}
+
+
+def test_notes_of_4_mib_or_more_are_reported_after_one_call(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    fake.notes = "genre: rock\n" + "Ü" * (MAX_STRBUF // 2)  # 2 Mi characters, 4 MiB + 12 bytes
+    with pytest.raises(ReaperError, match=r"^the project notes: 4 MiB or more"):
+        ReaperApi(fake).notes()
+    assert [args[3] for name, args in fake.calls if name == "GetSetProjectNotes"] == [MAX_STRBUF]
+    fake.notes = "genre: rock\n" + "Ü" * 1000
+    assert ReaperApi(fake).notes() == fake.notes
 
 
 def test_api_failures_become_reaper_errors(tmp_path):

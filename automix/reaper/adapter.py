@@ -154,14 +154,14 @@ class ReaperApi:
             result = self.call(name, *args)
         except ReaperError as exc:
             if isinstance(exc.__cause__, UnicodeDecodeError):  # the bindings decode a cut character strictly
-                raise TextTooLongError(f"{what} is {STRING_BUFFER_BYTES // (1024 * 1024)} MiB or more "
+                raise TextTooLongError(f"{what}: {STRING_BUFFER_BYTES // (1024 * 1024)} MiB or more "
                                        f"(REAPER cut it inside a character)") from None
             raise
         text = result[text_index]
         if not isinstance(text, str):
             raise ReaperError(f"REAPER call {name} returned {type(text).__name__} instead of text")
         if len(text.encode("utf-8")) >= STRING_BUFFER_BYTES - 1:
-            raise TextTooLongError(f"{what} is {STRING_BUFFER_BYTES // (1024 * 1024)} MiB or more, more than "
+            raise TextTooLongError(f"{what}: {STRING_BUFFER_BYTES // (1024 * 1024)} MiB or more, more than "
                                    f"REAPER's Python bindings can return")
         return result, text
 
@@ -220,8 +220,12 @@ class ReaperApi:
             ReaperError: REAPER refused (a stale handle).
         """
         where = self.describe_track(track, index)
-        result, text = self._text_out("GetTrackStateChunk", (track, "", STRING_BUFFER_BYTES, False), 2,
-                                      f"the state chunk of {where}")
+        try:
+            result, text = self._text_out("GetTrackStateChunk", (track, "", STRING_BUFFER_BYTES, False), 2,
+                                          f"the state chunk of {where}")
+        except TextTooLongError as exc:
+            raise TextTooLongError(f"{exc.message}; automix cannot edit this track inside REAPER: save the "
+                                   f"project and mix the file with 'automix mix'") from None
         if not result[0]:
             raise ReaperError(f"REAPER could not return the state chunk of {where}")
         return text
