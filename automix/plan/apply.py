@@ -13,13 +13,19 @@ Per planned audio track, and nothing else:
   a fixed set of points (see :func:`envelope_points`, the one builder of
   envelope points: the preview, :mod:`automix.jobs.preview`, plays
   :func:`track_envelopes` too);
-* one automix ReaEQ (the ReaEQ renamed :data:`~automix.project.reaeq.AUTOMIX_EQ_RENAME`).
-  ReaEQ holds one setting per track, so it gets the **length-weighted mean**
-  of the plan's per-region EQ (band gains averaged in dB, frequencies
-  geometrically, bandwidths arithmetically). Per-region EQ automation would
-  need ReaEQ parameter envelopes whose normalised-gain mapping is unverified,
-  so automix does not write them; the plan and the preview keep per-region EQ.
-  A track whose plan has no EQ bands in any region loses its automix ReaEQ.
+* one automix ReaEQ (the ReaEQ renamed :data:`~automix.project.reaeq.AUTOMIX_EQ_RENAME`)
+  holding the **length-weighted mean** of the plan's per-region EQ (band gains
+  averaged in dB, frequencies geometrically, bandwidths arithmetically) and,
+  for every band whose gain changes between regions, a band-gain parameter
+  envelope (``<PARMENV 3k+1`` inside the ReaEQ's FX block) stepping at the
+  region boundaries like the volume envelope (:func:`eq_gain_envelopes`); a
+  region without EQ holds 0 dB. Envelope values come from
+  :attr:`ApplyOptions.eq_gain_value` (headless: the **unverified**
+  :func:`~automix.project.reaeq.gain_envelope_value`). Frequencies and
+  bandwidths keep the mean; regions whose band layouts differ get the longest
+  region's bands and no envelopes. A track whose EQ is the same in every region
+  gets no envelope (an earlier one is removed); a track whose plan has no EQ
+  bands in any region loses its automix ReaEQ.
 
 Re-applying the same plan gives identical bytes. :func:`update_region`
 changes only one region's envelope points (and the EQ mean).
@@ -28,7 +34,7 @@ changes only one region's envelope points (and the EQ mean).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,26 +47,35 @@ from automix.project.edit import (
     find_track,
     platform_hint_for,
     remove_automix_eq,
+    set_automix_eq_envelopes,
     set_pan_envelope,
     set_track_volume_pan,
     set_volume_envelope,
     upsert_automix_eq,
 )
 from automix.project.model import EnvelopePoint, Project
+from automix.project.reaeq import MAX_GAIN_DB, band_gain_param, gain_envelope_value
 from automix.rpp import Chunk, RppDocument
 from automix.rpp.tokens import format_number
 
 RAMP_S = 0.01
 """Length of the linear ramp ending at a region boundary (seconds): REAPER cannot hold two values at one instant."""
 
+EQ_CHANGE_DB = 0.05
+"""A band whose gain varies by no more than this between regions (dB) gets no envelope."""
+
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    """Which parts of a plan to write: ``volume`` (VOLENV2), ``pan`` (PANENV2), ``eq`` (automix ReaEQ)."""
+    """Which parts of a plan to write: ``volume`` (VOLENV2), ``pan`` (PANENV2), ``eq`` (automix ReaEQ and
+    its band-gain envelopes), and ``eq_gain_value``, the dB → ReaEQ band-gain envelope value mapping
+    (headless: :func:`~automix.project.reaeq.gain_envelope_value`; the live mode may pass one
+    calibrated against REAPER)."""
 
     volume: bool = True
     pan: bool = True
     eq: bool = True
+    eq_gain_value: Callable[[float], float] = gain_envelope_value
 
 
 def envelope_points(segments: Sequence[tuple[float, float, float]]) -> list[EnvelopePoint]:
@@ -150,9 +165,38 @@ def mean_eq(plan: MixPlan, guid: str) -> tuple[EqBand, ...]:
     return tuple(out)
 
 
-def _set_eq(track: Chunk, bands: tuple[EqBand, ...], platform: str) -> None:
+def eq_gain_envelopes(plan: MixPlan, guid: str,
+                      gain_value: Callable[[float], float] = gain_envelope_value) -> dict[int, list[EnvelopePoint]]:
+    """ReaEQ parameter index → envelope points for each band of the track whose gain changes between regions.
+
+    Empty when every region planning the track uses the same gains (within
+    :data:`EQ_CHANGE_DB`) or when the regions' band layouts (types, in order)
+    differ. A region without EQ holds 0 dB. Gains are limited to ±
+    :data:`~automix.project.reaeq.MAX_GAIN_DB` as in the ReaEQ chunk, then
+    mapped with ``gain_value``; points come from :func:`envelope_points`.
+    """
+    regions = [(r.start_s, r.end_s, t.eq) for r in sorted(plan.regions, key=lambda r: r.start_s)
+               if (t := r.track(guid)) is not None]
+    layouts = {tuple(b.band_type for b in eq) for _a, _b, eq in regions if eq}
+    if len(layouts) != 1:
+        return {}
+    n_bands = len(next(iter(layouts)))
+    gains = [[min(max(eq[j].gain_db, -MAX_GAIN_DB), MAX_GAIN_DB) if eq else 0.0 for j in range(n_bands)]
+             for _a, _b, eq in regions]
+    out = {}
+    for j in range(n_bands):
+        column = [g[j] for g in gains]
+        if max(column) - min(column) > EQ_CHANGE_DB:
+            out[band_gain_param(j)] = envelope_points([(a, b, gain_value(g[j]))
+                                                       for (a, b, _eq), g in zip(regions, gains)])
+    return out
+
+
+def _set_eq(track: Chunk, plan: MixPlan, guid: str, platform: str, options: ApplyOptions) -> None:
+    bands = mean_eq(plan, guid)
     if bands:
         upsert_automix_eq(track, [eq_band_to_setting(b) for b in bands], platform_hint=platform)
+        set_automix_eq_envelopes(track, eq_gain_envelopes(plan, guid, options.eq_gain_value))
     elif find_automix_eq(track) is not None:
         remove_automix_eq(track)
 
@@ -193,7 +237,7 @@ def apply_plan(doc: RppDocument, project: Project, plan: MixPlan, options: Apply
         if options.pan:
             set_pan_envelope(track, pan)
         if options.eq:
-            _set_eq(track, mean_eq(plan, guid), platform)
+            _set_eq(track, plan, guid, platform, options)
     return notes
 
 
@@ -231,7 +275,7 @@ def update_region(doc: RppDocument, project: Project, plan: MixPlan, region: Reg
     Envelopes written by automix for the same regions keep every other point
     byte for byte (only values of the region's own points change); an
     envelope that was edited by hand (different point times) or is missing is
-    rewritten from the plan. The automix ReaEQ gets the new EQ mean.
+    rewritten from the plan. The automix ReaEQ gets the new EQ mean and band-gain envelopes.
     """
     check_plan_matches_project(plan, project)
     platform = platform_hint_for(doc)
@@ -246,4 +290,4 @@ def update_region(doc: RppDocument, project: Project, plan: MixPlan, region: Reg
         if options.pan and not _update_points(track, "PANENV2", pan, [-p.value + 0.0 for p in pan]):
             set_pan_envelope(track, pan)
         if options.eq:
-            _set_eq(track, mean_eq(plan, t.guid), platform)
+            _set_eq(track, plan, t.guid, platform, options)

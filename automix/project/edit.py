@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from automix.errors import ProjectEditError
 from automix.project.model import EnvelopePoint
 from automix.project.reaeq import (
     AUTOMIX_EQ_RENAME,
+    GAIN_ENVELOPE_RANGE,
     PLUGIN_FILES,
     EqBandSetting,
     decode_reaeq,
@@ -237,13 +238,9 @@ def upsert_automix_eq(track_chunk: Chunk, bands: Sequence[EqBandSetting], *, pla
     return vst
 
 
-def remove_automix_eq(track_chunk: Chunk) -> bool:
-    """Remove the automix ReaEQ and its BYPASS/FLOATPOS/FXID/WAK/PARMENV lines; True if one was removed."""
-    vst = find_automix_eq(track_chunk)
-    if vst is None:
-        return False
-    chain = track_chunk.find("FXCHAIN")
-    assert chain is not None
+def _fx_block(chain: Chunk, vst: Chunk) -> tuple[int, int]:
+    """``(start, end)`` child indices of ``vst``'s block in ``chain``: its BYPASS line, the plug-in chunk,
+    then FLOATPOS/FXID/PARMENV/WAK … up to the next FX (or BYPASS line)."""
     children = chain.children
     i = chain.index(vst)
     start = i - 1 if i > 0 and isinstance(children[i - 1], Line) and children[i - 1].key == "BYPASS" else i
@@ -253,13 +250,66 @@ def remove_automix_eq(track_chunk: Chunk) -> bool:
         if isinstance(node, Chunk) and node.tag in _FX_TAGS or isinstance(node, Line) and node.key == "BYPASS":
             break
         end += 1
-    for node in children[start:end]:
+    return start, end
+
+
+def remove_automix_eq(track_chunk: Chunk) -> bool:
+    """Remove the automix ReaEQ and its BYPASS/FLOATPOS/FXID/WAK/PARMENV lines; True if one was removed."""
+    vst = find_automix_eq(track_chunk)
+    if vst is None:
+        return False
+    chain = track_chunk.find("FXCHAIN")
+    assert chain is not None
+    start, end = _fx_block(chain, vst)
+    for node in chain.children[start:end]:
         chain.remove(node)
     return True
 
 
+def set_automix_eq_envelopes(track_chunk: Chunk, envelopes: Mapping[int, Sequence[EnvelopePoint]]) -> None:
+    """Replace the parameter envelopes (``<PARMENV``) of the track's automix ReaEQ with ``envelopes``.
+
+    Args:
+        track_chunk: a ``<TRACK`` chunk holding an automix ReaEQ (see :func:`upsert_automix_eq`).
+        envelopes: ReaEQ parameter index → time-ordered points whose values are already in the
+            envelope's domain (:func:`~automix.project.reaeq.gain_envelope_value` for band gains,
+            within :data:`~automix.project.reaeq.GAIN_ENVELOPE_RANGE`). Empty: every PARMENV of
+            the automix ReaEQ is removed.
+
+    Every PARMENV of the automix ReaEQ is replaced, never stacked; other plug-ins' envelopes are
+    untouched. The envelopes go after the block's ``FXID`` line (before ``WAK``), as REAPER writes them.
+    """
+    vst = find_automix_eq(track_chunk)
+    if vst is None:
+        if envelopes:
+            raise _error(track_chunk, "ReaEQ envelopes need the automix ReaEQ, which this track does not have")
+        return
+    chain = track_chunk.find("FXCHAIN")
+    assert chain is not None
+    lo, hi, default = GAIN_ENVELOPE_RANGE
+    for index, points in envelopes.items():
+        _check_points(track_chunk, points, lo, hi, f"ReaEQ parameter {index}")
+    start, end = _fx_block(chain, vst)
+    for node in [n for n in chain.children[start:end] if isinstance(n, Chunk) and n.tag == "PARMENV"]:
+        chain.remove(node)
+    start, end = _fx_block(chain, vst)
+    block = chain.children[start:end]
+    fxid = next((k for k, n in enumerate(block) if isinstance(n, Line) and n.key == "FXID"), None)
+    pos = start + (fxid + 1 if fxid is not None else len(block))
+    for index in sorted(envelopes):
+        env = Chunk("PARMENV", [str(index), format_number(lo), format_number(hi), format_number(default)])
+        env.append(Line.from_values("EGUID", [_stable_guid(track_chunk, f"automix EQ parameter {index}")]))
+        for key, vals in (("ACT", (1, -1)), ("VIS", (1, 1, 1)), ("LANEHEIGHT", (0, 0)), ("ARM", (0,)),
+                          ("DEFSHAPE", (0, -1, -1))):
+            env.append(Line.from_values(key, vals))
+        for p in envelopes[index]:
+            env.append(Line(f"PT {format_number(p.time_s)} {format_number(p.value)} {int(p.shape)}"))
+        chain.insert(pos, env)
+        pos += 1
+
+
 __all__ = [
     "parse_track_chunk", "dumps", "find_track", "track_guid", "set_volume_envelope", "set_pan_envelope",
-    "set_track_volume_pan", "upsert_automix_eq", "remove_automix_eq", "find_automix_eq",
+    "set_track_volume_pan", "upsert_automix_eq", "remove_automix_eq", "find_automix_eq", "set_automix_eq_envelopes",
     "platform_hint_for", "EqBandSetting", "TRACK_CHILD_ORDER",
 ]

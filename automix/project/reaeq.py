@@ -260,3 +260,33 @@ def plugin_file_for_platform(platform_hint: str) -> str:
 
 AUTOMIX_EQ_RENAME = "automix EQ"
 """The FX rename field that marks the one ReaEQ per track automix owns."""
+
+PARAMS_PER_BAND = 3
+"""ReaEQ's automatable parameters come in threes per band: 3k frequency, 3k+1 gain, 3k+2 bandwidth
+(then global gain, bypass, wet)."""
+
+
+def band_gain_param(band_index: int) -> int:
+    """ReaEQ's parameter index of the gain of band ``band_index`` (0-based, in the plug-in's band order)."""
+    if band_index < 0:
+        raise ProjectEditError(f"ReaEQ band index must be >= 0, got {band_index}")
+    return PARAMS_PER_BAND * band_index + 1
+
+
+GAIN_ENVELOPE_RANGE = (0.0, 4.0, 0.25)
+"""(minimum, maximum, default) written on a band-gain ``<PARMENV`` line, in the domain of
+:func:`gain_envelope_value` (**unverified**)."""
+
+
+def gain_envelope_value(gain_db: float) -> float:
+    """Envelope point value of a ReaEQ band gain, for headless projects: amplitude / 4 (0 dB → 0.25).
+
+    **Unverified**: public sources give ReaEQ's gain two domains — the normalised
+    API value (0 dB = 0.5) and the plug-in's "real" value, amplitude / 4, which
+    envelope points are believed to store. This is the one place the headless
+    mapping lives; the live mode can calibrate against REAPER
+    (``Envelope_FormatValue``) and pass its own mapping instead.
+    """
+    if not math.isfinite(gain_db):
+        raise ProjectEditError(f"EQ band gain must be finite, got {gain_db!r} dB")
+    return 10.0 ** (gain_db / 20.0) / 4.0
