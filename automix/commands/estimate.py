@@ -9,7 +9,9 @@ Two inputs:
 * ``automix estimate PROJECT.rpp --mix MIX.wav`` — stems rendered from the
   project's tracks (pre-fader), estimated per project region.
 
-Prints a table per region × track; ``--json OUT`` also writes the JSON.
+Prints a table per region × track (also with ``-q``: it is the result);
+``--json OUT`` also writes the JSON, atomically, never over a stem or the
+mix; ``--json -`` prints only the JSON.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from automix.knowledge.targets import DEFAULT_TARGET_KIND
 from automix.training.fit import fit_model, loo_predict_levels, training_set
 from automix.training.metrics import level_errors_db
 from automix.training.samples import SectionSample
+from automix.util.atomic import atomic_path, write_text_atomic
 
 M_SWEEP: tuple[int, ...] = (1, 2, 4, 6, 8, 10, 12)
 """KDE component counts of the m sweep."""
@@ -240,7 +241,7 @@ def write_plots(rep: EvaluationReport, directory: Path) -> list[Path]:
                                       for i, (lbl, x, y) in enumerate(series)], x_label=xl, y_label=yl,
                                      zero_line=False)
             path = directory / f"{stem}.svg"
-            path.write_text(svg, encoding="utf-8")
+            write_text_atomic(path, svg)
             written.append(path)
         return written
     for stem, xl, yl, series in _plot_series(rep):
@@ -253,7 +254,8 @@ def write_plots(rep: EvaluationReport, directory: Path) -> list[Path]:
         ax.legend()
         fig.tight_layout()
         path = directory / f"{stem}.png"
-        fig.savefig(path, dpi=100)
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
         plt.close(fig)
         written.append(path)
     return written
@@ -264,5 +266,5 @@ def write_report(rep: EvaluationReport, directory: str | Path) -> list[Path]:
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     md = d / "evaluation.md"
-    md.write_text(report_markdown(rep), encoding="utf-8")
+    write_text_atomic(md, report_markdown(rep))
     return [md, *write_plots(rep, d)]
