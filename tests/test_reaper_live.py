@@ -24,6 +24,7 @@ from automix.reaper.live_project import (
     live_project_from_snapshot,
     live_project_text,
 )
+from automix.reaper.markers import read_markers
 from automix.reaper.session import LiveTrack, run_undoable
 from automix.reaper.snapshot import snapshot_from_json, snapshot_to_json, take_snapshot
 
@@ -107,7 +108,7 @@ def test_markers_and_regions_keep_their_names_on_every_reaper(tmp_path, version,
     fake = FakeReaper(_interleaved_project(tmp_path, marker_format="5"), version=version)
     fake.native_table = route == "inside REAPER"
     api = ReaperApi(fake)
-    found = api.markers(fake.project_path)
+    found = read_markers(api, fake.project_path)
     assert [(m.number, m.is_region, m.start_s, m.end_s, m.name) for m in found] == INTERLEAVED
     assert [m.enum_index for m in found] == list(range(6))
     if version_tuple(version) >= (7, 62):  # one enumeration, no EnumProjectMarkers3
@@ -126,17 +127,17 @@ def test_before_762_without_names_a_region_is_never_left_unnamed(tmp_path, versi
     api = ReaperApi(fake)
     with pytest.raises(ReaperError, match=rf"REAPER {re.escape(version)}/\S* does not give region names.*never saved, "
                                           r"so region 1 at 0 s has no name"):
-        api.markers(None)
+        read_markers(api, None)
     fake._markers[2].start_s = 9.0  # moved since the last save: the file cannot name it
     with pytest.raises(ReaperError, match=r"song.rpp: .*region 3 at 9 s is not in the saved project: save"):
-        api.markers(fake.project_path)
+        read_markers(api, fake.project_path)
 
 
 def test_region_names_come_back_in_full_utf8(tmp_path):
     path = write_project(tmp_path / "u.rpp", [FactoryTrack("Gtr", [])],
                          regions=[(1, "Refrain Ü — 副歌", 0.0, 4.0)], marker_format="7")
     fake = FakeReaper(path)
-    (marker,) = ReaperApi(fake).markers(None)
+    (marker,) = read_markers(ReaperApi(fake), None)
     assert marker.name == "Refrain Ü — 副歌"
     assert fake.count("EnumProjectMarkers3 (native)") == (0 if version_tuple(fake.app_version) >= (7, 62) else 1)
 
@@ -384,7 +385,7 @@ def test_inside_reaper_the_actions_use_reapers_own_python_module(tmp_path, monke
     api = reaper_live.connect()
     assert api.track_count() == 3 and api.project_file() == fake.project_path
     assert api.track_chunk(api.track(2)) == fake.chunks()[2]
-    assert [m.name for m in api.markers(None)] == [m[4] for m in INTERLEAVED]
+    assert [m.name for m in read_markers(api, None)] == [m[4] for m in INTERLEAVED]
     with pytest.raises(ReaperError, match="ShowConsoleMsg is not available"):
         api.console("x")
     monkeypatch.setitem(sys.modules, "reaper_python", None)

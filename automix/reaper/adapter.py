@@ -20,16 +20,9 @@ minus one **byte** (UTF-8), and a cut inside a multi-byte character makes the
 bindings' strict decode fail. A result whose encoded length fills the buffer,
 or that fails to decode, is too long: reported, never retried larger.
 
-Markers and regions: REAPER 7.62 added ``GetNumRegionsOrMarkers`` /
-``GetRegionOrMarker`` / ``GetRegionOrMarkerInfo_Value`` /
-``GetSetRegionOrMarkerInfo_String``; with them one enumeration gives
-positions, numbers and names. Before 7.62 ``EnumProjectMarkers3`` gives
-positions and numbers but its name comes back as the "" passed in (the
-bindings pass a NULL ``char**``): names are then read with a ctypes call
-through REAPER's function table (:mod:`automix.reaper.native`), else from the
-``MARKER`` lines of the saved project file
-(:mod:`automix.reaper.saved_markers`); a region whose name none of these can
-give stops the action with an error naming it.
+Markers and regions are read by :mod:`automix.reaper.markers` (one
+enumeration on REAPER 7.62+, names through REAPER's function table or the
+saved file before it).
 
 Nothing here runs at import time: :func:`connect` imports REAPER's module
 (or reapy) lazily. Standard library only: this runs inside REAPER.
@@ -37,13 +30,11 @@ Nothing here runs at import time: :func:`connect` imports REAPER's module
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from automix.errors import ReaperError
-from automix.reaper.native import enum_marker_name, has_native_marker_names
-from automix.reaper.saved_markers import read_saved_markers, saved_name
 
 CURRENT_PROJECT = 0
 """The ``ReaProject*`` argument meaning "the active project tab"."""
@@ -68,29 +59,6 @@ UNDO_ALL = -1
 
 MESSAGE_BOX_OK = 0
 """``ShowMessageBox`` type: one OK button."""
-
-
-@dataclass(frozen=True)
-class LiveMarker:
-    """A marker or region of the open project.
-
-    Attributes:
-        enum_index: the enumeration index (not the number REAPER shows).
-        number: the marker/region number REAPER shows.
-        is_region: True for a region.
-        start_s: position (region start) in seconds.
-        end_s: region end in seconds (equal to ``start_s`` for a marker).
-        name: the name ("" if it has none).
-        color: REAPER's colour value (0 = default).
-    """
-
-    enum_index: int
-    number: int
-    is_region: bool
-    start_s: float
-    end_s: float
-    name: str
-    color: int = 0
 
 
 @dataclass(frozen=True)
@@ -247,82 +215,6 @@ class ReaperApi:
             raise ReaperError("REAPER refused the new state chunk (SetTrackStateChunk returned false)")
 
     # -- markers, cursor, selection --------------------------------------
-    def markers(self, saved_project: Path | None = None) -> list[LiveMarker]:
-        """Every marker and region, in REAPER's enumeration order (by position), with names.
-
-        Args:
-            saved_project: the saved ``.rpp`` to take names from when REAPER
-                cannot report them (before 7.62, without its function table).
-
-        Raises:
-            ReaperError: a region's name cannot be found (names the region
-                by number and position, and says what to do).
-        """
-        if self.has(*NEW_MARKER_API):
-            return self._markers_by_handle()
-        found = self._markers_enumerated()
-        table = self.function_table()
-        if has_native_marker_names(table):
-            return [replace(m, name=enum_marker_name(table, m.enum_index)) for m in found]
-        return self._names_from_file(found, saved_project)
-
-    def _markers_by_handle(self) -> list[LiveMarker]:
-        """REAPER 7.62+: one enumeration (``GetNumRegionsOrMarkers`` + ``GetRegionOrMarker``)."""
-        out = []
-        for index in range(int(self.call("GetNumRegionsOrMarkers", self.project))):
-            handle = self.call("GetRegionOrMarker", self.project, index, "")
-
-            def value(parm: str) -> float:
-                return float(self.call("GetRegionOrMarkerInfo_Value", self.project, handle, parm))
-
-            result = self.call("GetSetRegionOrMarkerInfo_String", self.project, handle, "P_NAME", "", False)
-            if not result[0] or not isinstance(result[4], str):
-                raise ReaperError(f"REAPER could not report the name of marker/region {index + 1} "
-                                  f"(GetSetRegionOrMarkerInfo_String P_NAME)")
-            is_region = value("B_ISREGION") != 0
-            start = value("D_STARTPOS")
-            out.append(LiveMarker(index, int(value("I_NUMBER")), is_region, start,
-                                  value("D_ENDPOS") if is_region else start, result[4],
-                                  int(value("I_CUSTOMCOLOR"))))
-        return out
-
-    def _markers_enumerated(self) -> list[LiveMarker]:
-        """Before 7.62: ``EnumProjectMarkers3`` (names as it returns them: "" from the bindings)."""
-        out = []
-        index = 0
-        while True:
-            result = self.call("EnumProjectMarkers3", self.project, index, False, 0.0, 0.0, "", 0, 0)
-            if not result[0]:
-                return out
-            _ret, _proj, _idx, is_region, pos, end, name, number, color = result[:9]
-            out.append(LiveMarker(index, int(number), bool(is_region), float(pos),
-                                  float(end) if is_region else float(pos), name if isinstance(name, str) else "",
-                                  int(color)))
-            index += 1
-
-    def _names_from_file(self, found: list[LiveMarker], saved_project: Path | None) -> list[LiveMarker]:
-        """Names from the saved file's MARKER lines; a region the file lacks is an error."""
-        regions = [m for m in found if m.is_region]
-        if not regions:
-            return found
-        version = self.app_version()
-        if saved_project is None:
-            first = regions[0]
-            raise ReaperError(f"REAPER {version} does not give region names to Python scripts and the project "
-                              f"was never saved, so region {first.number} at {first.start_s:g} s has no name "
-                              f"automix can read: save the project (or use REAPER 7.62 or later) and run the "
-                              f"action again")
-        saved = read_saved_markers(saved_project)
-        out = []
-        for m in found:
-            name = saved_name(saved, m.number, m.is_region, m.start_s)
-            if name is None and m.is_region:
-                raise ReaperError(f"REAPER {version} does not give region names to Python scripts and region "
-                                  f"{m.number} at {m.start_s:g} s is not in the saved project: save the project "
-                                  f"(or use REAPER 7.62 or later) and run the action again", file=saved_project)
-            out.append(replace(m, name=name or ""))
-        return out
-
     def function_table(self) -> Any:
         """REAPER's function table (``reaper_python._ft``: name → address), or None when not reachable."""
         table = getattr(self.rpr, "_ft", None)
@@ -434,5 +326,5 @@ def connect(project: Any = CURRENT_PROJECT) -> ReaperApi:
     return ReaperApi(raw_api(), project)
 
 
-__all__ = ["ReaperApi", "LiveMarker", "TimeSelection", "TextTooLongError", "connect", "raw_api", "CURRENT_PROJECT",
+__all__ = ["ReaperApi", "TimeSelection", "TextTooLongError", "connect", "raw_api", "CURRENT_PROJECT",
            "UNDO_ALL", "STRING_BUFFER_BYTES", "NEW_MARKER_API"]

@@ -27,7 +27,7 @@ from automix import rpp
 from automix.errors import AutomixError, ReaperError
 from automix.project.model import Project
 from automix.project.reader import project_from_document
-from automix.reaper.adapter import LiveMarker
+from automix.reaper.markers import LiveMarker
 from automix.reaper.snapshot import ProjectSnapshot
 from automix.rpp import Chunk, RppDocument, quote
 from automix.rpp.tokens import format_number

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from automix.errors import ReaperError
-from automix.reaper.adapter import LiveMarker, ReaperApi
+from automix.reaper.adapter import ReaperApi
+from automix.reaper.markers import LiveMarker, read_markers
 
 SNAPSHOT_FORMAT = 1
 """Version of the JSON layout below."""
@@ -87,7 +88,7 @@ def take_snapshot(api: ReaperApi, *, ext_section: str = "", ext_keys: tuple[str,
     snapshot = ProjectSnapshot(
         app_version=api.app_version(), project_file=str(path) if path is not None else None, folder=str(folder),
         sample_rate_hz=api.sample_rate_hz(), tempo_bpm=api.tempo_bpm(), notes=api.notes(),
-        markers=tuple(api.markers(path)), track_chunks=tuple(chunks), cursor_s=api.cursor_s(),
+        markers=tuple(read_markers(api, path)), track_chunks=tuple(chunks), cursor_s=api.cursor_s(),
         time_selection=_selection(api), ext_state={k: api.ext_state(ext_section, k) for k in ext_keys},
         dirty=api.is_dirty())
     return snapshot, TrackHandles(tuple(handles))
@@ -116,7 +117,7 @@ def changes_since(api: ReaperApi, snapshot: ProjectSnapshot, handles: TrackHandl
             changes.append(f"{api.describe_track(handle, index)} was edited")
     path = snapshot.project_file
     try:
-        markers = tuple(api.markers(None if path is None else Path(path)))
+        markers = tuple(read_markers(api, None if path is None else Path(path)))
     except ReaperError as exc:
         changes.append(f"markers and regions cannot be read again ({exc})")
     else:
