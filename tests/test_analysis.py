@@ -15,6 +15,7 @@ from automix.features.analysis import (
     analyse_project,
     check_project,
     items_signature,
+    project_notes,
     project_sections,
 )
 from automix.features.cache import FeatureCache
@@ -87,13 +88,20 @@ def test_cache_key_ignores_line_numbers(tmp_path):
     assert items_signature(a.tracks[0]) == items_signature(b.tracks[0])
 
 
-def test_missing_media_names_file_and_track(tmp_path):
+def test_missing_media_skips_that_track_and_names_file_and_track(tmp_path):
     path = _project(tmp_path)
     (tmp_path / "media" / "b.wav").unlink()
-    with pytest.raises(MediaError) as err:
+    project = read_project(path)
+    check_project(project)  # the guitar can still be mixed
+    a = analyse_project(project, use_cache=False)
+    assert [t.name for t in a.tracks] == ["Gtr"]
+    note = next(n for n in a.notes if "'Bass'" in n)
+    assert "b.wav" in note and "track skipped and left untouched" in note
+    (tmp_path / "media" / "a.wav").unlink()
+    with pytest.raises(ProjectError) as err:  # nothing left to mix
         check_project(read_project(path))
     msg = str(err.value)
-    assert "b.wav" in msg and "'Bass'" in msg and "song.rpp" in msg
+    assert "b.wav" in msg and "a.wav" in msg and "song.rpp" in msg
 
 
 def test_projects_without_audio_are_refused(tmp_path):
@@ -105,11 +113,16 @@ def test_projects_without_audio_are_refused(tmp_path):
         check_project(read_project(empty))
 
 
-def test_overlapping_and_zero_length_regions_are_refused(tmp_path):
+def test_overlapping_covering_and_zero_length_regions_are_mixed_and_said(tmp_path):
     overlap = read_project(_project(tmp_path, regions=((1, "Verse", 0.0, 2.5), (2, "Chorus", 2.0, 4.0))))
-    with pytest.raises(ProjectError) as err:
-        check_project(overlap)
-    assert "'Chorus'" in str(err.value) and "overlaps region 'Verse'" in str(err.value)
+    check_project(overlap)
+    assert [(s.name, s.start_s, s.end_s) for s in project_sections(overlap)] == [("Verse", 0.0, 2.0),
+                                                                                ("Chorus", 2.0, 4.0)]
+    assert any("'Verse'" in n and "overlaps region 2 'Chorus'" in n for n in project_notes(overlap))
+    covering = read_project(_project(tmp_path, regions=((1, "Song", 0.0, 4.0), (2, "Verse", 0.0, 2.0),
+                                                        (3, "Chorus", 2.0, 4.0))))
+    assert [s.name for s in project_sections(covering)] == ["Verse", "Chorus"]
+    assert any("region 1 'Song' (0–4 s) covers 2 other region(s)" in n for n in project_notes(covering))
     path = _project(tmp_path, regions=((1, "Verse", 0.0, 2.0), (2, "Blip", 3.0, 3.0)))
     lines = path.read_text().split("\n")
     start = next(i for i, line in enumerate(lines) if "MARKER 2 3 Blip" in line)
@@ -118,9 +131,9 @@ def test_overlapping_and_zero_length_regions_are_refused(tmp_path):
     if start > end:
         path.write_text("\n".join(lines))
     zero = read_project(path)
-    with pytest.raises(ProjectError) as err:
-        check_project(zero)
-    assert "'Blip'" in str(err.value)
+    check_project(zero)
+    assert [s.name for s in project_sections(zero)] == ["Verse"]
+    assert any("'Blip'" in n and "zero length: skipped" in n for n in project_notes(zero))
 
 
 def _many_tracks_project(tmp_path: Path, n: int = 7) -> Path:

@@ -73,27 +73,21 @@ def test_project_without_regions_is_one_section(tmp_path, models, capsys):
     assert "(whole song) (other" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("case", ["missing media", "no audio tracks", "only MIDI", "overlapping regions",
-                                  "zero-length region", "unknown genre", "read-only folder"])
+@pytest.mark.parametrize("case", ["every media file missing", "no audio tracks", "only MIDI", "unknown genre",
+                                  "read-only folder"])
 def test_bad_input_is_refused_and_the_project_untouched(case, tmp_path, models, capsys):
     argv_extra: list[str] = []
-    if case == "missing media":
+    if case == "every media file missing":
         song = make_song(tmp_path)
-        (tmp_path / "media" / "song-vocal.wav").unlink()
-        expect = "song-vocal.wav"
+        for media in (tmp_path / "media").glob("*.wav"):
+            media.unlink()
+        expect = "no audio track can be mixed: track 'Kick': media file not found: 'media/song-kick.wav'"
     elif case == "no audio tracks":
         song = write_project(tmp_path / "song.rpp", [FactoryTrack("Bus"), FactoryTrack("Empty")])
         expect = "no audio tracks"
     elif case == "only MIDI":
         song = write_project(tmp_path / "song.rpp", [FactoryTrack("Keys", [FactoryItem(0, 4, None, kind="MIDI")])])
         expect = "only MIDI"
-    elif case == "overlapping regions":
-        song = make_song(tmp_path, regions=((1, "Verse", 0.0, 3.5), (2, "Chorus", 3.0, 6.0)))
-        expect = "overlaps region 'Verse'"
-    elif case == "zero-length region":
-        song = make_song(tmp_path, regions=((1, "Verse", 0.0, 3.0), (2, "Chorus", 3.0, 6.0)))
-        song.write_text(song.read_text().replace("MARKER 2 6 \"\" 1", "MARKER 2 3 \"\" 1"))
-        expect = "not after its start"
     elif case == "unknown genre":
         song = make_song(tmp_path)
         argv_extra = ["--genre", "polka"]
@@ -115,6 +109,41 @@ def test_bad_input_is_refused_and_the_project_untouched(case, tmp_path, models, 
         assert str(song) in err
     after = sorted((p.name, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file())
     assert after == before
+
+
+@pytest.mark.parametrize("case", ["missing media", "overlapping regions", "whole-song region", "zero-length region",
+                                  "latin-1 name"])
+def test_a_local_problem_is_skipped_and_said_and_the_rest_mixed(case, tmp_path, models, capsys):
+    if case == "missing media":
+        song = make_song(tmp_path)
+        (tmp_path / "media" / "song-vocal.wav").unlink()
+        expect, planned = "track 'Lead Vox': media file not found: 'media/song-vocal.wav'", 4
+    elif case == "overlapping regions":
+        song = make_song(tmp_path, regions=((1, "Verse", 0.0, 3.5), (2, "Chorus", 3.0, 6.0)))
+        expect, planned = "region 1 'Verse' (0–3.5 s) overlaps region 2 'Chorus' from 3 s: mixed as 0–3 s", 5
+    elif case == "whole-song region":
+        song = make_song(tmp_path, regions=((1, "Song", 0.0, 6.0), (2, "Verse", 0.0, 3.0), (3, "Chorus", 3.0, 6.0)))
+        expect, planned = "region 1 'Song' (0–6 s) covers 2 other region(s) ('Verse', 'Chorus')", 5
+    elif case == "zero-length region":
+        song = make_song(tmp_path, regions=((1, "Verse", 0.0, 3.0), (2, "Chorus", 3.0, 6.0)))
+        song.write_text(song.read_text().replace("MARKER 2 6 \"\" 1", "MARKER 2 3 \"\" 1"))
+        expect, planned = "region 2 'Chorus' (3–3 s) has zero length: skipped", 5
+    else:
+        song = make_song(tmp_path)
+        song.write_bytes(song.read_bytes().replace(b"NAME Gtr", b"NAME \"Gtr d\xe9saccord\xe9\""))
+        expect, planned = "", 5
+    original = song.read_bytes()
+    assert main(["mix", str(song), "--models", str(models)]) == 0
+    err = capsys.readouterr().err
+    assert expect in err
+    plan = json.loads((tmp_path / "song.automix-plan.json").read_text())
+    assert len(plan["regions"][0]["tracks"]) == planned
+    if expect:
+        assert any(expect in note for note in plan["notes"])
+    assert song.read_bytes() == original
+    if case == "latin-1 name":
+        assert "Gtr désaccordé" in [t["name"] for t in plan["regions"][0]["tracks"]]
+        assert b"NAME \"Gtr d\xe9saccord\xe9\"" in (tmp_path / "song.automix.rpp").read_bytes()
 
 
 def test_apply_a_hand_edited_plan(mixed, tmp_path, capsys):
@@ -192,7 +221,8 @@ def test_report_page(mixed, tmp_path, capsys):
 def test_batch_exit_status(tmp_path, models, capsys):
     make_song(tmp_path, "good")
     make_song(tmp_path, "bad")
-    (tmp_path / "media" / "bad-kick.wav").unlink()
+    for media in (tmp_path / "media").glob("bad-*.wav"):
+        media.unlink()
     assert main(["mix", str(tmp_path), "--models", str(models), "--jobs", "2"]) == 1
     out = capsys.readouterr().out
     assert "1 of 2 projects mixed, 1 failed" in out and "bad-kick.wav" in out

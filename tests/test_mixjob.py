@@ -13,7 +13,7 @@ from rpp_factory import FactoryItem, FactoryTrack, write_project
 from test_planner import build_test_bank
 
 from automix import rpp
-from automix.errors import MediaError, ModelError, ProjectWriteError
+from automix.errors import ModelError, ProjectWriteError
 from automix.jobs.mix import (
     MixOptions,
     batch_summary,
@@ -107,17 +107,29 @@ def test_unknown_genre_and_missing_media_write_nothing(tmp_path, models):
     song = make_song(tmp_path)
     with pytest.raises(ModelError, match="unknown genre 'polka'.*rock"):
         run_mix_job(song, MixOptions(models_dir=models, genre="polka"))
-    (tmp_path / "media" / "song-bass.wav").unlink()
-    with pytest.raises(MediaError, match="song-bass.wav"):
-        run_mix_job(song, MixOptions(models_dir=models))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["media", "song.rpp"]
+
+
+def test_a_missing_media_file_skips_that_track_and_mixes_the_rest(tmp_path, models):
+    song = make_song(tmp_path)
+    (tmp_path / "media" / "song-bass.wav").unlink()
+    result = run_mix_job(song, MixOptions(models_dir=models))
+    assert result.ok and "Bass" not in [t.name for t in result.plan.regions[0].tracks]
+    assert len(result.plan.regions[0].tracks) == 4
+    said = [n for n in result.notes if "song-bass.wav" in n]
+    assert said and "track 'Bass'" in said[0] and "track skipped and left untouched" in said[0]
+    assert said[0] in load_plan(result.plan_path).notes  # the plan says it too
+    original = next(t for t in rpp.load(song).iter("TRACK") if t.get_values("NAME") == ["Bass"])
+    mixed = next(t for t in rpp.load(result.output).iter("TRACK") if t.get_values("NAME") == ["Bass"])
+    assert rpp.dumps(mixed) == rpp.dumps(original)  # left byte-identical
 
 
 def test_batch_finishes_the_good_projects_and_reports_the_bad_one(tmp_path, models):
     make_song(tmp_path, "one", seed=1)
     make_song(tmp_path, "two", seed=2, genre=None)
     bad = make_song(tmp_path, "three", seed=3)
-    (tmp_path / "media" / "three-kick.wav").unlink()
+    for media in (tmp_path / "media").glob("three-*.wav"):  # nothing of it can be mixed
+        media.unlink()
     results = run_batch([tmp_path], MixOptions(models_dir=models), jobs=2)
     by_name = {r.project.name: r for r in results}
     assert set(by_name) == {"one.rpp", "two.rpp", "three.rpp"}

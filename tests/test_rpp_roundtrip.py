@@ -138,13 +138,17 @@ def test_truncated_text_parses_partially_when_not_strict() -> None:
     assert rpp.dumps(doc) == text
 
 
-def test_invalid_utf8_file_names_file_and_line(tmp_path: Path) -> None:
-    path = tmp_path / "bad.rpp"
-    path.write_bytes(SMALL.encode().replace(b"Lead Vox", b"Lead \xff Vox"))
-    with pytest.raises(ProjectParseError) as info:
-        rpp.load(path)
-    assert info.value.line == 4 and info.value.file == str(path)
-    assert "0xff" in str(info.value)
+def test_latin1_bytes_of_older_projects_round_trip_byte_for_byte(tmp_path: Path) -> None:
+    from automix.project.save import save_document
+
+    path = tmp_path / "old.rpp"
+    data = SMALL.encode().replace(b"Lead Vox", b"Lead Vox \xe9t\xe9")  # "été" in Latin-1
+    path.write_bytes(data)
+    doc = rpp.load(path)
+    name = doc.root.find("TRACK").get_values("NAME")[0]
+    assert rpp.display_text(name) == "Lead Vox été"
+    save_document(doc, tmp_path / "copy.rpp", keep_backup=False)
+    assert (tmp_path / "copy.rpp").read_bytes() == data
 
 
 def test_unknown_chunks_are_kept_verbatim() -> None:

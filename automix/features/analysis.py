@@ -11,12 +11,12 @@ under a key made of its media files (path, size, mtime), its item layout
 do not invalidate it), the section bounds and the analysis parameters; re-runs
 and ``automix suggest`` read the cache instead of decoding audio again.
 
-Only the tracks a listener hears are analysed (:attr:`~automix.project.model.Project.mix_tracks`:
-muted tracks and tracks in a muted folder are left out; solo is not
-considered). Before any audio is touched, :func:`check_project` rejects
-projects automix cannot mix (no audio tracks, only MIDI, every audio track
-muted, missing media, overlapping or zero-length regions) with a message
-naming the file, track and region.
+Only what can be mixed is analysed (:mod:`automix.features.mixable`: muted
+tracks, tracks in a muted folder and tracks with missing media are left out,
+so are zero-length and covering regions; the reasons are the analysis'
+``notes``). Before any audio is touched, :func:`check_project` rejects
+projects where nothing can be mixed (no audio tracks, only MIDI, every audio
+track muted or missing) with a message naming the file.
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from automix.errors import MediaError, ProjectError
+from automix.errors import ProjectError
 from automix.features.cache import (
     FeatureCache,
     cache_folder_for,
     media_key,
     track_media_paths,
 )
+from automix.features.mixable import check_mixable, mixable_tracks, usable_regions
 from automix.features.region import (
     REGION_FEATURE_NAMES,
     RegionFeatureAccumulator,
@@ -90,14 +91,16 @@ class ProjectAnalysis:
     Attributes:
         project: the project model analysed.
         sections: the song sections (regions, or one whole-song section).
-        tracks: one entry per audio track, in project order.
+        tracks: one entry per analysed track, in project order.
         sample_rate: analysis rate in Hz.
+        notes: what was left out or could not be trusted, and why (one sentence each).
     """
 
     project: Project
     sections: tuple[SongSection, ...]
     tracks: tuple[TrackAnalysis, ...]
     sample_rate: int
+    notes: tuple[str, ...] = ()
 
     def vectors(self) -> np.ndarray:
         """Features as an array of shape ``(n_tracks, n_sections, len(REGION_FEATURE_NAMES))``."""
@@ -118,59 +121,37 @@ class ProjectAnalysis:
 # ---------------------------------------------------------------- checks
 
 def project_sections(project: Project) -> tuple[SongSection, ...]:
-    """The song sections of a project, rejecting overlapping or zero-length regions.
+    """The song sections of a project: its usable regions (:func:`~automix.features.mixable.usable_regions`).
 
-    A project without regions is one section covering the whole song.
+    A project without usable regions is one section covering the whole song.
 
     Raises:
-        ProjectError: naming the project file, line and region(s).
+        ProjectError: the song is empty (names the project file).
     """
     file = str(project.path) if project.path is not None else None
-    sections = song_sections(project.regions, project.end_s, file=file)
-    ordered = sorted(project.regions, key=lambda r: (r.start_s, r.number))
-    for a, b in zip(ordered, ordered[1:]):
-        if b.start_s < a.end_s - 1e-9:
-            raise ProjectError(
-                f"overlaps region {a.name!r} ({a.start_s:g}–{a.end_s:g} s) at {b.start_s:g}–{b.end_s:g} s; "
-                f"automix mixes each stretch of the song with one section, so regions must not overlap",
-                file=file, line=b.line, region=b.name)
+    regions, _notes = usable_regions(project.regions)
+    sections = song_sections(regions, project.end_s, file=file)
     if not sections or sections[-1].end_s <= 0:
         raise ProjectError("the song is empty (no items and no regions)", file=file)
     return sections
 
 
+def project_notes(project: Project) -> tuple[str, ...]:
+    """Sentences about every track and region automix leaves out (see :mod:`automix.features.mixable`)."""
+    _tracks, track_notes = mixable_tracks(project)
+    _regions, region_notes = usable_regions(project.regions)
+    return tuple(track_notes + region_notes)
+
+
 def check_project(project: Project) -> None:
-    """Reject a project automix cannot mix, before decoding any audio.
+    """Reject a project automix cannot mix at all, before decoding any audio.
 
     Raises:
         ProjectError: no audio tracks (saying when the items are all MIDI or
-            other non-audio sources), bad regions (see :func:`project_sections`).
-        MediaError: a media file of an audio track is missing (names the file,
-            the track and the project line of the item).
+            other non-audio sources), none that can be mixed (all muted or
+            with missing media), an empty song.
     """
-    file = str(project.path) if project.path is not None else None
-    if not project.audio_tracks:
-        kinds: dict[str, int] = {}
-        for t in project.tracks:
-            for it in t.items:
-                take = it.active_take
-                if take is not None and not it.muted:
-                    kinds[take.source.kind] = kinds.get(take.source.kind, 0) + 1
-        if kinds and set(kinds) <= {"MIDI"}:
-            raise ProjectError(f"no audio tracks: the project holds only MIDI items ({kinds['MIDI']}); "
-                               f"automix mixes recorded audio, render MIDI tracks to audio first", file=file)
-        found = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no unmuted items"
-        raise ProjectError(f"no audio tracks to mix ({len(project.tracks)} tracks, {found})", file=file)
-    if not project.mix_tracks:
-        raise ProjectError(f"every audio track is muted or in a muted folder "
-                           f"({', '.join(repr(t.name) for t in project.audio_tracks[:5])}"
-                           f"{' …' if len(project.audio_tracks) > 5 else ''}): nothing is heard to mix", file=file)
-    for track in project.mix_tracks:
-        for item in track.audio_items:
-            src = item.active_take.source  # audio_items guarantees an active take
-            if not src.exists:
-                raise MediaError(f"media file not found: {src.file_text!r} (looked for {src.path})",
-                                 file=file, line=item.line, track=track.name or f"#{track.index + 1}")
+    check_mixable(project)
     project_sections(project)
 
 
@@ -292,7 +273,7 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     sr = int(sample_rate or project.sample_rate)
     if use_cache and cache is None and project.path is not None:
         cache = FeatureCache(cache_folder_for(project.path))
-    audio = project.mix_tracks
+    audio, _skipped = mixable_tracks(project)
     keys: list[str | None] = []
     cached: list[tuple[RegionFeatures, ...] | None] = []
     for track in audio:
@@ -315,4 +296,4 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
             reporter.detail(f"track {track.name!r}: {'cached' if hit else 'analysed'}")
             tracks.append(TrackAnalysis(track.guid, track.name, track.index, feats, from_cache=hit))
             bar.advance(what=track.name)
-    return ProjectAnalysis(project, sections, tuple(tracks), sr)
+    return ProjectAnalysis(project, sections, tuple(tracks), sr, project_notes(project))

@@ -249,35 +249,21 @@ def read_project_document(path: str | Path) -> tuple[rpp.RppDocument, Project]:
     return doc, project_from_document(doc, p, p.parent.resolve())
 
 
-def audibility_notes(project: Project) -> list[str]:
-    """Sentences about tracks left out of the mix (muted, in a muted folder) and about solo being ignored."""
-    notes = []
-    for track in project.audio_tracks:
-        by = project.muted_by(track)
-        if by is not None:
-            why = "muted" if by is track else f"in muted folder {by.name!r}"
-            notes.append(f"track {track.name!r} is {why}: not analysed nor planned; its envelopes are left as they are")
-    soloed = [t.name for t in project.tracks if t.soloed]
-    if soloed:
-        notes.append(f"track(s) {', '.join(map(repr, soloed))} soloed: solo ignored, the whole mix is planned "
-                     f"(REAPER plays only soloed tracks until the solo is released)")
-    return notes
-
-
 def plan_project(project: Project, bank: ModelBank, genre_arg: str | None, *, use_eq: bool = True,
                  use_pan: bool = True, use_cache: bool = True, reporter: Reporter | None = None,
                  analysis_threads: int | None = None) -> PlanResult:
     """Analyse and plan one project (no writing except the feature cache)."""
     reporter = reporter or Reporter.silent()
     check_project(project)
-    for note in audibility_notes(project):
-        reporter.note(note)
     genre, message = resolve_genre(genre_arg, project.genre, bank)
     reporter.note(message)
     cache = cache_for(project.path) if use_cache and project.path is not None else None
     analysis = analyse_project(project, cache=cache, use_cache=use_cache, reporter=reporter,
                                threads=analysis_threads)
     result = make_plan(analysis, bank, genre, use_eq=use_eq, use_pan=use_pan)
+    for note in analysis.notes:
+        reporter.note(note)
+    result = replace(result, plan=replace(result.plan, notes=result.plan.notes + analysis.notes))
     for sec, src in zip(analysis.sections, result.sources):
         reporter.detail(f"{sec.name}: {src}")
     missing = [sec.name for sec, src in zip(analysis.sections, result.sources) if src.startswith("published")]

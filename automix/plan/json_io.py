@@ -64,7 +64,7 @@ def _band_dict(b: EqBand) -> dict[str, Any]:
 
 def plan_to_dict(plan: MixPlan) -> dict[str, Any]:
     """The plan as JSON-ready nested dicts and lists (the documented format)."""
-    return {
+    doc: dict[str, Any] = {
         "version": plan.version,
         "genre": plan.genre,
         "model": plan.model,
@@ -77,6 +77,9 @@ def plan_to_dict(plan: MixPlan) -> dict[str, Any]:
             for r in plan.regions
         ],
     }
+    if plan.notes:
+        doc["notes"] = list(plan.notes)
+    return doc
 
 
 def plan_to_json(plan: MixPlan) -> str:
@@ -197,7 +200,11 @@ def plan_from_json(text: str, *, file: str | Path | None = None) -> MixPlan:
                           for b in [_take(bv, _BAND_SPEC, f"eq band #{k + 1}", file, **where)])
             tracks.append(TrackPlan(to["guid"], to["name"], to["type"], to["gain_db"], to["pan"], bands))
         regions.append(RegionPlan(rname, ro["section"], ro["start_s"], ro["end_s"], tuple(tracks)))
-    plan = MixPlan(genre=top["genre"], model=top["model"], regions=tuple(regions), version=top["version"])
+    notes = data.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise PlanError(f"the plan: field 'notes' must be a list of strings, got {notes!r:.60}", file=file)
+    plan = MixPlan(genre=top["genre"], model=top["model"], regions=tuple(regions), version=top["version"],
+                   notes=tuple(notes))
     validate_plan(plan, file=file)
     return plan
 

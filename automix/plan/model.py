@@ -153,12 +153,15 @@ class MixPlan:
         model: identifier of the model (folder or name), "" if none.
         regions: regions in time order.
         version: format version (:data:`PLAN_VERSION`).
+        notes: what the plan leaves out and why (skipped tracks and regions,
+            limits reached), one sentence each; JSON key ``notes``, omitted when empty.
     """
 
     genre: str
     model: str
     regions: tuple[RegionPlan, ...]
     version: int = PLAN_VERSION
+    notes: tuple[str, ...] = ()
 
     def track_guids(self) -> tuple[str, ...]:
         """Every planned track GUID, in order of first appearance."""

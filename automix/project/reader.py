@@ -39,7 +39,7 @@ from automix.project.model import (
     Track,
 )
 from automix.project.reaeq import AUTOMIX_EQ_RENAME
-from automix.rpp import Chunk, Line, RppDocument, split_tokens
+from automix.rpp import Chunk, Line, RppDocument, display_text, split_tokens
 
 DEFAULT_SAMPLE_RATE = 44100
 DEFAULT_TEMPO_BPM = 120.0
@@ -179,7 +179,7 @@ def _take(props: dict, source_chunk: Chunk | None, first: bool, folder: Path, ct
     if not MIN_PLAY_RATE <= rate <= MAX_PLAY_RATE:
         raise ctx.error(f"PLAYRATE {rate:g} outside the {MIN_PLAY_RATE:g} … {MAX_PLAY_RATE:g} automix renders",
                         props["PLAYRATE"][1])
-    return Take(name=_str(props, "NAME"), gain_amp=abs(amp), polarity_inverted=amp < 0, pan=pan,
+    return Take(name=display_text(_str(props, "NAME")), gain_amp=abs(amp), polarity_inverted=amp < 0, pan=pan,
                 source_offset_s=_time(props, "SOFFS", 0, ctx),
                 play_rate=rate,
                 preserve_pitch=_num(props, "PLAYRATE", 1, 1.0, ctx) != 0,
@@ -272,6 +272,7 @@ def _track(chunk: Chunk, index: int, parent: int | None, folder: Path, file: str
     exact = chunk.find("NAME")  # REAPER's exact copy of a name holding all three quote characters
     if exact is not None:
         name = "\n".join(n.content[1:] for n in exact.lines if n.content.startswith("|"))
+    name = display_text(name)
     ctx = _Ctx(file, name or f"#{index + 1}")
     guid = chunk.args[0] if chunk.args else _str(props, "TRACKID")
     envelopes = {c.tag: _envelope(c, ctx) for c in chunk.children
@@ -299,7 +300,7 @@ def _markers_regions(root: Chunk, ctx: _Ctx) -> tuple[tuple[Marker, ...], tuple[
         p = {"M": (values, line)}
         number = _int(p, "M", 0, 0, ctx)
         pos = _time(p, "M", 1, ctx, "marker position")
-        name = values[2] if len(values) > 2 else ""
+        name = display_text(values[2]) if len(values) > 2 else ""
         flags = _int(p, "M", 3, 0, ctx)
         if not flags & 1:
             markers.append(Marker(number, pos, name, line))
@@ -329,6 +330,7 @@ def project_from_document(doc: RppDocument, path: Path | None, folder: Path) -> 
     if notes_chunk is not None:
         notes = "\n".join(n.content[1:] if n.content.startswith("|") else n.content
                           for n in notes_chunk.lines)
+    notes = display_text(notes)
     genre = None
     for text in notes.split("\n"):
         m = _GENRE.match(text)

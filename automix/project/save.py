@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 
 from automix.errors import ProjectWriteError
-from automix.rpp import RppDocument, dumps
+from automix.rpp import RppDocument, dumps, encode_project_text
 from automix.util.atomic import atomic_path, check_replaceable, real_target, write_bytes_atomic
 
 ORIGINAL_SUFFIX = ".automix-original"
@@ -52,7 +52,7 @@ def save_text(text: str, path: str | Path, *, keep_backup: bool = True) -> None:
     """Atomically write ``text`` (UTF-8) to ``path``; see the module docstring."""
     target = real_target(path)
     try:
-        data = text.encode("utf-8")
+        data = encode_project_text(text)
     except UnicodeEncodeError as exc:
         raise ProjectWriteError(f"text cannot be encoded as UTF-8 ({exc.reason})", file=path) from None
     try:

@@ -202,14 +202,29 @@ def dumps(node: Union[RppDocument, Chunk]) -> str:
 
 
 def decode_project_bytes(data: bytes, file: str | Path | None = None) -> str:
-    """Decode project bytes as UTF-8, naming the file and line of invalid bytes."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        bad = data[exc.start:exc.start + 1].hex()
-        raise ProjectParseError(f"invalid UTF-8 byte 0x{bad} at byte offset {exc.start}",
-                                file=file, line=line) from None
+    """Decode project bytes as UTF-8; bytes that are not UTF-8 are kept, never refused.
+
+    Older REAPER versions wrote names and paths in the system code page
+    (Latin-1/Windows-1252). Such bytes become lone surrogates
+    (``errors="surrogateescape"``): :func:`encode_project_text` turns them back
+    into the same bytes, so the file round-trips byte for byte, and a path
+    holding them still names the same file on a POSIX system.
+    :func:`display_text` shows them as Windows-1252 characters.
+    """
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def encode_project_text(text: str) -> bytes:
+    """The bytes of project text from :func:`decode_project_bytes` (undecodable bytes restored as they were)."""
+    return text.encode("utf-8", errors="surrogateescape")
+
+
+def display_text(text: str) -> str:
+    """``text`` with bytes kept from a non-UTF-8 project shown as Windows-1252 characters (for names)."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return "".join(ch if not "\udc80" <= ch <= "\udcff" else bytes([ord(ch) - 0xDC00]).decode("cp1252", "replace")
+                   for ch in text)
 
 
 def load(path: str | Path, *, strict: bool = True) -> RppDocument:
@@ -222,4 +237,5 @@ def load(path: str | Path, *, strict: bool = True) -> RppDocument:
     return loads(text, file=p, strict=strict)
 
 
-__all__ = ["RppDocument", "loads", "dumps", "load", "decode_project_bytes", "Chunk", "Line"]
+__all__ = ["RppDocument", "loads", "dumps", "load", "decode_project_bytes", "encode_project_text", "display_text",
+           "Chunk", "Line"]

@@ -154,6 +154,7 @@ def samples_from_project(path: str | Path, *, genre: str | None = None, use_cach
         ProjectError: no genre (neither in the notes nor given), or unreadable project.
     """
     from automix.features.analysis import analyse_project
+    from automix.features.mixable import require_media
     from automix.project.reader import read_project
     from automix.rpp import load
 
@@ -164,6 +165,7 @@ def samples_from_project(path: str | Path, *, genre: str | None = None, use_cach
         raise ProjectError("no genre: add a line 'genre: <name>' to the project notes or pass --genre",
                            file=path)
     if analysis is None:
+        require_media(project)
         analysis = analyse_project(project, use_cache=use_cache)
     doc = load(path)
     vectors = analysis.vectors()  # (n_tracks, n_sections, F)
