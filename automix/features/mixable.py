@@ -51,7 +51,7 @@ def mixable_tracks(project: Project) -> tuple[tuple[Track, ...], list[str]]:
             src = missing[0].active_take.source
             more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
             notes.append(f"track {_track_label(track)}: media file not found: {src.file_text!r}{more} "
-                         f"(looked for {src.path}, project line {missing[0].line}): track skipped and left untouched")
+                         f"(looked for {src.path}): track skipped and left untouched")
             continue
         keep.append(track)
     soloed = [t.name for t in project.tracks if t.soloed]
