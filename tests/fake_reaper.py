@@ -43,6 +43,7 @@ connection).
 from __future__ import annotations
 
 import ctypes
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,7 +195,9 @@ class FakeReaper:
         self.saved = True
         """False: the project was never saved (EnumProjects gives no file name)."""
         self.dirty = False
-        self.resource_path = self.project_path.parent / "reaper-resources"
+        self.resource_path = Path(tempfile.mkdtemp(prefix="fake-reaper-resources-"))
+        """REAPER's resource folder: a fresh temporary folder, never beside the project (a project read from
+        ../shared must not gain files there, nor pick up another run's worker configuration)."""
         self.calls: list[tuple[str, tuple]] = []
         self.console: list[str] = []
         self.message_boxes: list[tuple[str, str, int]] = []
