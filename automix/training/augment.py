@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from automix.audio.bands import EQ_BAND_LAYOUT, N_BANDS
+from automix.audio.bands import N_BANDS
+from automix.audio.eq import apply_eq, layout_bands
 from automix.errors import AutomixError
 from automix.features.region import REGION_FEATURE_NAMES
 from automix.training.dataset import song_features
@@ -99,20 +100,8 @@ def random_band_deviations_db(rng: np.random.Generator, n_tracks: int, *, max_db
     return np.clip(out, -max_db, max_db)
 
 
-def layout_bands(gains_db: Sequence[float]):
-    """The :data:`EQ_BAND_LAYOUT` bands at the given per-band gains (dB, shape (5,))."""
-    from automix.plan.model import EqBand
-
-    g = np.asarray(gains_db, dtype=float).reshape(-1)
-    if g.size != N_BANDS or not np.all(np.isfinite(g)):
-        raise AutomixError(f"need {N_BANDS} finite band gains (dB), got {g.tolist()!r}")
-    return tuple(EqBand(kind, float(freq), float(x), float(bw)) for (kind, freq, bw), x in zip(EQ_BAND_LAYOUT, g))
-
-
 def apply_band_gains(audio: np.ndarray, sample_rate: int, gains_db: Sequence[float]) -> np.ndarray:
     """``audio`` ((n,) or (n, channels)) through the layout bands at ``gains_db``; unchanged copy if all 0."""
-    from automix.audio.eq import apply_eq
-
     g = np.asarray(gains_db, dtype=float)
     if not np.any(g):
         return np.array(audio, dtype=float, copy=True)
