@@ -18,6 +18,9 @@ What the models are trained on (all of it is written into ``models/README.md``):
 2. **Published mixing practice** (:mod:`automix.knowledge.practice`): the
    Cambridge-MT raw tracks (no mix exists) balanced at the practice levels
    of each genre group, with random recording levels.
+2b. **CC0 producer sessions** (``caesium-cc0``, ``evr-cc0-*``): every stem of
+   five electronic songs, whose sum at unity is the producer's mix; whole
+   song and six equal parts, each re-gained :data:`N_SESSION_REGAINS` times.
 3. **Synthesised songs** (:data:`SYNTH_SONGS`, never the demo's seed 0):
    their intended section-by-section balance (the only section-dependent
    data), taken as the rock group's policy and shifted by the other groups'
@@ -30,9 +33,10 @@ Models: KDE (m = :data:`N_COMPONENTS`, ridge :data:`RIDGE`, relative-loudness
 target, level-independent ``shape_db_*`` inputs) for each of the KDE paper's
 four genre groups × intro / verse / chorus / all sections, and ``all × all``;
 MLR baselines (group × all, all × all) in ``models/baselines/mlr``. Then the
-evaluation: leave-one-song-out on the training rows, the re-gain test on the
-real excerpts with models trained *without* the excerpt (held out), and the
-known-truth EQ check (:func:`eq_check`), reported in ``models/README.md``.
+evaluation: leave-one-song-out on the training rows, the real-song check of
+``automix evaluate --real`` with each song's models retrained *without* it
+(held out), and the known-truth EQ check (:func:`eq_check`), reported in
+``models/README.md``.
 ``--quick`` skips the evaluation (to try a change in ~4 min).
 """
 
@@ -59,17 +63,15 @@ from automix.knowledge.targets import spread_type_loudness  # noqa: E402
 from automix.knowledge.track_types import TRACK_TYPE_IDS, classify_track  # noqa: E402
 from automix.models.bank import ModelBank  # noqa: E402
 from automix.training.augment import StemTruth, augmented_copies, copy_samples  # noqa: E402
-from automix.training.balance_restore import (  # noqa: E402
-    REAL_EXCERPTS,
-    excerpt_reference,
-    restore_balance,
-)
+from automix.training.balance_restore import REAL_EXCERPTS  # noqa: E402
 from automix.training.dataset import (  # noqa: E402
     estimated_stem_truth,
     samples_from_stems,
     song_features,
 )
 from automix.training.fit import train_models  # noqa: E402
+from automix.training.real_eval import LAYOUTS, evaluate_real, scores_markdown, song_samples  # noqa: E402
+from automix.training.real_songs import discover_real_songs, song_data  # noqa: E402
 from automix.training.samples import SectionSample, playing_matrix, section_sample  # noqa: E402
 
 RIDGE = 30.0
@@ -105,6 +107,12 @@ MLR_EXTRA_EXCLUDE = tuple(f"shape_db_{b}" for b in ("low", "low_mid", "mid", "hi
 this also keeps models/ under 2.5 MB."""
 
 REAL_SONGS = REAL_EXCERPTS
+
+N_SESSION_REGAINS = 8
+"""Feature-level re-gains (±12 dB) of each row of the CC0 producer sessions."""
+
+HELD_OUT_TRIALS = 4
+"""Random re-gains per song in the held-out real-song evaluation written into models/README.md."""
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:
@@ -148,6 +156,19 @@ def real_song_samples(shared: Path, rng: np.random.Generator) -> dict[str, list[
         out[folder] = rows + [s for c in copies for s in copy_samples(
             c, truth, song_id=folder, genre=genre, source=source + " (re-recorded)",
             sections=[("(whole song)", "other")], track_types=types)]
+    return out
+
+
+def session_samples(shared: Path, rng: np.random.Generator) -> dict[str, list[SectionSample]]:
+    """Rows of the CC0 producer sessions (stems at unity = the producer's mix), by folder name.
+
+    Whole song (section ``other``) and six equal parts (intro/verse/chorus/verse/chorus/outro), each
+    with :data:`N_SESSION_REGAINS` re-gained copies (automix/training/real_eval.py ``song_samples``).
+    """
+    out = {}
+    for song in discover_real_songs(shared):
+        if song.reference == "unity" and not song.name.startswith("musdb7s-"):
+            out[song.name] = song_samples(song_data(song, LAYOUTS), rng, N_SESSION_REGAINS)
     return out
 
 
@@ -322,12 +343,16 @@ def main() -> int:
     t0 = time.time()
     rng = np.random.default_rng(args.seed)
     real = real_song_samples(args.shared, rng)
+    n_excerpts = len(real)
+    real.update(session_samples(args.shared, rng))
     prior = practice_samples(args.shared, rng) + synth_samples(rng)
     samples = for_sections([s for rows in real.values() for s in rows]) + prior
     n_songs = len({s.song_id for s in samples})
     description = (f"automix shipped models (recipes/build_shipped_models.py, seed {args.seed}): "
-                   f"{len(real)} real excerpts with estimated ground truth + {N_AUGMENT} re-recordings each "
-                   f"(re-gain, spectral deviation), Cambridge-MT raw tracks at published practice levels, "
+                   f"{n_excerpts} real excerpts with estimated ground truth + {N_AUGMENT} re-recordings each "
+                   f"(re-gain, spectral deviation), {len(real) - n_excerpts} CC0 producer sessions (whole song "
+                   f"and 6 parts, + {N_SESSION_REGAINS} re-gains each), "
+                   f"Cambridge-MT raw tracks at published practice levels, "
                    f"{N_SYNTH_SONGS} synthesised songs x 4 genre groups + {N_SYNTH_EQ_COPIES} re-recordings each; "
                    f"{n_songs} song ids, {len(samples)} rows")
     if args.out.exists():
@@ -338,23 +363,15 @@ def main() -> int:
     print(f"trained in {time.time() - t0:.1f} s: {len(list(args.out.glob('*.json')))} KDE models")
     if args.quick:
         return 0
-    # held-out re-gain test on the real excerpts
-    results = []
-    tmp = Path(tempfile.mkdtemp(prefix="automix-heldout-"))
-    for folder, genre, _mix, _stems in REAL_SONGS:
-        if folder not in real:
-            continue
-        others = [s for s in samples if s.song_id != folder]
-        shutil.rmtree(tmp, ignore_errors=True)
-        train_all(others, tmp, evaluate=False, description="held-out", ridge=args.ridge, sections=False)
-        feats, types, _genre = excerpt_reference(args.shared, folder)
-        for label, bank, base in (("held out", ModelBank([tmp]), ModelBank([tmp / "baselines" / "mlr"])),
-                                  ("shipped", ModelBank([args.out]), ModelBank([args.out / "baselines" / "mlr"]))):
-            r = restore_balance(folder, feats, types, genre, bank, baseline_bank=base, n_trials=40, seed=args.seed)
-            results.append((label, r))
-            print(f"{folder} [{label}]: model {r.model_db:.2f} dB, equal loudness {r.equal_loudness_db:.2f} dB, "
-                  f"MLR {r.baseline_db:.2f} dB")
-    shutil.rmtree(tmp, ignore_errors=True)
+    # held-out: every real song mixed by models trained without it (automix evaluate --real)
+    def fold_bank(held_out: str, folder: Path) -> ModelBank:
+        rows = for_sections([s for name, r in real.items() if name != held_out for s in r]) + prior
+        train_all(rows, folder, evaluate=False, description="held-out fold", ridge=args.ridge)
+        return ModelBank([folder])
+
+    results = evaluate_real(discover_real_songs(args.shared), n_trials=HELD_OUT_TRIALS, seed=args.seed,
+                            bank_builder=fold_bank, progress=print)
+    print(scores_markdown(results))
     eq_md = eq_check(args.out)
     corpus_md = corpus_check(args.corpus, args.shared) if args.corpus else ""
     write_readme(args.out, description, results, args.seed, corpus_md, eq_md)
@@ -472,24 +489,15 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
         fig = lambda key: f"{ev[key]:.2f}" if key in ev else "–"  # noqa: E731
         lines.append(f"| {p.stem} | {doc['training']['n_songs']} | {doc['training']['n_samples']} | "
                      f"{fig('loocv_level_mae_db')} | {fig('loocv_level_median_abs_db')} |")
-    lines += ["", "## Restoring a real balance (stems re-gained at random ±12 dB)", "",
-              "Mean absolute per-stem level error (RMS dB, common offset removed), averaged over 40 random "
-              "re-gains. *held out*: models retrained by the recipe without that excerpt; *shipped*: the "
-              "models in this folder (which saw the excerpt). Equal loudness = every stem at the same level.",
-              "", "| excerpt | models | stems scored | KDE (shipped method) | equal loudness | MLR baseline |",
-              "|---|---|---|---|---|---|"]
-    for label, r in results:
-        lines.append(f"| {r.song} | {label} | {r.n_scored} | {r.model_db:.2f} | {r.equal_loudness_db:.2f} | "
-                     f"{r.baseline_db:.2f} |")
-    held = [r for label, r in results if label == "held out"]
-    wins = sum(r.model_db < r.equal_loudness_db for r in held)
-    verdict = ("with three real excerpts the prior (practice levels, synthesised songs) decides: where an "
-               "engineer's balance is far from it, equal loudness is closer" if wins < len(held) else
-               "the prior generalises to these excerpts")
-    lines += ["", f"Held out, the models beat equal loudness on {wins} of {len(held)} excerpts: {verdict}. On the "
-              "excerpts they were trained on (*shipped*) they restore the balance. Treat these models as a "
-              "starting point; `automix learn` on your own mixes, or retraining on a full collection, is what "
-              "makes them yours."]
+    lines += ["", "## Held-out balance on real songs (`automix evaluate --real`)", "",
+              "Every real song of ../shared/audio with a reference mix, mixed by the planner with models "
+              "retrained by this recipe *without that song* (leave-one-song-out), its stems re-gained at random "
+              f"(±12 dB, {HELD_OUT_TRIALS} trials), as one region and as six equal regions (intro, verse, chorus, "
+              "verse, chorus, outro). Balance error: per region, each playing stem's gated loudness relative to "
+              "the mean of the playing stems, mean absolute difference from the reference mix (dB). Jumps: "
+              "adjacent regions where a playing stem's gain moves ≥ 3 dB more than the median stem's while "
+              "the reference's faders do not. Figures from models trained on the song itself are never shown.",
+              "", scores_markdown(results)]
     if eq_md:
         lines += ["", "## EQ: known-truth check", "",
                   "A demo song of another seed (3, 16 s, never trained on) with tracks re-recorded through a known "

@@ -38,6 +38,11 @@ REGION_FEATURE_NAMES: tuple[str, ...] = (
 )
 """Order of :meth:`RegionFeatures.as_vector` (model inputs); ``band_db_<band>`` are the entries of ``band_db``."""
 
+LEVEL_FEATURE = "loudness_lufs"
+"""A track's level in a region: its BS.1770 gated loudness (LUFS) over the 400 ms blocks where it plays
+(absolute gate −70 LUFS, relative gate −10 LU), so silences in the region do not lower it. Planner gains,
+training targets and the real-song scores are all measured on it."""
+
 MAX_PENDING_BLOCKS = 2
 """Pushed blocks whose features may still be computing in the background (memory bound)."""
 

@@ -15,21 +15,24 @@ For each song section:
    shifted onto the model's scale, and no model level strays more than
    :data:`MAX_PRACTICE_DEVIATION_DB` from it; with no model at all the practice figures are used.
 3. The type's target loudness is spread over its playing tracks (each at its
-   share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`)
-   and its position over all its tracks (:func:`automix.knowledge.targets.spread_type_pan`).
-   Gains are relative to the recorded level: the stem's RMS in the section
-   (:data:`LEVEL_FEATURE`), the scale the training targets are measured on
-   (:mod:`automix.training.dataset`), so a model's section-to-section levels are served
-   as they were learned.
+   share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`).
+   Gains are relative to the recorded level: the stem's gated loudness while
+   it plays in the section (:data:`~automix.features.region.LEVEL_FEATURE`),
+   the scale the training targets are measured on (:mod:`automix.training.samples`).
 4. Overall level: the fullest section's mix sits at :data:`MIX_LEVEL_DB`;
    every other section is shifted so the tracks it shares with that section
-   keep, in median, their gain (the arrangement's own dynamics stay). Tracks
-   not playing in a section keep their median setting of the sections where
-   they play.
+   keep, in median, their gain.
 5. EQ: one corrective EQ per track for the song, from the track's own
    spectrum toward its type's learned target shape, its effect on the
    track's loudness folded into the gains (:func:`automix.plan.corrective_eq.apply_corrective_eq`;
-   the models' EQ outputs are not used). Finally :func:`automix.plan.model.fit_gains_to_range`.
+   the models' EQ outputs are not used).
+6. One balance for the song (:func:`automix.plan.balance.song_balance`): each
+   track's length-weighted gain over the sections where it plays, plus the
+   section deviations shrunk toward zero by the section model's
+   leave-one-song-out error. Tracks not playing in a section keep their song
+   gain. One pan per track for the song (:func:`automix.plan.pans.song_pans`;
+   per-section pans only with ``section_pans=True``). Finally
+   :func:`automix.plan.model.fit_gains_to_range`.
 
 Variants (``automix suggest --variant N``): variant 0 is the plan's choice;
 then the other models found along the fallback chain, then the first model
@@ -48,7 +51,7 @@ import numpy as np
 from automix.audio.bands import EQ_BAND_LAYOUT, N_BANDS
 from automix.errors import ModelError, PlanError
 from automix.features.analysis import ProjectAnalysis
-from automix.features.region import REGION_FEATURE_NAMES
+from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
 from automix.knowledge.genres import genre_group, normalize_genre
 from automix.knowledge.practice import practice_relative_levels, typical_pan
 from automix.knowledge.targets import (
@@ -64,7 +67,9 @@ from automix.knowledge.track_types import (
 )
 from automix.models.bank import ALL, BankChoice, ModelBank, fallback_chain
 from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
+from automix.plan.balance import song_balance
 from automix.plan.corrective_eq import MAX_EQ_DB, apply_corrective_eq
+from automix.plan.pans import MAX_PAN_SPREAD, song_pans
 from automix.plan.model import (
     MAX_GAIN_DB,
     EqBand,
@@ -74,9 +79,6 @@ from automix.plan.model import (
     fit_gains_to_range,
 )
 
-LEVEL_FEATURE = "rms_db"
-"""The level of a track in a section: RMS of its (mono downmix) stem, dBFS — as the training targets."""
-
 ACTIVE_WITHIN_DB = 12.0
 """A track plays in a section when its level is at most this far below its loudest section."""
 
@@ -84,16 +86,13 @@ SILENT_LEVEL_DB = -80.0
 """Below this level (dBFS) a track is silent in a section."""
 
 MIX_LEVEL_DB = -23.0
-"""RMS level (dBFS) aimed at for the planned mix in its fullest section (about −22 LUFS for a band
-mix, headroom for drum peaks). The +6 dB envelope limit can force the whole plan lower
+"""Loudness (LUFS, power sum of the tracks' gated loudness) aimed at for the planned mix in its fullest
+section (EBU R128's programme level; headroom for drum peaks). The +6 dB envelope limit can force the whole plan lower
 (:func:`~automix.plan.model.fit_gains_to_range`) when a track was recorded very quietly."""
 
 MAX_PRACTICE_DEVIATION_DB = 8.0
 """A model's level for a type is kept within ± this of the published typical level (on the model's
 scale): a safety net against wild predictions of models trained on few songs."""
-
-MAX_PAN_SPREAD = 0.8
-"""Largest pan offset given to the outer tracks of a type with several tracks."""
 
 
 @dataclass(frozen=True)
@@ -284,9 +283,17 @@ def _median_offset(reference: Mapping[int, float], gains: Mapping[int, float]) -
     return float(np.median(shared)) if shared else 0.0
 
 
+def _section_noise_db(source: SectionSource) -> float:
+    """Leave-one-song-out RMS level error (dB) recorded in the section's model, NaN when none."""
+    if source.choice is None or source.choice.entry.info is None:
+        return math.nan
+    mse = source.choice.entry.info.evaluation.get("loocv_level_mse_db2")
+    return math.sqrt(mse) if mse is not None and mse >= 0 else math.nan
+
+
 def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, use_eq: bool = True,
               use_pan: bool = True, variants: Mapping[int, int] | None = None,
-              mix_level_db: float = MIX_LEVEL_DB) -> PlanResult:
+              mix_level_db: float = MIX_LEVEL_DB, section_pans: bool = False) -> PlanResult:
     """The mix plan of an analysed project (see the module docstring).
 
     Args:
@@ -296,6 +303,8 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
         use_eq: False = flat EQ in the plan.
         use_pan: False = every track keeps its fader pan.
         variants: section index → variant number (default 0 everywhere).
+        section_pans: True = each section keeps its own model's pans (default: one pan per track
+            for the song, :func:`automix.plan.pans.song_pans`).
 
     Raises:
         PlanError: a variant number that does not exist for its section.
@@ -305,6 +314,8 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     active = active_matrix(analysis)
     n_sec, n_tr = active.shape
     raw: list[dict[int, tuple[float, float, np.ndarray]]] = []
+    noise: list[float] = []
+    type_pan_sum: dict[str, list[float]] = {}
     described: list[str] = []
     used: set[str] = set()
     for k, sec in enumerate(analysis.sections):
@@ -315,6 +326,11 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
                             + "; ".join(f"{i}: {s.describe()}" for i, s in enumerate(sources)), region=sec.name)
         settings = type_settings(sources[v], bank, analysis, k, types, active[k])
         raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db))
+        noise.append(_section_noise_db(sources[v]))
+        for t, p in zip(settings.type_ids, settings.pan):
+            acc = type_pan_sum.setdefault(t, [0.0, 0.0])
+            acc[0] += float(p) * sec.length_s
+            acc[1] += sec.length_s
         described.append(sources[v].describe())
         if sources[v].choice is not None:
             used.add(sources[v].choice.entry.path.stem)
@@ -330,7 +346,12 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
             gains[k, i] = g + offset
             pans[k, i] = p
             eqs[k, i] = e
+    gains = song_balance(gains, [s.length_s for s in analysis.sections], noise)
     _fill_missing(gains, pans, eqs, analysis)
+    fader_pans = [analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]
+    if not section_pans:
+        type_pans = {t: s / w for t, (s, w) in type_pan_sum.items() if w > 0}
+        pans[:] = song_pans(types, [t.name for t in analysis.tracks], fader_pans, type_pans)[None, :]
     if not use_pan:
         pans[:] = [[analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]] * n_sec
     eqs, gains = apply_corrective_eq(analysis, types, active, gains) if use_eq else (np.zeros_like(eqs), gains)

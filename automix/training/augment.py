@@ -33,7 +33,7 @@ import numpy as np
 from automix.audio.bands import N_BANDS
 from automix.audio.eq import apply_eq, layout_bands
 from automix.errors import AutomixError
-from automix.features.region import REGION_FEATURE_NAMES
+from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
 from automix.training.dataset import song_features
 from automix.training.samples import SectionSample, playing_matrix, section_sample
 
@@ -143,7 +143,7 @@ def copy_samples(copy: AugmentedCopy, truth: StemTruth, *, song_id: str, genre: 
         active: (n_stems, n_spans) bool, where a stem is meant to play (default: everywhere);
             combined with the copy's own levels (:func:`automix.training.samples.playing_matrix`).
     """
-    levels = copy.features[:, :, REGION_FEATURE_NAMES.index("rms_db")]
+    levels = copy.features[:, :, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]
     playing = playing_matrix(levels)
     if active is not None:
         playing &= np.asarray(active, dtype=bool)

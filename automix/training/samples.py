@@ -14,12 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from automix.audio.bands import N_BANDS
-from automix.features.region import REGION_FEATURE_NAMES
+from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
 from automix.knowledge.targets import power_sum_db
 from automix.knowledge.track_types import TRACK_TYPE_IDS, merge_type_features
-
-LEVEL_FEATURE = "rms_db"
-"""Level feature the targets are measured on (the planner's ``LEVEL_FEATURE``)."""
 
 SILENT_LEVEL_DB = -80.0
 ACTIVE_WITHIN_DB = 12.0

@@ -1,0 +1,289 @@
+"""Leave-one-song-out evaluation of the planner on real songs (``automix evaluate --real``).
+
+For every real song (:mod:`automix.training.real_songs`) a model bank is
+trained on the *other* songs (:func:`fold_samples` → :func:`automix.training.fit.train_models`),
+the song's stems are re-gained at random (seeded, ± :data:`MAX_REGAIN_DB`),
+and the product's planner (:func:`automix.plan.planner.make_plan`) mixes it as
+one region (the whole song) and as six equal regions labelled
+intro/verse/chorus/verse/chorus/outro. Scores, per song and layout:
+
+* balance error: per region, each playing stem's loudness in the mix
+  relative to the mean of the playing stems, mean absolute difference from
+  the reference mix (dB), averaged over the regions and the trials — for
+  automix, equal loudness of the stems, the published practice table
+  (:mod:`automix.knowledge.practice`) and no mixing (the re-gained stems as they are);
+* unwarranted jumps: adjacent regions where a stem playing in both moves
+  its gain ≥ :data:`JUMP_DB` more than the median stem while the reference
+  mix's faders do not;
+* pan moves: tracks whose pan differs between adjacent regions;
+* EQ bands at the limit: share of planned EQ band gains at ± the planner's maximum.
+
+A stem plays in a region of the reference when its loudness is above
+:data:`~automix.training.samples.SILENT_LEVEL_DB` and within
+:data:`~automix.training.samples.ACTIVE_WITHIN_DB` of its loudest region.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from automix.features.analysis import ProjectAnalysis, TrackAnalysis
+from automix.features.region import REGION_FEATURE_NAMES, RegionFeatures
+from automix.knowledge.practice import practice_relative_levels
+from automix.knowledge.sections import WHOLE_SONG_NAME, SongSection
+from automix.models.bank import ModelBank
+from automix.plan.planner import MAX_EQ_DB, make_plan
+from automix.project.model import Project, Track
+from automix.training.balance_restore import balance_error_db, shift_levels
+from automix.training.fit import train_models
+from automix.training.real_songs import SECTION_LAYOUT, RealSong, SongData, song_data
+from automix.training.samples import LEVEL_FEATURE, SectionSample, playing_matrix, section_sample
+
+MAX_REGAIN_DB = 12.0
+"""Stems are re-gained uniformly within ± this (dB) before automix mixes them."""
+
+JUMP_DB = 3.0
+"""A gain change between adjacent regions at least this large (beyond the median stem's) is a jump."""
+
+N_TRIALS = 4
+"""Random re-gains per song and layout."""
+
+N_AUGMENT = 8
+"""Re-gained copies of each training row (teaches the models that recording levels are arbitrary)."""
+
+LAYOUTS: tuple[int, ...] = (1, 6)
+"""Regions per song in the evaluation: the whole song, and six equal parts."""
+
+TRAIN_KWARGS: dict = {"method": "kde", "n_components": 16, "alpha": 30.0, "evaluate": False,
+                      "exclude_features": ("loudness_lufs", "spread_hz", "zcr", "lr_balance_db",
+                                           "slope_db_per_oct", "active_fraction", "band_db_low",
+                                           "band_db_low_mid", "band_db_mid", "band_db_high_mid",
+                                           "band_db_high")}
+"""Model parameters of the per-fold banks (those of the shipped-models recipe)."""
+
+
+@dataclass(frozen=True)
+class SongScore:
+    """Scores of one song in one layout (see the module docstring); errors in dB."""
+
+    song: str
+    n_stems: int
+    n_regions: int
+    automix_db: float
+    equal_db: float
+    practice_db: float
+    unmixed_db: float
+    jumps: int
+    jump_pairs: int
+    pan_moves: int
+    eq_at_limit: float
+
+
+def layout_spans(data: SongData, n_regions: int) -> list[int]:
+    """Indices into ``data.spans`` of the layout with ``n_regions`` regions."""
+    start = 0
+    for n in LAYOUTS:
+        if n == n_regions:
+            return list(range(start, start + n))
+        start += n
+    raise ValueError(f"no layout with {n_regions} regions (layouts: {LAYOUTS})")
+
+
+def section_labels(n_regions: int) -> list[str]:
+    """Section id of each region of a layout (``other`` for the whole song)."""
+    return ["other"] if n_regions == 1 else [SECTION_LAYOUT[k % len(SECTION_LAYOUT)] for k in range(n_regions)]
+
+
+def reference_levels(data: SongData) -> np.ndarray:
+    """(n_stems, n_spans) loudness of each stem in the reference mix."""
+    return data.features[:, :, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)] + data.reference_gain_db[:, None]
+
+
+# ---------------------------------------------------------------- training rows
+
+def song_samples(data: SongData, rng: np.random.Generator, n_augment: int = N_AUGMENT) -> list[SectionSample]:
+    """Training rows of a song: every span of every layout, plus ``n_augment`` re-gained copies of each."""
+    song = data.song
+    types = song.track_types
+    playing = playing_matrix(reference_levels(data))
+    out: list[SectionSample] = []
+    for n in LAYOUTS:
+        for k, label in zip(layout_spans(data, n), section_labels(n)):
+            for copy in range(n_augment + 1):
+                g = np.zeros(len(types)) if copy == 0 else rng.uniform(-MAX_REGAIN_DB, MAX_REGAIN_DB, len(types))
+                s = section_sample(song_id=song.name, genre=song.genre, section=label, region=data.spans[k][0],
+                                   source=str(song.folder), track_types=types,
+                                   features=shift_levels(data.features[:, k], g),
+                                   gain_db=data.reference_gain_db - g, pan=np.zeros(len(types)),
+                                   eq_db=np.zeros((len(types), 5)), playing=playing[:, k])
+                if s is not None:
+                    out.append(s)
+    return out
+
+
+def fold_samples(datas: Sequence[SongData], held_out: str, seed: int = 0) -> list[SectionSample]:
+    """Training rows of every song but ``held_out`` (each song's rows seeded by its position)."""
+    rows: list[SectionSample] = []
+    for i, d in enumerate(datas):
+        if d.song.name != held_out:
+            rows += song_samples(d, np.random.default_rng([seed, i]))
+    return rows
+
+
+# ---------------------------------------------------------------- planning a song
+
+def song_analysis(data: SongData, spans: Sequence[int], features: np.ndarray) -> ProjectAnalysis:
+    """A :class:`ProjectAnalysis` of ``data``'s stems over ``spans`` with the given (n, S, F) features."""
+    names = [n for _, n in data.song.stems]
+    tracks, analysed = [], []
+    labels = section_labels(len(spans))
+    for i, name in enumerate(names):
+        guid = "{%08X-0000-4000-8000-000000000000}" % i
+        tracks.append(Track(i, guid, name, 1.0, 0.0, False, False, 0, None))
+        analysed.append(TrackAnalysis(guid, name, i, tuple(
+            RegionFeatures.from_vector(name, data.spans[k][0], features[i, j]) for j, k in enumerate(spans))))
+    project = Project(None, data.song.folder, "", 48000, 120.0, tuple(tracks), (), ())
+    if len(spans) == 1:
+        sections = (SongSection("other", WHOLE_SONG_NAME, 0.0, data.duration_s, None),)
+    else:
+        sections = tuple(SongSection(lab, data.spans[k][0], data.spans[k][1], data.spans[k][2], j + 1)
+                         for j, (k, lab) in enumerate(zip(spans, labels)))
+    return ProjectAnalysis(project, sections, tuple(analysed), 48000)
+
+
+def _mean_region_error(levels: np.ndarray, reference: np.ndarray, playing: np.ndarray) -> float:
+    errs = [balance_error_db(levels[play, k], reference[play, k])
+            for k in range(reference.shape[1]) if (play := playing[:, k]).sum() >= 2]
+    return float(np.mean(errs)) if errs else math.nan
+
+
+def practice_levels(types: Sequence[str], playing: np.ndarray, genre: str | None) -> np.ndarray:
+    """(n, S) stem levels relative to the mix by the practice table (types split equally), NaN where silent."""
+    out = np.full(playing.shape, np.nan)
+    for k in range(playing.shape[1]):
+        idx = np.flatnonzero(playing[:, k])
+        present = sorted({types[i] for i in idx})
+        if not present:
+            continue
+        rel = dict(zip(present, practice_relative_levels(present, genre)))
+        for i in idx:
+            n_type = sum(1 for j in idx if types[j] == types[i])
+            out[i, k] = rel[types[i]] - 10.0 * math.log10(n_type)
+    return out
+
+
+def count_jumps(gains: np.ndarray, reference_gains: np.ndarray, playing: np.ndarray) -> tuple[int, int]:
+    """(jumps the reference does not make, stem × adjacent-region pairs checked).
+
+    ``gains`` and ``reference_gains`` are (S, n) dB; ``playing`` (n, S).
+    """
+    jumps = pairs = 0
+    for k in range(gains.shape[0] - 1):
+        both = playing[:, k] & playing[:, k + 1]
+        if both.sum() < 2:
+            continue
+        d = gains[k + 1, both] - gains[k, both]
+        r = reference_gains[k + 1, both] - reference_gains[k, both]
+        d, r = d - np.median(d), r - np.median(r)
+        jumps += int(np.sum((np.abs(d) >= JUMP_DB) & (np.abs(r) < JUMP_DB)))
+        pairs += int(both.sum())
+    return jumps, pairs
+
+
+def score_song(data: SongData, bank: ModelBank, n_regions: int, *, genre: str | None = "song",
+               n_trials: int = N_TRIALS, seed: int = 0) -> SongScore:
+    """Scores of one song mixed by ``bank`` (``genre="song"``: the song's own genre; None: unknown)."""
+    spans = layout_spans(data, n_regions)
+    types = data.song.track_types
+    ref = reference_levels(data)[:, spans]
+    playing = playing_matrix(ref)
+    use_genre = data.song.genre if genre == "song" else genre
+    lvl = REGION_FEATURE_NAMES.index(LEVEL_FEATURE)
+    rng = np.random.default_rng([seed, n_regions])
+    auto, unmixed, jumps, pairs, pan_moves, at_limit, bands = [], [], 0, 0, 0, 0, 0
+    for _ in range(n_trials):
+        g = rng.uniform(-MAX_REGAIN_DB, MAX_REGAIN_DB, len(types))
+        feats = np.stack([shift_levels(data.features[:, k], g) for k in spans], axis=1)
+        plan = make_plan(song_analysis(data, spans, feats), bank, use_genre).plan
+        gains = np.array([[t.gain_db for t in r.tracks] for r in plan.regions])  # (S, n)
+        pans = np.array([[t.pan for t in r.tracks] for r in plan.regions])
+        eq = np.array([[b.gain_db for t in r.tracks for b in t.eq] for r in plan.regions])
+        levels = feats[:, :, lvl] + gains.T
+        auto.append(_mean_region_error(levels, ref, playing))
+        unmixed.append(_mean_region_error(feats[:, :, lvl], ref, playing))
+        j, p = count_jumps(gains, np.tile(data.reference_gain_db, (len(spans), 1)), playing)
+        jumps, pairs = jumps + j, pairs + p
+        pan_moves += int(np.sum(np.abs(np.diff(pans, axis=0)) > 1e-3))
+        at_limit += int(np.sum(np.abs(eq) >= MAX_EQ_DB - 0.05))
+        bands += eq.size
+    equal = _mean_region_error(np.zeros(ref.shape), ref, playing)
+    practice = _mean_region_error(practice_levels(types, playing, use_genre), ref, playing)
+    return SongScore(data.song.name, len(types), n_regions, float(np.mean(auto)), equal, practice,
+                     float(np.mean(unmixed)), jumps, pairs, pan_moves, at_limit / bands if bands else 0.0)
+
+
+# ---------------------------------------------------------------- the whole run
+
+BankBuilder = Callable[[str, Path], ModelBank]
+"""``(held-out song name, empty folder) → model bank`` trained without that song."""
+
+
+def default_bank(samples: Sequence[SectionSample], folder: Path) -> ModelBank:
+    """Train models on ``samples`` with :data:`TRAIN_KWARGS` into ``folder``."""
+    train_models(samples, folder, description="leave-one-song-out fold", **TRAIN_KWARGS)
+    return ModelBank([folder])
+
+
+def evaluate_real(songs: Sequence[RealSong], *, cache_dir: str | Path | None = None, n_trials: int = N_TRIALS,
+                  seed: int = 0, genre: str | None = "song", bank_builder: BankBuilder | None = None,
+                  progress: Callable[[str], None] | None = None) -> list[SongScore]:
+    """Leave-one-song-out scores of every song in every layout of :data:`LAYOUTS`.
+
+    ``bank_builder`` trains the models of each fold (default: :func:`default_bank` on the other
+    songs' rows, :func:`fold_samples`).
+    """
+    datas = []
+    for s in songs:
+        if progress:
+            progress(f"reading {s.name} ({len(s.stems)} stems)")
+        datas.append(song_data(s, LAYOUTS, cache_dir=cache_dir))
+    if bank_builder is None:
+        def bank_builder(held_out: str, folder: Path) -> ModelBank:
+            return default_bank(fold_samples(datas, held_out, seed), folder)
+    scores = []
+    for d in datas:
+        if progress:
+            progress(f"training without {d.song.name}, then mixing it")
+        with tempfile.TemporaryDirectory(prefix="automix-fold-") as tmp:
+            bank = bank_builder(d.song.name, Path(tmp))
+            for n in LAYOUTS:
+                scores.append(score_song(d, bank, n, genre=genre, n_trials=n_trials, seed=seed))
+    return scores
+
+
+def scores_markdown(scores: Sequence[SongScore]) -> str:
+    """Per-song table, averages per layout and the ratio automix / equal loudness."""
+    lines = ["| song | stems | regions | automix | equal loudness | practice table | no mixing | "
+             "jumps ≥ 3 dB (of pairs) | pan moves | EQ bands at limit |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for s in scores:
+        lines.append(f"| {s.song} | {s.n_stems} | {s.n_regions} | {s.automix_db:.2f} | {s.equal_db:.2f} | "
+                     f"{s.practice_db:.2f} | {s.unmixed_db:.2f} | {s.jumps} ({s.jump_pairs}) | {s.pan_moves} | "
+                     f"{100 * s.eq_at_limit:.1f} % |")
+    lines.append("")
+    for n in sorted({s.n_regions for s in scores}):
+        sel = [s for s in scores if s.n_regions == n]
+        a, e, p, u = (float(np.mean([getattr(s, f) for s in sel]))
+                      for f in ("automix_db", "equal_db", "practice_db", "unmixed_db"))
+        worse = sum(s.automix_db > s.equal_db for s in sel)
+        lines.append(f"{n} region(s), {len(sel)} songs: automix {a:.2f} dB, equal loudness {e:.2f}, practice table "
+                     f"{p:.2f}, no mixing {u:.2f}; automix / equal loudness = {a / e:.2f}; songs worse than equal "
+                     f"loudness: {worse}; unwarranted jumps {sum(s.jumps for s in sel)}; pan moves "
+                     f"{sum(s.pan_moves for s in sel)}")
+    return "\n".join(lines)
