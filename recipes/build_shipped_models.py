@@ -70,7 +70,16 @@ from automix.training.dataset import (  # noqa: E402
     song_features,
 )
 from automix.training.fit import train_models  # noqa: E402
-from automix.training.real_eval import LAYOUTS, evaluate_real, scores_markdown, song_samples  # noqa: E402
+from automix.models.genre_guess import save_profiles  # noqa: E402
+from automix.models.roles import save_role_model  # noqa: E402
+from automix.training.real_eval import (  # noqa: E402
+    LAYOUTS,
+    evaluate_real,
+    genre_profiles_of,
+    role_model_of,
+    scores_markdown,
+    song_samples,
+)
 from automix.training.real_songs import discover_real_songs, song_data  # noqa: E402
 from automix.training.samples import SectionSample, playing_matrix, section_sample  # noqa: E402
 
@@ -165,7 +174,9 @@ def session_samples(shared: Path, rng: np.random.Generator) -> dict[str, list[Se
     Whole song (section ``other``) and six equal parts (intro/verse/chorus/verse/chorus/outro), each
     with :data:`N_SESSION_REGAINS` re-gained copies (automix/training/real_eval.py ``song_samples``).
     """
-    out = {}
+    out: dict[str, list[SectionSample]] = {}
+    if not shared.is_dir():
+        return out
     for song in discover_real_songs(shared):
         if song.reference == "unity" and not song.name.startswith("musdb7s-"):
             out[song.name] = song_samples(song_data(song, LAYOUTS), rng, N_SESSION_REGAINS)
@@ -309,7 +320,7 @@ def buckets() -> list[tuple[str, str]]:
 
 
 def train_all(samples: list[SectionSample], out: Path, *, evaluate: bool, description: str,
-              ridge: float = 1.0, sections: bool = True) -> None:
+              ridge: float = 1.0, sections: bool = True, baselines: bool = True) -> None:
     """KDE models (group × section if ``sections``, group × all, all × all) and the MLR baselines.
 
     Leave-one-song-out figures (``evaluate``) for the group × section models only: the group × all and
@@ -322,6 +333,8 @@ def train_all(samples: list[SectionSample], out: Path, *, evaluate: bool, descri
     train_models(samples, out, "kde", N_COMPONENTS, buckets=[(g.id, "all") for g in GENRE_GROUPS],
                  evaluate=False, **kde)
     train_models(samples, out, "kde", N_COMPONENTS, buckets=[("all", "all")], evaluate=False, **kde)
+    if not baselines:
+        return
     train_models(samples, out / "baselines" / "mlr", "mlr", buckets=[(g.id, "all") for g in GENRE_GROUPS] +
                  [("all", "all")], exclude_features=EXCLUDE_FEATURES + MLR_EXTRA_EXCLUDE, evaluate=False,
                  description=description, min_songs=1)
@@ -357,24 +370,39 @@ def main() -> int:
                    f"{n_songs} song ids, {len(samples)} rows")
     if args.out.exists():
         shutil.rmtree(args.out / "baselines", ignore_errors=True)
+        shutil.rmtree(args.out / "roles", ignore_errors=True)
+        shutil.rmtree(args.out / "genres", ignore_errors=True)
         for p in list(args.out.glob("*.json")) + list(args.out.glob("*.npz")):
             p.unlink()
     train_all(samples, args.out, evaluate=not args.quick, description=description, ridge=args.ridge)
+    song_datas = [song_data(s, LAYOUTS) for s in discover_real_songs(args.shared)] if args.shared.is_dir() else []
+    roles = role_model_of(song_datas)
+    save_role_model(roles, args.out)
+    save_profiles(genre_profiles_of(song_datas), args.out)
+    print(f"role model: beta {roles.beta:.3f} dB/dB from {roles.n_pairs} entries of {roles.n_songs} songs; "
+          f"leave-one-song-out {roles.loso_mae_db:.2f} dB vs equal shares {roles.equal_mae_db:.2f} dB")
     print(f"trained in {time.time() - t0:.1f} s: {len(list(args.out.glob('*.json')))} KDE models")
     if args.quick:
         return 0
     # held-out: every real song mixed by models trained without it (automix evaluate --real)
     def fold_bank(held_out: str, folder: Path) -> ModelBank:
         rows = for_sections([s for name, r in real.items() if name != held_out for s in r]) + prior
-        train_all(rows, folder, evaluate=False, description="held-out fold", ridge=args.ridge)
+        train_all(rows, folder, evaluate=False, description="held-out fold", ridge=args.ridge, baselines=False)
+        save_role_model(role_model_of(song_datas, held_out), folder)
+        save_profiles(genre_profiles_of(song_datas, held_out), folder)
         return ModelBank([folder])
 
     results = evaluate_real(discover_real_songs(args.shared), n_trials=HELD_OUT_TRIALS, seed=args.seed,
-                            bank_builder=fold_bank, progress=print)
+                            genres=("song", None), bank_builder=fold_bank, progress=print)
     print(scores_markdown(results))
     eq_md = eq_check(args.out)
     corpus_md = corpus_check(args.corpus, args.shared) if args.corpus else ""
-    write_readme(args.out, description, results, args.seed, corpus_md, eq_md)
+    roles_md = (f"`roles/roles.json` (automix/models/roles.py): a track of a type with several tracks sits "
+                f"{roles.beta:.2f} dB above its type mates per dB of prominence (ungated RMS minus gated "
+                f"loudness: how continuously and how full it plays), fitted on {roles.n_pairs} track × region "
+                f"entries of {roles.n_songs} real songs (ridge toward equal shares). Leave-one-song-out within-type "
+                f"level error {roles.loso_mae_db:.2f} dB, equal shares {roles.equal_mae_db:.2f} dB.")
+    write_readme(args.out, description, results, args.seed, corpus_md, eq_md, roles_md)
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
     print(f"models/ total {size / 1e6:.2f} MB; {time.time() - t0:.1f} s")
     return 0
@@ -444,7 +472,8 @@ def corpus_check(folder: Path, shared: Path) -> str:
     return text.replace("\n## ", "\n### ")
 
 
-def write_readme(out: Path, description: str, results, seed: int, corpus_md: str = "", eq_md: str = "") -> None:
+def write_readme(out: Path, description: str, results, seed: int, corpus_md: str = "", eq_md: str = "",
+                 roles_md: str = "") -> None:
     import json
 
     lines = ["# Shipped models", "", "Produced by `python3 recipes/build_shipped_models.py` "
@@ -498,6 +527,8 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
               "adjacent regions where a playing stem's gain moves ≥ 3 dB more than the median stem's while "
               "the reference's faders do not. Figures from models trained on the song itself are never shown.",
               "", scores_markdown(results)]
+    if roles_md:
+        lines += ["", "## Roles within a type", "", roles_md]
     if eq_md:
         lines += ["", "## EQ: known-truth check", "",
                   "A demo song of another seed (3, 16 s, never trained on) with tracks re-recorded through a known "

@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", type=Path, metavar="DIR", help="feature cache of --real (default ~/.cache/automix-eval)")
     p.add_argument("--trials", type=int, default=4, metavar="N", help="random re-gains per song in --real")
     p.add_argument("--genre-unknown", action="store_true",
-                   help="--real: mix as if the projects did not say their genre")
+                   help="--real: also mix every song as a project that does not say its genre (guessed)")
     p.set_defaults(func=run)
 
 
@@ -102,7 +102,7 @@ def run_real(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         scores = evaluate_real(songs, cache_dir=args.cache, n_trials=args.trials,
-                               genre=None if args.genre_unknown else "song",
+                               genres=("song", None) if args.genre_unknown else ("song",),
                                progress=None if quiet else (lambda m: print(m, file=sys.stderr, flush=True)))
     print(scores_markdown(scores))
     return 0

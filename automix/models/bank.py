@@ -35,6 +35,8 @@ from automix.errors import ModelError
 from automix.knowledge.genres import genre_group, normalize_genre
 from automix.knowledge.sections import SECTION_IDS
 from automix.models.files import LoadedModel, ModelInfo, load_model, read_model_info
+from automix.models.genre_guess import GenreProfiles, load_profiles
+from automix.models.roles import EQUAL_SHARES, RoleModel, load_role_model
 
 ALL = "all"
 """Genre or section key of a model trained on every genre / every section."""
@@ -199,6 +201,22 @@ class ModelBank:
         where = ", ".join(str(d) for d in self.directories) or "(no folders)"
         raise ModelError(f"no model for genre {genre!r} section {section!r} in {where} "
                          f"(tried {', '.join(tried) or 'nothing'})")
+
+    def genre_profiles(self) -> GenreProfiles | None:
+        """The genre profiles (genre from the audio) of the first folder that holds them, else None."""
+        for d in self.directories:
+            found = load_profiles(d)
+            if found is not None:
+                return found
+        return None
+
+    def role_model(self) -> RoleModel:
+        """The role model (shares within a type) of the first folder that holds one, else equal shares."""
+        for d in self.directories:
+            found = load_role_model(d)
+            if found is not None:
+                return found
+        return EQUAL_SHARES
 
     def load(self, choice: BankChoice) -> LoadedModel:
         """Load (once) the model of a :class:`BankChoice`."""

@@ -66,7 +66,9 @@ from automix.knowledge.track_types import (
     track_side_hint,
 )
 from automix.models.bank import ALL, BankChoice, ModelBank, fallback_chain
+from automix.models.genre_guess import GenreGuess, guess_genre, song_profile
 from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
+from automix.models.roles import EQUAL_SHARES, RoleModel
 from automix.plan.balance import song_balance
 from automix.plan.corrective_eq import MAX_EQ_DB, apply_corrective_eq
 from automix.plan.pans import MAX_PAN_SPREAD, song_pans
@@ -126,12 +128,16 @@ class TypeSettings:
 
 @dataclass(frozen=True)
 class PlanResult:
-    """A plan and how it was made: ``sources`` per region, ``active`` (n_regions, n_tracks), ``types`` per track."""
+    """A plan and how it was made: ``sources`` per region, ``active`` (n_regions, n_tracks), ``types`` per track.
+
+    ``genre_note`` says which genre was guessed from the audio and how sure (empty when the genre was given).
+    """
 
     plan: MixPlan
     sources: tuple[str, ...]
     active: np.ndarray
     types: tuple[str, ...]
+    genre_note: str = ""
 
 
 # ---------------------------------------------------------------- sources
@@ -248,19 +254,23 @@ def _eq_bands(gains_db: np.ndarray) -> tuple[EqBand, ...]:
 
 
 def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], playing: np.ndarray,
-                   settings: TypeSettings, mix_level_db: float) -> dict[int, tuple[float, float, np.ndarray]]:
+                   settings: TypeSettings, mix_level_db: float,
+                   roles: RoleModel = EQUAL_SHARES) -> dict[int, tuple[float, float, np.ndarray]]:
     """(gain dB, pan, EQ dB (5,)) per track index for section ``k``.
 
     Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the
-    section); every track of a present type gets the type's pan and EQ.
+    section) putting each at its share of its type's loudness (``roles``);
+    every track of a present type gets the type's pan and EQ.
     """
-    levels_db = analysis.feature(LEVEL_FEATURE)[:, k]
+    vectors = analysis.vectors()[:, k, :]
+    levels_db = vectors[:, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]
     rel = normalize_relative_loudness(settings.level_db)
     out: dict[int, tuple[float, float, np.ndarray]] = {}
     for j, t in enumerate(settings.type_ids):
         members = [i for i, tt in enumerate(types) if tt == t]
         play = [i for i in members if playing[i]]
-        gains = spread_type_loudness(mix_level_db + float(rel[j]), levels_db[play]) if play else []
+        gains = spread_type_loudness(mix_level_db + float(rel[j]), levels_db[play],
+                                     roles.shares(vectors[play])) if play else []
         _pan, spread = typical_pan(t)
         hints = [track_side_hint(analysis.tracks[i].name) for i in members]
         pans = spread_type_pan(float(np.clip(settings.pan[j], -1, 1)), len(members),
@@ -312,9 +322,16 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     variants = dict(variants or {})
     types = track_types(analysis)
     active = active_matrix(analysis)
+    genre_note = ""
+    if genre is None:
+        guess = guess_song_genre(analysis, bank, types, active)
+        if guess is not None:
+            genre_note = guess.describe()
+            genre = guess.genre if guess.used else None
     n_sec, n_tr = active.shape
     raw: list[dict[int, tuple[float, float, np.ndarray]]] = []
     noise: list[float] = []
+    roles = bank.role_model()
     type_pan_sum: dict[str, list[float]] = {}
     described: list[str] = []
     used: set[str] = set()
@@ -325,7 +342,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
             raise PlanError(f"variant {v} does not exist: {len(sources)} variants (0–{len(sources) - 1}): "
                             + "; ".join(f"{i}: {s.describe()}" for i, s in enumerate(sources)), region=sec.name)
         settings = type_settings(sources[v], bank, analysis, k, types, active[k])
-        raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db))
+        raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db, roles))
         noise.append(_section_noise_db(sources[v]))
         for t, p in zip(settings.type_ids, settings.pan):
             acc = type_pan_sum.setdefault(t, [0.0, 0.0])
@@ -364,7 +381,23 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
         regions.append(RegionPlan(sec.name, sec.section, float(sec.start_s), float(sec.end_s), tracks))
     plan = MixPlan(genre=genre or ALL, model=", ".join(sorted(used)) or "published mixing practice",
                    regions=tuple(regions))
-    return PlanResult(fit_gains_to_range(plan), tuple(described), active, types)
+    return PlanResult(fit_gains_to_range(plan), tuple(described), active, types, genre_note)
+
+
+def guess_song_genre(analysis: ProjectAnalysis, bank: ModelBank, types: Sequence[str],
+                     active: np.ndarray) -> GenreGuess | None:
+    """The genre group nearest to the song's instrumentation (None without genre profiles in the bank).
+
+    A track's level over the song: the length-weighted power mean of its level where it plays.
+    """
+    profiles = bank.genre_profiles()
+    if profiles is None or not analysis.tracks:
+        return None
+    level = analysis.feature(LEVEL_FEATURE)  # (n_tracks, n_sections)
+    w = np.array([s.length_s for s in analysis.sections])[None, :] * active.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        song = 10.0 * np.log10(np.sum(w * 10.0 ** (level / 10.0), axis=1) / w.sum(axis=1))
+    return guess_genre(song_profile(types, song), profiles)
 
 
 def _fill_missing(gains: np.ndarray, pans: np.ndarray, eqs: np.ndarray, analysis: ProjectAnalysis) -> None:

@@ -35,9 +35,12 @@ import numpy as np
 
 from automix.features.analysis import ProjectAnalysis, TrackAnalysis
 from automix.features.region import REGION_FEATURE_NAMES, RegionFeatures
+from automix.knowledge.genres import genre_group, normalize_genre
 from automix.knowledge.practice import practice_relative_levels
 from automix.knowledge.sections import WHOLE_SONG_NAME, SongSection
 from automix.models.bank import ModelBank
+from automix.models.genre_guess import GenreProfiles, fit_profiles, save_profiles, song_profile
+from automix.models.roles import RoleModel, fit_role_model, save_role_model, within_type_pairs
 from automix.plan.planner import MAX_EQ_DB, make_plan
 from automix.project.model import Project, Track
 from automix.training.balance_restore import balance_error_db, shift_levels
@@ -83,6 +86,9 @@ class SongScore:
     jump_pairs: int
     pan_moves: int
     eq_at_limit: float
+    genre: str = ""
+    """The genre the song was mixed with (``song``'s own, or what automix guessed when not told)."""
+    told_genre: bool = True
 
 
 def layout_spans(data: SongData, n_regions: int) -> list[int]:
@@ -210,7 +216,8 @@ def score_song(data: SongData, bank: ModelBank, n_regions: int, *, genre: str | 
     for _ in range(n_trials):
         g = rng.uniform(-MAX_REGAIN_DB, MAX_REGAIN_DB, len(types))
         feats = np.stack([shift_levels(data.features[:, k], g) for k in spans], axis=1)
-        plan = make_plan(song_analysis(data, spans, feats), bank, use_genre).plan
+        result = make_plan(song_analysis(data, spans, feats), bank, use_genre)
+        plan, used_genre = result.plan, result.plan.genre
         gains = np.array([[t.gain_db for t in r.tracks] for r in plan.regions])  # (S, n)
         pans = np.array([[t.pan for t in r.tracks] for r in plan.regions])
         eq = np.array([[b.gain_db for t in r.tracks for b in t.eq] for r in plan.regions])
@@ -225,7 +232,8 @@ def score_song(data: SongData, bank: ModelBank, n_regions: int, *, genre: str | 
     equal = _mean_region_error(np.zeros(ref.shape), ref, playing)
     practice = _mean_region_error(practice_levels(types, playing, use_genre), ref, playing)
     return SongScore(data.song.name, len(types), n_regions, float(np.mean(auto)), equal, practice,
-                     float(np.mean(unmixed)), jumps, pairs, pan_moves, at_limit / bands if bands else 0.0)
+                     float(np.mean(unmixed)), jumps, pairs, pan_moves, at_limit / bands if bands else 0.0,
+                     used_genre, use_genre is not None)
 
 
 # ---------------------------------------------------------------- the whole run
@@ -234,19 +242,47 @@ BankBuilder = Callable[[str, Path], ModelBank]
 """``(held-out song name, empty folder) → model bank`` trained without that song."""
 
 
-def default_bank(samples: Sequence[SectionSample], folder: Path) -> ModelBank:
-    """Train models on ``samples`` with :data:`TRAIN_KWARGS` into ``folder``."""
+def role_model_of(datas: Sequence[SongData], held_out: str | None = None) -> RoleModel:
+    """The role model (shares within a type) fitted on every song but ``held_out``."""
+    pairs = {}
+    for d in datas:
+        if d.song.name != held_out:
+            ref = reference_levels(d)
+            pairs[d.song.name] = within_type_pairs(d.features, ref, d.song.track_types, playing_matrix(ref))
+    return fit_role_model(pairs, f"within-type levels of {len(pairs)} real songs")
+
+
+def genre_profiles_of(datas: Sequence[SongData], held_out: str | None = None) -> GenreProfiles:
+    """Genre-group profiles (:mod:`automix.models.genre_guess`) of every song but ``held_out``."""
+    profiles, groups, genres = [], [], []
+    for d in datas:
+        grp = genre_group(d.song.genre)
+        if d.song.name != held_out and grp is not None:
+            profiles.append(song_profile(d.song.track_types, reference_levels(d)[:, 0]))
+            groups.append(grp.id)
+            genres.append(normalize_genre(d.song.genre))
+    return fit_profiles(profiles, groups, genres)
+
+
+def default_bank(samples: Sequence[SectionSample], folder: Path, roles: RoleModel | None = None,
+                 profiles: GenreProfiles | None = None) -> ModelBank:
+    """Train models on ``samples`` with :data:`TRAIN_KWARGS` into ``folder`` (and save ``roles``, ``profiles``)."""
     train_models(samples, folder, description="leave-one-song-out fold", **TRAIN_KWARGS)
+    if roles is not None:
+        save_role_model(roles, folder)
+    if profiles is not None:
+        save_profiles(profiles, folder)
     return ModelBank([folder])
 
 
 def evaluate_real(songs: Sequence[RealSong], *, cache_dir: str | Path | None = None, n_trials: int = N_TRIALS,
-                  seed: int = 0, genre: str | None = "song", bank_builder: BankBuilder | None = None,
+                  seed: int = 0, genres: Sequence[str | None] = ("song",), bank_builder: BankBuilder | None = None,
                   progress: Callable[[str], None] | None = None) -> list[SongScore]:
-    """Leave-one-song-out scores of every song in every layout of :data:`LAYOUTS`.
+    """Leave-one-song-out scores of every song in every layout of :data:`LAYOUTS`, once per ``genres`` entry.
 
-    ``bank_builder`` trains the models of each fold (default: :func:`default_bank` on the other
-    songs' rows, :func:`fold_samples`).
+    ``genres``: ``"song"`` mixes each song with its own genre, None as a project that does not
+    say (automix guesses it from the audio). ``bank_builder`` trains the models of each fold
+    (default: :func:`default_bank` on the other songs' rows, :func:`fold_samples`).
     """
     datas = []
     for s in songs:
@@ -255,25 +291,38 @@ def evaluate_real(songs: Sequence[RealSong], *, cache_dir: str | Path | None = N
         datas.append(song_data(s, LAYOUTS, cache_dir=cache_dir))
     if bank_builder is None:
         def bank_builder(held_out: str, folder: Path) -> ModelBank:
-            return default_bank(fold_samples(datas, held_out, seed), folder)
+            return default_bank(fold_samples(datas, held_out, seed), folder, role_model_of(datas, held_out),
+                                genre_profiles_of(datas, held_out))
     scores = []
     for d in datas:
         if progress:
             progress(f"training without {d.song.name}, then mixing it")
         with tempfile.TemporaryDirectory(prefix="automix-fold-") as tmp:
             bank = bank_builder(d.song.name, Path(tmp))
-            for n in LAYOUTS:
-                scores.append(score_song(d, bank, n, genre=genre, n_trials=n_trials, seed=seed))
+            for g in genres:
+                for n in LAYOUTS:
+                    scores.append(score_song(d, bank, n, genre=g, n_trials=n_trials, seed=seed))
     return scores
 
 
 def scores_markdown(scores: Sequence[SongScore]) -> str:
-    """Per-song table, averages per layout and the ratio automix / equal loudness."""
-    lines = ["| song | stems | regions | automix | equal loudness | practice table | no mixing | "
+    """Per-song tables (genre told, then genre guessed when present), averages and automix / equal loudness."""
+    parts = []
+    for told in (True, False):
+        sel = [s for s in scores if s.told_genre == told]
+        if sel:
+            parts.append(("### Genre as the song's metadata says\n\n" if told else
+                          "### Genre not told (guessed from the audio, else the all-genre models)\n\n")
+                         + _scores_table(sel))
+    return "\n\n".join(parts)
+
+
+def _scores_table(scores: Sequence[SongScore]) -> str:
+    lines = ["| song | stems | regions | genre used | automix | equal loudness | practice table | no mixing | "
              "jumps ≥ 3 dB (of pairs) | pan moves | EQ bands at limit |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in scores:
-        lines.append(f"| {s.song} | {s.n_stems} | {s.n_regions} | {s.automix_db:.2f} | {s.equal_db:.2f} | "
+        lines.append(f"| {s.song} | {s.n_stems} | {s.n_regions} | {s.genre} | {s.automix_db:.2f} | {s.equal_db:.2f} | "
                      f"{s.practice_db:.2f} | {s.unmixed_db:.2f} | {s.jumps} ({s.jump_pairs}) | {s.pan_moves} | "
                      f"{100 * s.eq_at_limit:.1f} % |")
     lines.append("")
@@ -282,8 +331,8 @@ def scores_markdown(scores: Sequence[SongScore]) -> str:
         a, e, p, u = (float(np.mean([getattr(s, f) for s in sel]))
                       for f in ("automix_db", "equal_db", "practice_db", "unmixed_db"))
         worse = sum(s.automix_db > s.equal_db for s in sel)
-        lines.append(f"{n} region(s), {len(sel)} songs: automix {a:.2f} dB, equal loudness {e:.2f}, practice table "
-                     f"{p:.2f}, no mixing {u:.2f}; automix / equal loudness = {a / e:.2f}; songs worse than equal "
-                     f"loudness: {worse}; unwarranted jumps {sum(s.jumps for s in sel)}; pan moves "
+        lines.append(f"* {n} region(s), {len(sel)} songs: automix {a:.2f} dB, equal loudness {e:.2f}, practice "
+                     f"table {p:.2f}, no mixing {u:.2f}; automix / equal loudness = {a / e:.2f}; songs worse than "
+                     f"equal loudness: {worse}; unwarranted jumps {sum(s.jumps for s in sel)}; pan moves "
                      f"{sum(s.pan_moves for s in sel)}")
     return "\n".join(lines)
