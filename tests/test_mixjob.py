@@ -137,7 +137,7 @@ def test_batch_finishes_the_good_projects_and_reports_the_bad_one(tmp_path, mode
     assert "three-kick.wav" in by_name["three.rpp"].error
     assert (tmp_path / "one.automix.rpp").exists() and (tmp_path / "two.automix.rpp").exists()
     assert not (tmp_path / "three.automix.rpp").exists() and bad.exists()
-    assert any("assumed all genres" in n for n in by_name["two.rpp"].notes)
+    assert any("genre is guessed from the instruments" in n for n in by_name["two.rpp"].notes)
     summary = batch_summary(results)
     assert "2 of 3 projects mixed, 1 failed" in summary and "FAILED" in summary
     # a folder listing skips automix's own outputs

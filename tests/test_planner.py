@@ -160,7 +160,7 @@ def test_genre_from_notes_and_assumption_message(bank):
     assert resolve_genre("auto", "Rock", bank)[0] == "rock"
     assert resolve_genre("Pop", "rock", bank)[0] == "pop"
     genre, message = resolve_genre("auto", None, bank)
-    assert genre is None and "assumed" in message and "genre:" in message
+    assert genre is None and "guessed" in message and "genre:" in message
     assert "rock" in known_genres(bank) and "all" not in known_genres(bank)
 
 

@@ -234,8 +234,9 @@ def resolve_genre(requested: str | None, project_genre: str | None, bank: ModelB
             return g, f"genre: {g} (from the project notes)"
         return None, (f"the project notes say genre {project_genre!r}, which automix does not know; "
                       f"assumed all genres (known: {', '.join(known)})")
-    return None, ("no 'genre:' line in the project notes and no --genre: assumed all genres "
-                  "(models trained on every genre); add a line 'genre: rock' to the notes or pass --genre")
+    return None, ("no 'genre:' line in the project notes and no --genre: the genre is guessed from the "
+                  "instruments (else the models trained on every genre); add a line 'genre: rock' to the notes "
+                  "or pass --genre")
 
 
 # ---------------------------------------------------------------- one job
@@ -261,6 +262,8 @@ def plan_project(project: Project, bank: ModelBank, genre_arg: str | None, *, us
     analysis = analyse_project(project, cache=cache, use_cache=use_cache, reporter=reporter,
                                threads=analysis_threads)
     result = make_plan(analysis, bank, genre, use_eq=use_eq, use_pan=use_pan)
+    if result.genre_note:
+        reporter.note(result.genre_note)
     for note in analysis.notes:
         reporter.note(note)
     result = replace(result, plan=replace(result.plan, notes=result.plan.notes + analysis.notes))
