@@ -26,12 +26,9 @@ from automix.models.files import TrainingInfo, info_for, save_model
 from automix.models.mix_model import MixModel, TypeTargets, leave_one_group_out, type_feature_names
 from automix.plan.model import MAX_GAIN_DB
 from automix.plan.corrective_eq import corrective_eq
-from automix.plan.planner import (
-    active_matrix,
-    make_plan,
-    section_sources,
-    suggest_region,
-)
+from automix.plan.planner import active_matrix, make_plan
+from automix.plan.sources import section_sources
+from automix.plan.suggest import suggest_region
 from automix.project.model import Project, Track
 
 MODEL_FEATURES = ("rms_db", "centroid_hz", "active_fraction")

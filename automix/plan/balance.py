@@ -19,7 +19,8 @@ Tracks get their song gain in the sections where they do not play.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -64,3 +65,9 @@ def song_balance(section_gains_db: np.ndarray, section_lengths_s: Sequence[float
     noise = np.maximum(np.where(np.isfinite(noise), noise, UNKNOWN_SECTION_NOISE_DB), MIN_SECTION_NOISE_DB)[:, None]
     moves = shrink_deviation(g - static[None, :], noise)
     return static[None, :] + np.where(np.isfinite(moves), moves, 0.0)
+
+
+def median_offset(reference: Mapping[int, float], gains: Mapping[int, float]) -> float:
+    """Median of ``reference[i] − gains[i]`` over the tracks in both (finite gains), 0 when none."""
+    shared = [reference[i] - gains[i] for i in gains if i in reference and math.isfinite(gains[i])]
+    return float(np.median(shared)) if shared else 0.0

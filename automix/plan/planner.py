@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,7 +52,6 @@ from automix.audio.bands import EQ_BAND_LAYOUT, N_BANDS
 from automix.errors import ModelError, PlanError
 from automix.features.analysis import ProjectAnalysis
 from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
-from automix.knowledge.genres import genre_group, normalize_genre
 from automix.knowledge.practice import practice_relative_levels, typical_pan
 from automix.knowledge.targets import (
     alpha_to_gain_db,
@@ -65,21 +64,21 @@ from automix.knowledge.track_types import (
     merge_type_features,
     track_side_hint,
 )
-from automix.models.bank import ALL, BankChoice, ModelBank, fallback_chain
+from automix.models.bank import ALL, ModelBank
 from automix.models.genre_guess import GenreGuess, guess_genre, song_profile
 from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
 from automix.models.roles import EQUAL_SHARES, RoleModel
-from automix.plan.balance import song_balance
+from automix.plan.balance import median_offset, song_balance
 from automix.plan.corrective_eq import MAX_EQ_DB, apply_corrective_eq
-from automix.plan.pans import MAX_PAN_SPREAD, song_pans
 from automix.plan.model import (
-    MAX_GAIN_DB,
     EqBand,
     MixPlan,
     RegionPlan,
     TrackPlan,
     fit_gains_to_range,
 )
+from automix.plan.pans import MAX_PAN_SPREAD, song_pans
+from automix.plan.sources import SectionSource, section_noise_db, section_sources
 
 ACTIVE_WITHIN_DB = 12.0
 """A track plays in a section when its level is at most this far below its loudest section."""
@@ -95,25 +94,6 @@ section (EBU R128's programme level; headroom for drum peaks). The +6 dB envelop
 MAX_PRACTICE_DEVIATION_DB = 8.0
 """A model's level for a type is kept within ± this of the published typical level (on the model's
 scale): a safety net against wild predictions of models trained on few songs."""
-
-
-@dataclass(frozen=True)
-class SectionSource:
-    """What sets a section's per-type settings: a bank model (``choice``) or the practice figures (None)."""
-
-    choice: BankChoice | None
-    genre: str | None
-
-    @property
-    def key(self) -> str:
-        """Identity for de-duplication: the model file, or ``practice``."""
-        return str(self.choice.entry.path) if self.choice is not None else "practice"
-
-    def describe(self) -> str:
-        """One line for the user."""
-        if self.choice is None:
-            return f"published mixing practice ({self.genre or 'any genre'})"
-        return self.choice.describe()
 
 
 @dataclass(frozen=True)
@@ -138,40 +118,6 @@ class PlanResult:
     active: np.ndarray
     types: tuple[str, ...]
     genre_note: str = ""
-
-
-# ---------------------------------------------------------------- sources
-
-def section_sources(bank: ModelBank, genre: str | None, section: str) -> tuple[SectionSource, ...]:
-    """Candidate sources for a section, best first (variant N = entry N).
-
-    The models found along the fallback chain of ``genre``, then the first
-    model on the chain of each other genre of the genre's group, then the
-    published practice figures. Duplicates (same file) appear once.
-    """
-    out: list[SectionSource] = []
-    seen: set[str] = set()
-
-    def add(src: SectionSource) -> None:
-        if src.key not in seen:
-            seen.add(src.key)
-            out.append(src)
-
-    usable = [e for e in bank.entries() if e.info is not None]
-    for gk, sk in fallback_chain(genre, section):
-        for entry in usable:
-            if normalize_genre(entry.info.genre) == gk and entry.info.section == sk:
-                add(SectionSource(BankChoice(entry, gk, sk, (genre, section), ()), genre))
-    group = genre_group(genre) if genre else None
-    for other in (group.genres if group else ()):
-        if other == genre:
-            continue
-        try:
-            add(SectionSource(bank.find(other, section), other))
-        except ModelError:
-            continue
-    add(SectionSource(None, genre))
-    return tuple(out)
 
 
 # ---------------------------------------------------------------- per section
@@ -288,19 +234,6 @@ def _anchor_index(active: np.ndarray, analysis: ProjectAnalysis) -> int:
     return max(range(len(lengths)), key=lambda k: (int(active[k].sum()), lengths[k], -k))
 
 
-def _median_offset(reference: Mapping[int, float], gains: Mapping[int, float]) -> float:
-    shared = [reference[i] - gains[i] for i in gains if i in reference and math.isfinite(gains[i])]
-    return float(np.median(shared)) if shared else 0.0
-
-
-def _section_noise_db(source: SectionSource) -> float:
-    """Leave-one-song-out RMS level error (dB) recorded in the section's model, NaN when none."""
-    if source.choice is None or source.choice.entry.info is None:
-        return math.nan
-    mse = source.choice.entry.info.evaluation.get("loocv_level_mse_db2")
-    return math.sqrt(mse) if mse is not None and mse >= 0 else math.nan
-
-
 def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, use_eq: bool = True,
               use_pan: bool = True, variants: Mapping[int, int] | None = None,
               mix_level_db: float = MIX_LEVEL_DB, section_pans: bool = False) -> PlanResult:
@@ -343,7 +276,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
                             + "; ".join(f"{i}: {s.describe()}" for i, s in enumerate(sources)), region=sec.name)
         settings = type_settings(sources[v], bank, analysis, k, types, active[k])
         raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db, roles))
-        noise.append(_section_noise_db(sources[v]))
+        noise.append(section_noise_db(sources[v]))
         for t, p in zip(settings.type_ids, settings.pan):
             acc = type_pan_sum.setdefault(t, [0.0, 0.0])
             acc[0] += float(p) * sec.length_s
@@ -358,7 +291,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     eqs = np.full((n_sec, n_tr, N_BANDS), np.nan)
     for k in range(n_sec):
         sec_gains = {i: g for i, (g, _p, _e) in raw[k].items() if math.isfinite(g)}
-        offset = 0.0 if k == anchor else _median_offset(ref, sec_gains)
+        offset = 0.0 if k == anchor else median_offset(ref, sec_gains)
         for i, (g, p, e) in raw[k].items():
             gains[k, i] = g + offset
             pans[k, i] = p
@@ -422,50 +355,3 @@ def _fill_missing(gains: np.ndarray, pans: np.ndarray, eqs: np.ndarray, analysis
         ok = np.isfinite(band)
         if not ok.all():
             eqs[~ok, i] = np.median(eqs[ok, i], axis=0) if ok.any() else 0.0
-
-
-def suggest_region(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, current: MixPlan,
-                   section_index: int, variant: int, *, use_eq: bool = True,
-                   use_pan: bool = True) -> tuple[RegionPlan, str]:
-    """A new plan for one section (variant ``variant``), fitted to the rest of ``current``.
-
-    Playing tracks get the variant's gains, shifted so that they keep, in
-    median, their gains in ``current``'s other regions; tracks not playing in
-    the section keep ``current``'s values. Gains are clipped to
-    :data:`~automix.plan.model.MAX_GAIN_DB`.
-
-    Returns:
-        (the region plan, a description of the source used).
-    """
-    sec = analysis.sections[section_index]
-    result = make_plan(analysis, bank, genre, use_eq=use_eq, use_pan=use_pan, variants={section_index: variant})
-    new_region = result.plan.regions[section_index]
-    old_region = next((r for r in current.regions if abs(r.start_s - sec.start_s) <= 1e-3
-                       and abs(r.end_s - sec.end_s) <= 1e-3), None)
-    if old_region is None:
-        raise PlanError(f"the current plan has no region at {sec.start_s:g}–{sec.end_s:g} s; "
-                        f"run 'automix mix' again", region=sec.name)
-    playing = result.active[section_index]
-    guid_index = {t.guid.upper(): i for i, t in enumerate(analysis.tracks)}
-    reference: dict[int, float] = {}
-    for i, t in enumerate(analysis.tracks):
-        vals = [r.track(t.guid).gain_db for k, r in enumerate(current.regions)
-                if r is not old_region and r.track(t.guid) is not None and k < len(result.active)
-                and result.active[k, i]]
-        if vals:
-            reference[i] = float(np.median(vals))
-    new_gains = {guid_index[t.guid.upper()]: t.gain_db for t in new_region.tracks
-                 if playing[guid_index[t.guid.upper()]]}
-    if not set(new_gains) & set(reference):
-        reference = {guid_index[t.guid.upper()]: t.gain_db for t in old_region.tracks
-                     if t.guid.upper() in guid_index}
-    offset = _median_offset(reference, new_gains)
-    tracks = []
-    for t in new_region.tracks:
-        i = guid_index[t.guid.upper()]
-        old = old_region.track(t.guid)
-        if playing[i] or old is None:
-            tracks.append(replace(t, gain_db=round(min(t.gain_db + offset, MAX_GAIN_DB), 2)))
-        else:
-            tracks.append(old)
-    return replace(new_region, tracks=tuple(tracks), name=old_region.name), result.sources[section_index]
