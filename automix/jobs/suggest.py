@@ -1,7 +1,7 @@
 """Re-suggest one region: the job behind ``automix suggest`` and the REAPER action.
 
 :func:`resuggest` is the shared part: analyse (through the feature cache),
-plan the region with another variant (:func:`automix.plan.planner.suggest_region`),
+plan the region with another variant (:func:`automix.plan.suggest.suggest_region`),
 put it into the current plan and update only that region's envelope points
 and the automix ReaEQ in the document, in memory. The caller decides which
 region and variant, and where the result goes:
@@ -13,7 +13,7 @@ region and variant, and where the result goes:
   chunks written back as one undo step.
 
 Variant 0 is what the auto-mix chose; variant N is entry N of
-:func:`automix.plan.planner.section_sources`.
+:func:`automix.plan.sources.section_sources`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ from automix.models.bank import ALL, ModelBank
 from automix.plan.apply import ApplyOptions, update_region
 from automix.plan.json_io import check_plan_matches_project, save_plan
 from automix.plan.model import BOUNDS_TOLERANCE_S, MixPlan, RegionPlan, replace_region
-from automix.plan.planner import SectionSource, make_plan, section_sources, suggest_region
+from automix.plan.planner import make_plan
+from automix.plan.sources import SectionSource, section_sources
+from automix.plan.suggest import suggest_region
 from automix.project.model import Project
 from automix.rpp import RppDocument
 from automix.util.lock import file_lock
