@@ -64,6 +64,7 @@ def test_reaeq_response_projects_back_onto_the_automix_bands():
 def _features(levels_db):
     f = np.zeros((len(levels_db), len(REGION_FEATURE_NAMES)))
     f[:, REGION_FEATURE_NAMES.index("rms_db")] = levels_db
+    f[:, REGION_FEATURE_NAMES.index("loudness_lufs")] = levels_db  # the level targets are measured on
     f[:, REGION_FEATURE_NAMES.index("centroid_hz")] = 1000.0
     return f
 
