@@ -83,7 +83,7 @@ def test_features_are_cached_and_levels_are_the_stems_loudness(songs_dir, tmp_pa
 
 
 def test_leave_one_song_out_scores(songs_dir, tmp_path):
-    scores = evaluate_real(discover_real_songs(songs_dir), cache_dir=tmp_path, n_trials=2)
+    scores = evaluate_real(discover_real_songs(songs_dir), cache_dir=tmp_path, n_trials=2, n_augment=2)
     assert [(s.song[-1], s.n_regions) for s in scores] == [(str(n), r) for n in range(3) for r in (1, 6)]
     for s in scores:
         assert s.equal_db == pytest.approx(3.0, abs=0.35)
@@ -97,9 +97,11 @@ def test_leave_one_song_out_scores(songs_dir, tmp_path):
 
 
 def test_cli_real_prints_the_table(songs_dir, tmp_path, capsys):
-    assert main(["-q", "evaluate", "--real", str(songs_dir), "--cache", str(tmp_path), "--trials", "1"]) == 0
+    assert main(["-q", "evaluate", "--real", str(songs_dir), "--cache", str(tmp_path), "--trials", "1",
+                 "--genre-unknown"]) == 0
     out = capsys.readouterr().out
-    assert "| musdb7s-generated-2 | 4 | 6 |" in out and "automix / equal loudness" in out
+    assert "| musdb7s-generated-2 | 4 | 6 | rock |" in out and "automix / equal loudness" in out
+    assert "Genre not told" in out
 
 
 def test_cli_real_needs_two_songs(tmp_path, capsys):

@@ -133,12 +133,13 @@ def song_samples(data: SongData, rng: np.random.Generator, n_augment: int = N_AU
     return out
 
 
-def fold_samples(datas: Sequence[SongData], held_out: str, seed: int = 0) -> list[SectionSample]:
+def fold_samples(datas: Sequence[SongData], held_out: str, seed: int = 0,
+                 n_augment: int = N_AUGMENT) -> list[SectionSample]:
     """Training rows of every song but ``held_out`` (each song's rows seeded by its position)."""
     rows: list[SectionSample] = []
     for i, d in enumerate(datas):
         if d.song.name != held_out:
-            rows += song_samples(d, np.random.default_rng([seed, i]))
+            rows += song_samples(d, np.random.default_rng([seed, i]), n_augment)
     return rows
 
 
@@ -277,12 +278,13 @@ def default_bank(samples: Sequence[SectionSample], folder: Path, roles: RoleMode
 
 def evaluate_real(songs: Sequence[RealSong], *, cache_dir: str | Path | None = None, n_trials: int = N_TRIALS,
                   seed: int = 0, genres: Sequence[str | None] = ("song",), bank_builder: BankBuilder | None = None,
-                  progress: Callable[[str], None] | None = None) -> list[SongScore]:
+                  n_augment: int = N_AUGMENT, progress: Callable[[str], None] | None = None) -> list[SongScore]:
     """Leave-one-song-out scores of every song in every layout of :data:`LAYOUTS`, once per ``genres`` entry.
 
     ``genres``: ``"song"`` mixes each song with its own genre, None as a project that does not
     say (automix guesses it from the audio). ``bank_builder`` trains the models of each fold
-    (default: :func:`default_bank` on the other songs' rows, :func:`fold_samples`).
+    (default: :func:`default_bank` on the other songs' rows, :func:`fold_samples`, each row with
+    ``n_augment`` re-gained copies).
     """
     datas = []
     for s in songs:
@@ -291,7 +293,8 @@ def evaluate_real(songs: Sequence[RealSong], *, cache_dir: str | Path | None = N
         datas.append(song_data(s, LAYOUTS, cache_dir=cache_dir))
     if bank_builder is None:
         def bank_builder(held_out: str, folder: Path) -> ModelBank:
-            return default_bank(fold_samples(datas, held_out, seed), folder, role_model_of(datas, held_out),
+            return default_bank(fold_samples(datas, held_out, seed, n_augment), folder,
+                                role_model_of(datas, held_out),
                                 genre_profiles_of(datas, held_out))
     scores = []
     for d in datas:
