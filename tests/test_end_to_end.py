@@ -178,6 +178,7 @@ def test_real_raw_multitrack_session(tmp_path, house):
     from automix.audio.io import audio_info
     from automix.features.analysis import analyse_project
     from automix.jobs.mix import cache_for
+    from automix.features.region import LEVEL_FEATURE
     from automix.plan.corrective_eq import corrective_eq
     from automix.plan.planner import active_matrix, track_types
 
@@ -194,19 +195,23 @@ def test_real_raw_multitrack_session(tmp_path, house):
     types = {t.name: t.type for t in plan.regions[0].tracks}
     assert types["01_KickTrigger"] == "kick" and types["16_LeadVoxDT"] == "lead_vox"
     assert sum(t == "back_vox" for t in types.values()) == 6 and "other" not in types.values()
-    # several tracks of one type land at the same level whatever their recording level (each with its own
-    # EQ, whose loudness change its gain makes up for)
+    # without a role model (the house test bank has none) several tracks of one type land at the same
+    # loudness while playing, whatever their recording level (each with its own EQ, whose loudness change
+    # its gain makes up for): one fader setting per song, so it is their loudness averaged over the regions
+    # (length-weighted) that is equal; each region keeps their dynamics
     analysis = analyse_project(read_project(song), cache=cache_for(song))
     active = active_matrix(analysis)
-    levels = analysis.feature("rms_db")
+    levels = analysis.feature(LEVEL_FEATURE)
     eq_change = corrective_eq(analysis, track_types(analysis), active).loudness_change_db
-    for k, region in enumerate(plan.regions):
-        by_type: dict[str, list[float]] = {}
-        for i, t in enumerate(region.tracks):
-            if active[k, i]:
-                by_type.setdefault(t.type, []).append(levels[i, k] + t.gain_db + eq_change[k, i])
-        for type_id, mixed_levels in by_type.items():
-            assert max(mixed_levels) - min(mixed_levels) < 0.05, (region.name, type_id, mixed_levels)
+    lengths = np.array([r.end_s - r.start_s for r in plan.regions])
+    by_type: dict[str, list[float]] = {}
+    for i, t in enumerate(plan.regions[0].tracks):
+        if active[:, i].all():
+            placed = [levels[i, k] + r.tracks[i].gain_db + eq_change[k, i] for k, r in enumerate(plan.regions)]
+            by_type.setdefault(t.type, []).append(float(np.average(placed, weights=lengths)))
+    assert len(by_type["back_vox"]) >= 2
+    for type_id, mixed_levels in by_type.items():
+        assert max(mixed_levels) - min(mixed_levels) < 0.5, (type_id, mixed_levels)  # + a confident model's small moves
     pans = sorted(t.pan for t in plan.regions[1].tracks if t.type == "electric_guitar")
     assert pans[0] < -0.3 and pans[-1] > 0.3 and sum(pans) == pytest.approx(0.0, abs=0.01)
     assert max(t.gain_db for r in plan.regions for t in r.tracks) <= 6.0
