@@ -30,7 +30,7 @@ COMMANDS: dict[str, str] = {
     "estimate": "estimate gain/pan/EQ of stems in a reference mix",
     "train": "train genre × section models from songs or mixed projects",
     "learn": "learn a personal model from finished REAPER projects",
-    "evaluate": "leave-one-song-out evaluation tables (KDE vs MLR)",
+    "evaluate": "leave-one-song-out evaluation tables (KDE vs MLR), or --real",
     "models": "list installed genre × section models",
 }
 """Sub-command → one-line summary, in ``--help`` order. Each is a module under
