@@ -41,7 +41,8 @@ from automix.knowledge.sections import WHOLE_SONG_NAME, SongSection
 from automix.models.bank import ModelBank
 from automix.models.genre_guess import GenreProfiles, fit_profiles, save_profiles, song_profile
 from automix.models.roles import RoleModel, fit_role_model, save_role_model, within_type_pairs
-from automix.plan.planner import MAX_EQ_DB, make_plan
+from automix.plan.corrective_eq import MAX_EQ_DB
+from automix.plan.planner import make_plan
 from automix.project.model import Project, Track
 from automix.training.balance_restore import balance_error_db, shift_levels
 from automix.training.fit import train_models
