@@ -460,7 +460,11 @@ def build_cases(corpus: Path | None) -> list[Case]:
     @case("item-8 PLAYRATE 1e300", "8", "refuse")
     def _(ws):
         p = ws.demo()
-        edit(p, lambda t: re.sub(r"(\n\s*PLAYRATE )\S+", r"\g<1>1e300", t, count=1))
+        def item_rate(text: str) -> str:  # the first item's take, not the project's own PLAYRATE line
+            at = text.index("<ITEM")
+            return text[:at] + re.sub(r"(\n\s*PLAYRATE )\S+", r"\g<1>1e300", text[at:], count=1)
+
+        edit(p, item_rate)
         return Plan([["mix", p, "--dry-run"]], protected=[p])
 
     @case("item-8 learn --out in a read-only folder", "8", "refuse")
