@@ -20,6 +20,7 @@ from automix.training.dataset import collect_samples
 from automix.util.distribute import (
     DaskMissingError,
     SchedulerError,
+    WorkerLostError,
     local_workers,
     parse_scheduler,
     run_tasks,
@@ -168,3 +169,28 @@ def test_training_features_on_a_cluster_equal_the_serial_ones(tmp_path):
     (cluster / "media" / "bravo-kick.wav").unlink()  # the first failing song is raised, as in a serial run
     with pytest.raises(MediaError, match=r"bravo\.rpp.*bravo-kick\.wav"):
         collect_samples([cluster], jobs=2)
+
+
+def test_process_pool_reruns_the_projects_of_a_dead_worker_once(tmp_path, models):
+    names = ("alpha", "kill", "delta")
+    serial, pool = make_batch(tmp_path / "serial", names), make_batch(tmp_path / "pool", names)
+    options = MixOptions(models_dir=models)
+    run_batch([serial], options)
+    got = run_batch([pool], options, jobs=2, job=mix_killing_its_worker_once)
+    assert [r.ok for r in got] == [True, True, True] and (pool / "kill.killed").is_file()
+    assert written(pool) == written(serial)
+
+
+def exit_when_negative(x: int) -> int:
+    """``abs(x)`` for x >= 0; a negative x kills the process running it."""
+    if x < 0:
+        os._exit(3)
+    return x
+
+
+def test_a_local_task_that_kills_its_process_twice_is_reported_and_the_others_finish():
+    message = "its worker process died while running it, also when run again"
+    got = run_tasks(exit_when_negative, [1, -2, 3, 4, 5], jobs=2, on_lost=lambda item, why: f"lost {item}: {why}")
+    assert got == [1, f"lost -2: {message}", 3, 4, 5]
+    with pytest.raises(WorkerLostError, match=f"^-2: {message}$"):
+        run_tasks(exit_when_negative, [1, -2, 3], jobs=2)

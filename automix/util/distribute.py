@@ -16,10 +16,13 @@ a list of items; the same function runs whatever the place:
 Results come back in the order of the items. An :class:`~automix.errors.AutomixError`
 raised by the function is raised here unchanged (the first in item order) and
 is not retried; any other exception is retried once on Dask (``retries=1``).
-A task whose Dask worker dies is run again on another worker once
+A task whose worker process dies is run again once: on another Dask worker
 (``local:N`` clusters allow one such failure; a running cluster applies its
-own ``distributed.scheduler.allowed-failures``); when it is lost again,
-``on_lost(item, message)`` gives its result, or :class:`WorkerLostError` is raised.
+own ``distributed.scheduler.allowed-failures``), or locally in a process of
+its own (a dead process breaks the whole local pool: every unfinished task of
+that pool runs again, each alone, so that a task that kills its process again
+is told apart from the others). When it is lost again, ``on_lost(item, message)`` gives its result,
+or :class:`WorkerLostError` is raised.
 
 Dask is the optional extra ``automix-reaper[dask]``; asking for a scheduler
 without it raises :class:`DaskMissingError` naming the extra.
@@ -30,8 +33,9 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -169,13 +173,47 @@ def run_tasks(fn: Callable[[T], R], items: Sequence[T], *, jobs: int = 1, schedu
             results[i] = _call(fn, item)
             _finish(results, i, on_done)
         return _unwrap(results)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
-        index = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
-        for future in as_completed(index):
-            i = index[future]
-            results[i] = future.result()
-            _finish(results, i, on_done)
+    lost = _run_pool(fn, items, range(len(items)), min(jobs, len(items)), results, on_done)
+    if lost:  # a dead process broke the pool: its unfinished tasks run again, each in a process of its own
+        with ThreadPoolExecutor(min(jobs, len(lost))) as threads:
+            for i, (ok, value) in zip(lost, threads.map(lambda i: _run_alone(fn, items[i]), lost)):
+                results[i] = value if ok else _lost(items[i], "its worker process died while running it, "
+                                                              "also when run again", on_lost)
+                _finish(results, i, on_done)
     return _unwrap(results)
+
+
+def _run_pool(fn: Callable[[Any], Any], items: Sequence[Any], which: Iterable[int], jobs: int,
+              results: list[Any], on_done: Callable[[int, Any], None] | None) -> list[int]:
+    """Run ``items[i]`` for ``i`` in ``which`` in a pool of ``jobs`` processes; returns the indices lost with it."""
+    lost = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_call, fn, items[i]): i for i in which}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                lost.append(i)
+                continue
+            _finish(results, i, on_done)
+    return sorted(lost)
+
+
+def _run_alone(fn: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
+    """``(True, result)`` of ``fn(item)`` run in a process of its own, ``(False, None)`` when that process dies."""
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return True, pool.submit(_call, fn, item).result()
+        except BrokenProcessPool:
+            return False, None
+
+
+def _lost(item: Any, message: str, on_lost: Callable[[Any, str], Any] | None) -> Any:
+    """The result of a task lost twice with its worker, or WorkerLostError."""
+    if on_lost is None:
+        raise WorkerLostError(message, file=str(item))
+    return on_lost(item, message)
 
 
 def _finish(results: list[Any], i: int, on_done: Callable[[int, Any], None] | None) -> None:
@@ -204,9 +242,7 @@ def _run_dask(fn: Callable[[T], R], items: Sequence[T], scheduler: str,
             try:
                 results[i] = future.result()
             except distributed.KilledWorker as exc:
-                message = f"its Dask worker process died while running it, also when run again ({exc})"
-                if on_lost is None:
-                    raise WorkerLostError(message, file=str(items[i])) from None
-                results[i] = on_lost(items[i], message)
+                results[i] = _lost(items[i], f"its Dask worker process died while running it, also when run "
+                                             f"again ({exc})", on_lost)
             _finish(results, i, on_done)
     return _unwrap(results)
