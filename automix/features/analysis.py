@@ -43,6 +43,7 @@ from automix.features.cache import (
 )
 from automix.features.mixable import check_mixable, mixable_tracks, usable_regions
 from automix.features.region import (
+    FLOOR_DB,
     REGION_FEATURE_NAMES,
     RegionFeatureAccumulator,
     RegionFeatures,
@@ -60,6 +61,12 @@ ANALYSIS_BLOCK_S = 4.0
 
 MAX_ANALYSIS_THREADS = 4
 """Most tracks analysed at once (each holds a few blocks of memory; measured on 2 cores only)."""
+
+LEVEL_COLUMNS = (REGION_FEATURE_NAMES.index("loudness_lufs"), REGION_FEATURE_NAMES.index("rms_db"))
+"""Feature columns that are levels: always finite (floored at :data:`~automix.features.region.FLOOR_DB`)."""
+
+SILENT_MARGIN_DB = 1.0
+"""A track whose RMS stays within this of the floor in every section is reported as silent."""
 
 ANALYSIS_VERSION = 3
 """Bumped when the analysis (not the feature code) changes, so old cache entries stop matching."""
@@ -274,6 +281,7 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     if use_cache and cache is None and project.path is not None:
         cache = FeatureCache(cache_folder_for(project.path))
     audio, _skipped = mixable_tracks(project)
+    notes: list[str] = []
     keys: list[str | None] = []
     cached: list[tuple[RegionFeatures, ...] | None] = []
     for track in audio:
@@ -281,6 +289,10 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
         arrays = cache.get(key, ("vectors",)) if key is not None and cache is not None else None
         hit = arrays is not None and arrays.get("vectors") is not None and \
             arrays["vectors"].shape == (len(sections), len(REGION_FEATURE_NAMES))
+        if hit and not np.all(np.isfinite(arrays["vectors"][:, list(LEVEL_COLUMNS)])):
+            notes.append(f"track {track.name!r}: its cached features hold NaN or infinite levels "
+                         f"({cache.folder / (key + '.npz')}): analysed again")
+            hit = False
         keys.append(key)
         cached.append(_features_from_vectors(track.name, sections, arrays["vectors"]) if hit else None)
     analysed = analyse_tracks(project, [t for t, c in zip(audio, cached) if c is None], sections, sr,
@@ -296,4 +308,11 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
             reporter.detail(f"track {track.name!r}: {'cached' if hit else 'analysed'}")
             tracks.append(TrackAnalysis(track.guid, track.name, track.index, feats, from_cache=hit))
             bar.advance(what=track.name)
-    return ProjectAnalysis(project, sections, tuple(tracks), sr, project_notes(project))
+    for t in tracks:
+        if all(f.rms_db <= FLOOR_DB + SILENT_MARGIN_DB for f in t.features):
+            files = sorted({str(p) for p in track_media_paths(project.tracks[t.index])})
+            notes.append(f"track {t.name!r} is silent in every section ({', '.join(files)}: empty, zero-length or "
+                         f"truncated?): nothing to balance, it keeps the median gain")
+    if cache is not None:
+        notes += cache.warnings
+    return ProjectAnalysis(project, sections, tuple(tracks), sr, project_notes(project) + tuple(notes))

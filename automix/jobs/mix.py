@@ -264,16 +264,21 @@ def plan_project(project: Project, bank: ModelBank, genre_arg: str | None, *, us
     result = make_plan(analysis, bank, genre, use_eq=use_eq, use_pan=use_pan)
     if result.genre_note:
         reporter.note(result.genre_note)
-    for note in analysis.notes:
+    for note in analysis.notes + result.plan.notes:
         reporter.note(note)
     result = replace(result, plan=replace(result.plan, notes=result.plan.notes + analysis.notes))
     for sec, src in zip(analysis.sections, result.sources):
         reporter.detail(f"{sec.name}: {src}")
+    for entry in bank.entries():
+        if entry.info is None:
+            reporter.note(f"model file not used: {entry.error}")
     missing = [sec.name for sec, src in zip(analysis.sections, result.sources) if src.startswith("published")]
     if missing:
         where = ", ".join(str(d) for d in bank.directories)
-        reporter.note(f"no model in {where} for {', '.join(missing)}: used published mixing practice figures "
-                      f"there (pass --models DIR for a trained model folder)")
+        broken = sum(e.info is None for e in bank.entries())
+        reporter.note(f"no usable model in {where} for {', '.join(missing)}"
+                      f"{f' ({broken} unreadable model file(s), above)' if broken else ''}: used published mixing "
+                      f"practice figures there (pass --models DIR for a trained model folder)")
     return result
 
 

@@ -32,7 +32,7 @@ For each song section:
    leave-one-song-out error. Tracks not playing in a section keep their song
    gain. One pan per track for the song (:func:`automix.plan.pans.song_pans`;
    per-section pans only with ``section_pans=True``). Finally
-   :func:`automix.plan.model.fit_gains_to_range`.
+   :func:`fit_plan_level`.
 
 Variants (``automix suggest --variant N``): variant 0 is the plan's choice;
 then the other models found along the fallback chain, then the first model
@@ -70,12 +70,12 @@ from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
 from automix.models.roles import EQUAL_SHARES, RoleModel
 from automix.plan.balance import median_offset, song_balance
 from automix.plan.corrective_eq import MAX_EQ_DB, apply_corrective_eq
+from automix.plan.level import expected_mix_level_db, fit_to_envelope_range
 from automix.plan.model import (
     EqBand,
     MixPlan,
     RegionPlan,
     TrackPlan,
-    fit_gains_to_range,
 )
 from automix.plan.pans import MAX_PAN_SPREAD, song_pans
 from automix.plan.sources import SectionSource, section_noise_db, section_sources
@@ -88,8 +88,9 @@ SILENT_LEVEL_DB = -80.0
 
 MIX_LEVEL_DB = -23.0
 """Loudness (LUFS, power sum of the tracks' gated loudness) aimed at for the planned mix in its fullest
-section (EBU R128's programme level; headroom for drum peaks). The +6 dB envelope limit can force the whole plan lower
-(:func:`~automix.plan.model.fit_gains_to_range`) when a track was recorded very quietly."""
+section (EBU R128's programme level; headroom for drum peaks). A track recorded so quietly that it needs more than
+the +6 dB envelope limit is clipped there alone (:func:`~automix.plan.level.fit_to_envelope_range`), never the
+whole mix."""
 
 MAX_PRACTICE_DEVIATION_DB = 8.0
 """A model's level for a type is kept within ± this of the published typical level (on the model's
@@ -314,7 +315,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
         regions.append(RegionPlan(sec.name, sec.section, float(sec.start_s), float(sec.end_s), tracks))
     plan = MixPlan(genre=genre or ALL, model=", ".join(sorted(used)) or "published mixing practice",
                    regions=tuple(regions))
-    return PlanResult(fit_gains_to_range(plan), tuple(described), active, types, genre_note)
+    return PlanResult(fit_plan_level(plan, analysis), tuple(described), active, types, genre_note)
 
 
 def guess_song_genre(analysis: ProjectAnalysis, bank: ModelBank, types: Sequence[str],
@@ -331,6 +332,19 @@ def guess_song_genre(analysis: ProjectAnalysis, bank: ModelBank, types: Sequence
     with np.errstate(divide="ignore", invalid="ignore"):
         song = 10.0 * np.log10(np.sum(w * 10.0 ** (level / 10.0), axis=1) / w.sum(axis=1))
     return guess_genre(song_profile(types, song), profiles)
+
+
+def fit_plan_level(plan: MixPlan, analysis: ProjectAnalysis) -> MixPlan:
+    """The plan inside the envelope's range (only the tracks over it are clipped), with notes saying so and
+    giving the mix's expected level (:mod:`automix.plan.level`)."""
+    plan, notes = fit_to_envelope_range(plan)
+    levels = expected_mix_level_db(plan, [t.guid for t in analysis.tracks], analysis.feature(LEVEL_FEATURE))
+    finite = [(lv, r.name) for lv, r in zip(levels, plan.regions) if math.isfinite(lv)]
+    if finite:
+        loudest, where = max(finite)
+        notes += (f"expected mix level: {loudest:.1f} LUFS (power sum of the tracks' gated loudness) in its "
+                  f"loudest region ({where!r}); automix aims at {MIX_LEVEL_DB:g} in the fullest section",)
+    return replace(plan, notes=plan.notes + notes)
 
 
 def _fill_missing(gains: np.ndarray, pans: np.ndarray, eqs: np.ndarray, analysis: ProjectAnalysis) -> None:
