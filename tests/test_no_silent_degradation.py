@@ -69,3 +69,12 @@ def test_a_broken_personal_model_is_reported_with_its_error(tmp_path, monkeypatc
     result = _mix(_song(tmp_path / "song"))
     said = [n for n in result.notes if "rock__chorus.json" in n]
     assert said and "model format version 99" in said[0]
+
+
+def test_a_truncated_file_is_reported_by_name(tmp_path):
+    path = _song(tmp_path)
+    data, rate = sf.read(str(tmp_path / "media" / "Bass.wav"))
+    sf.write(str(tmp_path / "media" / "Bass.wav"), data[: len(data) // 4], rate, subtype="FLOAT")
+    result = _mix(path)
+    said = [n for n in result.notes if "track 'Bass'" in n and "truncated?" in n]
+    assert said and "Bass.wav" in said[0] and "holds 1.00 s" in said[0]

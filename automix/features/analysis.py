@@ -34,7 +34,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from automix.errors import ProjectError
+from automix.errors import AutomixError, ProjectError
 from automix.features.cache import (
     FeatureCache,
     cache_folder_for,
@@ -199,6 +199,32 @@ def _features_from_vectors(track: str, sections: tuple[SongSection, ...], vector
     return tuple(RegionFeatures.from_vector(track, s.name, v) for s, v in zip(sections, vectors))
 
 
+TRUNCATION_SLACK_S = 0.05
+"""An item may run this far past the end of its (non-looped) media before it is reported as truncated."""
+
+
+def truncated_media_notes(tracks: Sequence[Track]) -> list[str]:
+    """Sentences naming items that play past the end of their media file (truncated or replaced file)."""
+    from automix.audio.io import audio_info  # the audio engine, as analyse_track imports it
+
+    notes = []
+    for track in tracks:
+        for item in track.audio_items:
+            take = item.active_take
+            src = take.source
+            if item.loop or src.path is None or not src.exists or src.section_length_s > 0:
+                continue
+            try:
+                duration_s = audio_info(src.path).duration_s
+            except AutomixError:
+                continue  # reported when the track is rendered
+            needed_s = take.source_offset_s + item.length_s * take.play_rate
+            if needed_s > duration_s + TRUNCATION_SLACK_S:
+                notes.append(f"track {track.name!r}: item at {item.position_s:g} s needs {needed_s:.2f} s of "
+                             f"{src.path} but the file holds {duration_s:.2f} s (truncated?): the rest is silent")
+    return notes
+
+
 def default_analysis_threads() -> int:
     """Tracks analysed at once by default: one per core, at most :data:`MAX_ANALYSIS_THREADS`."""
     return max(1, min(MAX_ANALYSIS_THREADS, os.cpu_count() or 1))
@@ -313,6 +339,7 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
             files = sorted({str(p) for p in track_media_paths(project.tracks[t.index])})
             notes.append(f"track {t.name!r} is silent in every section ({', '.join(files)}: empty, zero-length or "
                          f"truncated?): nothing to balance, it keeps the median gain")
+    notes += truncated_media_notes(audio)
     if cache is not None:
         notes += cache.warnings
     return ProjectAnalysis(project, sections, tuple(tracks), sr, project_notes(project) + tuple(notes))
