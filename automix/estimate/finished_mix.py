@@ -35,6 +35,7 @@ cross-energies); the solve and the result records are :mod:`automix.estimate.sol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -105,6 +106,55 @@ def _detect_all(excerpts: list[tuple[str, np.ndarray]], mix_ex: np.ndarray, samp
             for a in own]
 
 
+@dataclass
+class _StreamCounts:
+    """What one streaming pass has seen so far.
+
+    Attributes:
+        pos: samples framed so far: the sample index of the first buffered sample.
+        mix_len: the mix's length in samples once it has ended, else None.
+        nonfinite: NaN/inf samples replaced by 0.
+        clipped_frames: frames left out because the mix clips.
+    """
+
+    pos: int = 0
+    mix_len: int | None = None
+    nonfinite: int = 0
+    clipped_frames: int = 0
+
+
+@dataclass(frozen=True)
+class _FrameGrid:
+    """How frames are cut, transformed and assigned to regions.
+
+    ``frame``/``hop`` in samples (50 % overlap); ``window`` the Hann window
+    ``(frame,)``; ``masks`` ``(5, n_bins)`` the sub-band bins of an
+    ``nfft``-point FFT; ``starts_s``/``ends_s`` ``(n_regions,)`` the regions'
+    bounds; ``keep_frames``: keep per-frame sums too (for smoothed gains).
+    """
+
+    sample_rate: int
+    frame: int
+    hop: int
+    nfft: int
+    window: np.ndarray
+    masks: np.ndarray
+    starts_s: np.ndarray
+    ends_s: np.ndarray
+    inactive_rms: float
+    keep_frames: bool
+
+    @classmethod
+    def make(cls, sample_rate: int, frame_s: float, regions: Sequence[RegionSpan], inactive_rms: float,
+             keep_frames: bool) -> _FrameGrid:
+        frame = max(int(round(frame_s * sample_rate)), 16)
+        nfft = next_fast_len(frame)
+        return cls(sample_rate, frame, frame // 2, nfft, np.hanning(frame + 2)[1:-1],
+                   band_masks(rfftfreq(nfft, 1.0 / sample_rate)),
+                   np.array([r.start_s for r in regions]), np.array([r.end_s for r in regions]),
+                   inactive_rms, keep_frames)
+
+
 def estimate_mix(stems: Sequence[tuple[str, BlockSource]], mix: BlockSource, sample_rate: int,
                  regions: Sequence[RegionSpan], *, frame_s: float = 0.1, align: bool = True,
                  align_excerpt_s: float = 15.0, max_lag_s: float = 0.1, smoothing: float | None = None,
@@ -116,7 +166,7 @@ def estimate_mix(stems: Sequence[tuple[str, BlockSource]], mix: BlockSource, sam
         stems: ``(name, block source)`` pairs; blocks ``(n, 2)`` (or mono) at ``sample_rate``.
         mix: block source of the reference mix at ``sample_rate``.
         sample_rate: Hz, shared by stems and mix.
-        regions: spans to estimate over (frames are assigned by their centre).
+        regions: spans to estimate over (a frame counts when it lies entirely inside one).
         frame_s: analysis frame length in seconds.
         align: detect and correct constant offsets / polarity flips first.
         smoothing: EMA coefficient (e.g. 0.9) for frame-wise gains, or None.
@@ -126,91 +176,136 @@ def estimate_mix(stems: Sequence[tuple[str, BlockSource]], mix: BlockSource, sam
         raise EstimationError("no stems to estimate")
     if not regions:
         raise EstimationError("no regions to estimate over")
+    alignments = _alignments(stems, mix, sample_rate, align_excerpt_s, max_lag_s) if align else []
+    grid = _FrameGrid.make(sample_rate, frame_s, regions, inactive_rms, smoothing is not None)
+    sources = [shift_blocks(src(), alignments[i]) if align else src() for i, (_, src) in enumerate(stems)]
+    acc = CrossEnergies(len(regions), len(stems))
+    counts = _StreamCounts()
+    for chunk, first_sample in _frame_chunks(sources + [mix()], grid, counts):
+        _accumulate(acc, chunk, first_sample, grid, counts)
+    warnings = [f"alignment corrected: {a.describe(sample_rate)}" for a in alignments if a.changes_signal]
+    warnings += _stream_warnings(counts, grid, mix_channels)
     names = [n for n, _ in stems]
-    k = len(stems)
-    warnings: list[str] = []
-    alignments: list[Alignment] = []
-    if align:
-        n_ex = int(align_excerpt_s * sample_rate)
-        mix_ex = _excerpt(mix, n_ex)
-        excerpts = [(name, _excerpt(src, n_ex)) for name, src in stems]
-        for a in _detect_all(excerpts, mix_ex, sample_rate, max_lag_s):
-            alignments.append(a)
-            if a.changes_signal:
-                warnings.append("alignment corrected: " + a.describe(sample_rate))
-    frame = max(int(round(frame_s * sample_rate)), 16)
-    hop = frame // 2
-    nfft = next_fast_len(frame)
-    masks = band_masks(rfftfreq(nfft, 1.0 / sample_rate))
-    window = np.hanning(frame + 2)[1:-1]
-    starts = np.array([r.start_s for r in regions])
-    ends = np.array([r.end_s for r in regions])
-    acc = CrossEnergies(len(regions), k)
-    iters = [shift_blocks(src(), alignments[i]) if align else src() for i, (_, src) in enumerate(stems)]
-    iters.append(mix())
-    stats = {"nonfinite": 0, "clipped_frames": 0, "pos": 0, "mix_len": None}
-    bufs = [np.zeros((0, 2)) for _ in range(k + 1)]
-    exhausted = [False] * (k + 1)
-    final = False
-    while not final:
-        for i, it in enumerate(iters):
-            if exhausted[i]:
+    results = tuple(solve_region(acc, r, reg, names, mix_channels) for r, reg in enumerate(regions))
+    times, gains = (None, None)
+    if smoothing is not None:
+        times, gains = smoothed_gains(acc, grid.hop / sample_rate, smoothing_window_s, smoothing)
+    return Estimate(sample_rate, results, tuple(alignments), tuple(warnings), times, gains)
+
+
+def _alignments(stems: Sequence[tuple[str, BlockSource]], mix: BlockSource, sample_rate: int,
+                excerpt_s: float, max_lag_s: float) -> list[Alignment]:
+    """Each stem's alignment to the mix, from the first ``excerpt_s`` seconds of each."""
+    n_ex = int(excerpt_s * sample_rate)
+    mix_ex = _excerpt(mix, n_ex)
+    excerpts = [(name, _excerpt(src, n_ex)) for name, src in stems]
+    return _detect_all(excerpts, mix_ex, sample_rate, max_lag_s)
+
+
+def _stream_warnings(counts: _StreamCounts, grid: _FrameGrid, mix_channels: int) -> list[str]:
+    """What the user should know about the material (short mix, bad samples, clipping, mono)."""
+    out = []
+    if counts.mix_len is not None and counts.mix_len + grid.frame < counts.pos:
+        out.append(f"mix ends at {counts.mix_len / grid.sample_rate:.2f} s, before the stems: later frames ignored")
+    if counts.nonfinite:
+        out.append(f"{counts.nonfinite} NaN/inf samples replaced by 0")
+    if counts.clipped_frames:
+        out.append(f"{counts.clipped_frames} frames with a clipped mix excluded")
+    if mix_channels == 1:
+        out.append("reference mix is mono: pan not measurable (reported 0)")
+    return out
+
+
+class _Buffers:
+    """The samples of each source (the stems, then the mix) read but not yet framed, ``(n, 2)`` each."""
+
+    def __init__(self, sources: list[Iterator[np.ndarray]], counts: _StreamCounts) -> None:
+        self.sources = sources
+        self.counts = counts
+        self.data = [np.zeros((0, 2)) for _ in sources]
+        self.exhausted = [False] * len(sources)
+        self.mix = len(sources) - 1
+
+    def _mix_ended(self) -> None:
+        self.exhausted[self.mix] = True
+        self.counts.mix_len = self.counts.pos + self.data[self.mix].shape[0]
+
+    def read_each(self) -> None:
+        """Append the next block of every source not yet exhausted (NaN/inf → 0, counted)."""
+        for i, it in enumerate(self.sources):
+            if self.exhausted[i]:
                 continue
             b = next(it, None)
             if b is None:
-                exhausted[i] = True
-                if i == k:
-                    stats["mix_len"] = stats["pos"] + bufs[k].shape[0]
+                if i == self.mix:
+                    self._mix_ended()
+                else:
+                    self.exhausted[i] = True
                 continue
             raw = np.asarray(b)
             n_bad = int(raw.size - np.count_nonzero(np.isfinite(raw)))
             x = _stereo(raw)
             if n_bad:
-                stats["nonfinite"] += n_bad
+                self.counts.nonfinite += n_bad
                 x = np.where(np.isfinite(x), x, 0.0)
-            bufs[i] = np.concatenate([bufs[i], x]) if bufs[i].size else x
-        final = all(exhausted[:k])
+            self.data[i] = np.concatenate([self.data[i], x]) if self.data[i].size else x
+
+    def read_mix_until(self, n: int) -> None:
+        """Read the mix until ``n`` samples are buffered or it ends (NaN/inf → 0)."""
+        while not self.exhausted[self.mix] and self.data[self.mix].shape[0] < n:
+            b = next(self.sources[self.mix], None)
+            if b is None:
+                self._mix_ended()
+            else:
+                self.data[self.mix] = np.concatenate(
+                    [self.data[self.mix], np.nan_to_num(_stereo(b), nan=0.0, posinf=0.0, neginf=0.0)])
+
+    def stems_ended(self) -> bool:
+        """True once every stem source is exhausted."""
+        return all(self.exhausted[:self.mix])
+
+    def available(self) -> int:
+        """Samples buffered in every source still running."""
+        return min(d.shape[0] for d, done in zip(self.data, self.exhausted) if not done)
+
+    def longest_stem(self) -> int:
+        """Samples buffered in the stem holding most."""
+        return max(d.shape[0] for d in self.data[:self.mix])
+
+    def take(self, used: int, keep_from: int) -> list[np.ndarray]:
+        """The first ``used`` samples of each source (zero-padded); keeps those from ``keep_from`` on."""
+        out = [d if d.shape[0] >= used else np.concatenate([d, np.zeros((used - d.shape[0], 2))])
+               for d in self.data]
+        self.data = [d[keep_from:] for d in out]
+        self.counts.pos += keep_from
+        return [d[:used] for d in out]
+
+
+def _frame_chunks(sources: list[Iterator[np.ndarray]], grid: _FrameGrid,
+                  counts: _StreamCounts) -> Iterator[tuple[np.ndarray, int]]:
+    """Frames of the stems and the mix, ``(K+1, ≤ CHUNK_FRAMES, frame, 2)``, with the first frame's sample index.
+
+    Frames run until the longest stem ends (the mix and shorter stems padded
+    with silence); ``counts`` is updated as the sources are read.
+    """
+    buffers = _Buffers(sources, counts)
+    frame, hop = grid.frame, grid.hop
+    while True:
+        buffers.read_each()
+        final = buffers.stems_ended()
         if final:
-            remaining = max(bf.shape[0] for bf in bufs[:k])
-            n_frames = -(-remaining // hop)
-            while not exhausted[k] and bufs[k].shape[0] < (n_frames - 1) * hop + frame:
-                b = next(iters[k], None)
-                if b is None:
-                    exhausted[k] = True
-                    stats["mix_len"] = stats["pos"] + bufs[k].shape[0]
-                else:
-                    bufs[k] = np.concatenate([bufs[k], np.nan_to_num(_stereo(b), nan=0.0, posinf=0.0, neginf=0.0)])
+            n_frames = -(-buffers.longest_stem() // hop)
+            buffers.read_mix_until((n_frames - 1) * hop + frame)
         else:
-            n_avail = min(bufs[i].shape[0] for i in range(k + 1) if not exhausted[i])
+            n_avail = buffers.available()
             n_frames = 0 if n_avail < frame else 1 + (n_avail - frame) // hop
-        if n_frames <= 0:
-            continue
-        used = (n_frames - 1) * hop + frame
-        for i, bf in enumerate(bufs):
-            if bf.shape[0] < used:
-                bufs[i] = np.concatenate([bf, np.zeros((used - bf.shape[0], 2))])
-        views = [_frames(bf[:used], frame, hop) for bf in bufs]
-        for c0 in range(0, n_frames, CHUNK_FRAMES):  # bounded memory: spectra of a few frames at a time
-            fr = np.stack([v[c0:c0 + CHUNK_FRAMES] for v in views])  # (K+1, F, N, 2)
-            _accumulate(acc, fr, window, nfft, masks, starts, ends, stats, sample_rate, hop,
-                        inactive_rms, smoothing is not None, stats["pos"] + c0 * hop)
-        bufs = [bf[n_frames * hop:] for bf in bufs]
-        stats["pos"] += n_frames * hop
-    total_stems = stats["pos"]
-    mix_len = stats["mix_len"]
-    if mix_len is not None and mix_len + frame < total_stems:
-        warnings.append(f"mix ends at {mix_len / sample_rate:.2f} s, before the stems: later frames ignored")
-    if stats["nonfinite"]:
-        warnings.append(f"{stats['nonfinite']} NaN/inf samples replaced by 0")
-    if stats["clipped_frames"]:
-        warnings.append(f"{stats['clipped_frames']} frames with a clipped mix excluded")
-    if mix_channels == 1:
-        warnings.append("reference mix is mono: pan not measurable (reported 0)")
-    results = tuple(solve_region(acc, r, reg, names, mix_channels) for r, reg in enumerate(regions))
-    times, gains = (None, None)
-    if smoothing is not None:
-        times, gains = smoothed_gains(acc, hop / sample_rate, smoothing_window_s, smoothing)
-    return Estimate(sample_rate, results, tuple(alignments), tuple(warnings), times, gains)
+        if n_frames > 0:
+            first = counts.pos
+            views = [_frames(d, frame, hop) for d in buffers.take((n_frames - 1) * hop + frame, n_frames * hop)]
+            for c0 in range(0, n_frames, CHUNK_FRAMES):  # bounded memory: spectra of a few frames at a time
+                yield np.stack([v[c0:c0 + CHUNK_FRAMES] for v in views]), first + c0 * hop
+        if final:
+            return
 
 
 def _frames(x: np.ndarray, frame: int, hop: int) -> np.ndarray:
@@ -221,35 +316,35 @@ def _frames(x: np.ndarray, frame: int, hop: int) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(x, (n_frames, frame, 2), (s0 * hop, s0, s1), writeable=False)
 
 
-def _accumulate(acc: CrossEnergies, fr: np.ndarray, window: np.ndarray, nfft: int, masks: np.ndarray,
-                starts: np.ndarray, ends: np.ndarray, stats: dict, sr: int, hop: int,
-                inactive_rms: float, keep_frames: bool, pos: int) -> None:
+def _accumulate(acc: CrossEnergies, fr: np.ndarray, pos: int, grid: _FrameGrid, counts: _StreamCounts) -> None:
     """Add the cross-energies of frames ``fr`` (K+1, F, N, 2) — stems then mix — to ``acc``.
 
-    ``pos`` is the sample index of the first frame's start."""
+    ``pos`` is the sample index of the first frame's start. Frames where the
+    mix has ended or clips count for no region (clipped ones are counted).
+    """
     k = fr.shape[0] - 1
     n_frames, frame = fr.shape[1], fr.shape[2]
     rms = np.sqrt(np.mean(fr[:k] ** 2, axis=(2, 3)))  # (K, F)
-    active = rms > inactive_rms
-    first = pos + np.arange(n_frames) * hop
-    valid = np.ones(n_frames, bool) if stats["mix_len"] is None else first + frame <= stats["mix_len"]
+    active = rms > grid.inactive_rms
+    first = pos + np.arange(n_frames) * grid.hop
+    valid = np.ones(n_frames, bool) if counts.mix_len is None else first + frame <= counts.mix_len
     mix_abs = np.abs(fr[k])
     # hard clipping at full scale: samples pinned near ±1 and none above (a float mix may exceed 1)
     clipped = (np.mean(mix_abs >= CLIP_LEVEL, axis=(1, 2)) > 0.001) & (mix_abs.max(axis=(1, 2)) <= 1.0001)
-    stats["clipped_frames"] += int((clipped & valid).sum())
+    counts.clipped_frames += int((clipped & valid).sum())
     valid &= ~clipped
-    fr = np.ascontiguousarray(fr.transpose(0, 1, 3, 2)) * window  # (K+1, F, 2, N)
-    spec = rfft(fr, nfft, axis=-1)  # (K+1, F, 2, B)
+    fr = np.ascontiguousarray(fr.transpose(0, 1, 3, 2)) * grid.window  # (K+1, F, 2, N)
+    spec = rfft(fr, grid.nfft, axis=-1)  # (K+1, F, 2, B)
     spec[:k] *= active[:, :, None, None]
-    end_s = (first + frame) / sr
-    first_s = first / sr
+    end_s = (first + frame) / grid.sample_rate
+    first_s = first / grid.sample_rate
     # a frame counts for a region only when it lies entirely inside it (parameters change at bounds)
-    region_of = [(first_s >= s - 1e-9) & (end_s <= e + 1e-9) & valid for s, e in zip(starts, ends)]
-    if keep_frames:
+    region_of = [(first_s >= s - 1e-9) & (end_s <= e + 1e-9) & valid for s, e in zip(grid.starts_s, grid.ends_s)]
+    if grid.keep_frames:
         acc.frame_gram.append(np.zeros((n_frames, 2, k, k)))
         acc.frame_cross.append(np.zeros((n_frames, 2, k)))
     for b in range(N_BANDS):
-        sb = spec[..., masks[b]]  # (K+1, F, 2, nb)
+        sb = spec[..., grid.masks[b]]  # (K+1, F, 2, nb)
         for c in range(2):
             x = sb[:, :, c, :]  # (K+1, F, nb)
             for r, sel in enumerate(region_of):
@@ -259,7 +354,7 @@ def _accumulate(acc: CrossEnergies, fr: np.ndarray, window: np.ndarray, nfft: in
                     acc.gram[r, b, c] += tot[:k, :k]
                     acc.cross[r, b, c] += tot[:k, k]
                     acc.mix_energy[r] += tot[k, k]
-            if keep_frames and x.shape[2]:
+            if grid.keep_frames and x.shape[2]:
                 xf = np.ascontiguousarray(x.transpose(1, 0, 2))  # (F, K+1, nb)
                 g = np.matmul(xf, xf.conj().transpose(0, 2, 1)).real
                 acc.frame_gram[-1][:, c] += g[:, :k, :k] * valid[:, None, None]
