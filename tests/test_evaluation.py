@@ -10,7 +10,7 @@ from test_training import make_samples
 
 from automix.features.region import REGION_FEATURE_NAMES
 from automix.training.balance_restore import balance_error_db, shift_levels
-from automix.training.evaluation import evaluate_samples, report_markdown, write_report
+from automix.training.evaluation import evaluate_samples, report_markdown, write_evaluation_report
 
 
 def test_balance_error_ignores_a_common_offset():
@@ -39,7 +39,7 @@ def test_report_tables_and_plots(tmp_path):
     kde = rep.results[("kde", "relative_loudness_db")].summary()
     assert kde["n"] == 11 * 2 * 3  # songs × sections × types
     assert kde["mae_db"] < 1.5  # the rule is linear in the features
-    files = write_report(rep, tmp_path / "rep")
+    files = write_evaluation_report(rep, tmp_path / "rep")
     assert files[0].name == "evaluation.md"
     assert {p.suffix for p in files[1:]} <= {".png", ".svg"} and len(files) == 3
     assert all(p.stat().st_size > 500 for p in files)
@@ -53,7 +53,7 @@ def test_plots_fall_back_to_svg_without_matplotlib(tmp_path, monkeypatch):
         warnings.simplefilter("ignore", RuntimeWarning)
         rep = evaluate_samples(samples, m_sweep=(1, 2), cross=False)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
-    files = write_report(rep, tmp_path)
+    files = write_evaluation_report(rep, tmp_path)
     svgs = [p for p in files if p.suffix == ".svg"]
     assert len(svgs) == 2
     assert all(p.read_text(encoding="utf-8").lstrip().startswith("<svg") for p in svgs)

@@ -12,10 +12,8 @@ from automix.audio.eq import eq_response_db
 from automix.audio.panlaw import track_pan_gains
 from automix.jobs.preview import (
     TrackMixer,
-    apply_plan_to_stems,
     iter_mixes,
     render_mix,
-    render_unmixed,
     write_preview,
 )
 from automix.plan.apply import RAMP_S, apply_plan
@@ -35,6 +33,17 @@ def _plan(eq_b=()) -> MixPlan:
         RegionPlan("Chorus", "chorus", 2.0, 4.0, (TrackPlan(GA, "A", "Bass", 3.0, 0.5),
                                                   TrackPlan(GB, "B", "Lead Vox", 0.0, -0.5, eq_b))),
     ))
+
+
+def apply_plan_to_stems(stems: dict[str, np.ndarray], plan: MixPlan | None, sample_rate: int) -> np.ndarray:
+    """The product's per-track mixer on in-memory stems (faders at 0 dB, centre), summed: float64 (max n, 2)."""
+    n = max(len(s) for s in stems.values())
+    out = np.zeros((n, 2))
+    for guid, stem in stems.items():
+        x = np.asarray(stem, dtype=np.float64)
+        x = np.stack([x, x], axis=1) if x.ndim == 1 else x
+        out[: len(x)] += TrackMixer(plan, guid, sample_rate).process(x, 0)
+    return out
 
 
 def _rms(x):
@@ -160,7 +169,7 @@ def test_render_mix_matches_stem_mix_with_faders(tmp_path):
     expected = apply_plan_to_stems(stems_fader, plan, SR)
     assert mix.shape == expected.shape == (4 * SR, 2)
     np.testing.assert_allclose(mix, expected, atol=1e-5)
-    plain = render_unmixed(project, sample_rate=SR)
+    plain = render_mix(project, None, sample_rate=SR)
     np.testing.assert_allclose(plain, stems[GA] + stems[GB] + 0.5 * stems[GC], atol=1e-6)
 
 
@@ -168,7 +177,7 @@ def test_one_pass_gives_the_unmixed_sum_and_the_mix_together(tmp_path):
     project, _ = _write_project(tmp_path)
     plan = _plan(eq_b=(EqBand("band", 500.0, 4.0, 1.0),))
     pairs = list(iter_mixes(project, [None, plan], sample_rate=SR, block_s=0.7))
-    np.testing.assert_array_equal(np.concatenate([u for u, _ in pairs]), render_unmixed(project, sample_rate=SR))
+    np.testing.assert_array_equal(np.concatenate([u for u, _ in pairs]), render_mix(project, None, sample_rate=SR))
     np.testing.assert_array_equal(np.concatenate([m for _, m in pairs]), render_mix(project, plan, sample_rate=SR))
 
 
@@ -189,7 +198,7 @@ def test_write_preview_streams_same_samples_and_normalises(tmp_path):
     assert sr_n == hi_sr and sf.info(tmp_path / "mix_n.wav").subtype == "PCM_24"
     assert pyln.Meter(hi_sr).integrated_loudness(data_n) == pytest.approx(-16.0, abs=0.1)
     assert norm.loudness_lufs == -16.0
-    arr = render_unmixed(project, sample_rate=hi_sr, normalize_lufs=-20.0)
+    arr = render_mix(project, None, sample_rate=hi_sr, normalize_lufs=-20.0)
     assert pyln.Meter(hi_sr).integrated_loudness(arr) == pytest.approx(-20.0, abs=0.1)
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".wav" and p.name.startswith("mix")) == [
         "mix.wav", "mix_n.wav"]
@@ -200,9 +209,9 @@ def test_muted_and_solo_tracks(tmp_path):
 
     project, stems = _write_project(tmp_path)
     muted = replace(project, tracks=(project.tracks[0], replace(project.tracks[1], muted=True), project.tracks[2]))
-    np.testing.assert_allclose(render_unmixed(muted, sample_rate=SR), stems[GA] + 0.5 * stems[GC], atol=1e-6)
+    np.testing.assert_allclose(render_mix(muted, None, sample_rate=SR), stems[GA] + 0.5 * stems[GC], atol=1e-6)
     solo = replace(project, tracks=(project.tracks[0], replace(project.tracks[1], soloed=True), project.tracks[2]))
-    np.testing.assert_allclose(render_unmixed(solo, sample_rate=SR), stems[GB], atol=1e-6)
+    np.testing.assert_allclose(render_mix(solo, None, sample_rate=SR), stems[GB], atol=1e-6)
 
 
 def test_preview_reproduces_the_demo_generators_intended_mix():

@@ -11,7 +11,7 @@ import pytest
 
 from automix.audio.spectrum import SpectrumAccumulator, average_spectrum
 from automix.errors import AutomixError
-from automix.jobs.report import build_report_html, write_report
+from automix.jobs.report import build_report_html, write_report_html
 from automix.plan.model import EqBand, MixPlan, RegionPlan, TrackPlan
 from automix.project.model import Fade, Item, Project, Source, Take, Track
 from automix.util.svgplot import nice_ticks
@@ -90,7 +90,7 @@ def test_report_sections_names_and_offline(tmp_path):
     t = np.arange(sr) / sr
     before = [average_spectrum(np.sin(2 * np.pi * 1000 * t), sr)]
     after = [average_spectrum(0.5 * np.sin(2 * np.pi * 1000 * t), sr)]
-    out = write_report(_project(), _plan(), tmp_path / "r.html", spectra_before=before, spectra_after=after,
+    out = write_report_html(_project(), _plan(), tmp_path / "r.html", spectra_before=before, spectra_after=after,
                        stats={"Tracks within 3 dB": "9 / 9", "Worst error dB": 1.234})
     text = out.read_text(encoding="utf-8")
     c = _parse(text)
@@ -164,7 +164,7 @@ def test_nice_ticks():
 
 def test_unwritable_path_raises(tmp_path):
     with pytest.raises(AutomixError, match="cannot write report"):
-        write_report(_project(), _plan(), tmp_path / "missing" / "r.html")
+        write_report_html(_project(), _plan(), tmp_path / "missing" / "r.html")
 
 
 def test_empty_plan_still_gives_a_valid_page():

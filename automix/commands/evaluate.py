@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from automix.training.evaluation import (
         evaluate_samples,
         report_markdown,
-        write_report,
+        write_evaluation_report,
     )
 
     if args.report is not None:
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         rep = evaluate_samples(samples, n_components=args.components, cross=not args.no_cross)
     print(report_markdown(rep))
     if args.report is not None:
-        for path in write_report(rep, args.report):
+        for path in write_evaluation_report(rep, args.report):
             print(f"wrote {path}")
     return 0
 

@@ -11,7 +11,7 @@ from automix.commands.options import add_force_argument
 from automix.commands.render import check_render_output, plan_for
 from automix.jobs.mix import check_writable, read_project_document
 from automix.jobs.preview import iter_mixes
-from automix.jobs.report import write_report
+from automix.jobs.report import write_report_html
 from automix.util.outputs import HTML_SUFFIXES
 from automix.util.progress import reporter_from_args
 
@@ -70,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
         after = [spectra[1].spectrum("Whole song")]
         stats["Unmixed sum"] = _lufs_text(meters[0].integrated())
         stats["automix mix"] = _lufs_text(meters[1].integrated())
-    path = write_report(project, plan, args.output, spectra_before=before, spectra_after=after, stats=stats)
+    path = write_report_html(project, plan, args.output, spectra_before=before, spectra_after=after, stats=stats)
     print(f"wrote {path}")
     return 0

@@ -32,6 +32,7 @@ from automix.project.writer import (
     track_guid,
     write_project,
 )
+from automix.util.atomic import atomic_path, write_text_atomic
 
 TRUTH_VERSION = 1
 MAX_RECORDING_OFFSET_DB = 15.0
@@ -220,7 +221,8 @@ def write_demo(directory: str | Path, seed: int = 0, duration_s: float = 80.0,
         recorded = part.audio * gain + noise * 10.0 ** (NOISE_FLOOR_DBFS / 20.0)
         path = directory / rel
         try:
-            sf.write(str(path), recorded, song.sample_rate, subtype="PCM_24", format="WAV")
+            with atomic_path(path, suffix=".wav") as tmp:
+                sf.write(str(tmp), recorded, song.sample_rate, subtype="PCM_24", format="WAV")
         except (OSError, RuntimeError, sf.LibsndfileError) as exc:
             raise MediaError(f"cannot write demo media: {exc}", file=path, track=part.name) from exc
         files.append(rel)
@@ -235,7 +237,7 @@ def write_demo(directory: str | Path, seed: int = 0, duration_s: float = 80.0,
     truth = build_truth(song, offsets, files, guids)
     truth_path = directory / "demo_truth.json"
     try:
-        truth_path.write_text(truth.to_json(), encoding="utf-8")
+        write_text_atomic(truth_path, truth.to_json())
     except OSError as exc:
         raise ProjectWriteError(f"cannot write the demo truth: {exc.strerror or exc}", file=truth_path) from exc
     return DemoFiles(project_path, truth_path, tuple(paths), truth)

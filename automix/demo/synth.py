@@ -86,7 +86,7 @@ PROGRESSIONS: dict[str, tuple[tuple[int, bool], ...]] = {
 
 
 @dataclass(frozen=True)
-class SongSection:
+class DemoSection:
     """A section of the song: region ``name``, ``kind`` (intro/verse/chorus/outro), bounds in seconds, bars."""
 
     name: str
@@ -128,7 +128,7 @@ class Song:
     seed: int
     sample_rate: int
     tempo_bpm: float
-    sections: tuple[SongSection, ...]
+    sections: tuple[DemoSection, ...]
     parts: tuple[SongPart, ...]
 
     @property
@@ -142,7 +142,7 @@ class Song:
         return self.n_samples / self.sample_rate
 
 
-def song_layout(duration_s: float) -> tuple[float, tuple[SongSection, ...]]:
+def song_layout(duration_s: float) -> tuple[float, tuple[DemoSection, ...]]:
     """Tempo (bpm) and sections that fill ``duration_s`` with whole bars near 120 bpm."""
     if not (MIN_DURATION_S <= duration_s <= MAX_DURATION_S) or math.isnan(duration_s):
         raise AutomixError(f"demo duration must be {MIN_DURATION_S:g}–{MAX_DURATION_S:g} s, got {duration_s!r}")
@@ -153,7 +153,7 @@ def song_layout(duration_s: float) -> tuple[float, tuple[SongSection, ...]]:
     sections, bar = [], 0
     for name, kind, unit in SECTION_PLAN:
         bars = unit * bars_per_unit
-        sections.append(SongSection(name, kind, bar * bar_s, (bar + bars) * bar_s, bars))
+        sections.append(DemoSection(name, kind, bar * bar_s, (bar + bars) * bar_s, bars))
         bar += bars
     return tempo_bpm, tuple(sections)
 
@@ -164,7 +164,7 @@ def _chord_pitches(root_pc: int, minor: bool, low: int) -> tuple[int, int, int]:
     return root, root + (3 if minor else 4), root + 7
 
 
-def _bars(sections: tuple[SongSection, ...], tempo_bpm: float):
+def _bars(sections: tuple[DemoSection, ...], tempo_bpm: float):
     """Yield (section, bar index in section, bar start s, beat s, root pc, minor) for every bar."""
     beat_s = 60.0 / tempo_bpm
     for section in sections:

@@ -1,4 +1,4 @@
-"""The solve of :mod:`automix.estimate.finished_mix` and its result records (split out of it).
+"""The solve of :mod:`automix.estimate.finished_mix` (non-negative least squares per region) and its result records.
 
 :class:`CrossEnergies` holds what the streaming pass accumulates per region,
 sub-band and channel (Gram matrices ``Σ stem_k·stem_j`` and cross vectors

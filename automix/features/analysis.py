@@ -119,11 +119,6 @@ class ProjectAnalysis:
         """One feature (a name of :data:`REGION_FEATURE_NAMES`), shape ``(n_tracks, n_sections)``."""
         return self.vectors()[:, :, REGION_FEATURE_NAMES.index(name)]
 
-    @property
-    def cache_hits(self) -> int:
-        """How many tracks came from the cache."""
-        return sum(t.from_cache for t in self.tracks)
-
 
 # ---------------------------------------------------------------- checks
 

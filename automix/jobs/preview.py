@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ import soundfile as sf
 
 from automix.audio.eq import StreamingEq
 from automix.audio.panlaw import track_pan_gains
-from automix.errors import AutomixError, MediaError
+from automix.errors import MediaError
 from automix.plan.apply import track_envelopes
 from automix.plan.heard import VolumeSetting, fader_plays, folder_gain_db, volume_setting
 from automix.plan.model import EqBand, MixPlan
@@ -112,30 +112,6 @@ class TrackMixer:
             if v0 == v1:
                 return float(v0)
         return np.interp((start_sample + np.arange(n)) / self.sample_rate, times_s, values)
-
-
-def apply_plan_to_stems(stems: Mapping[str, np.ndarray], plan: MixPlan | None, sample_rate: int) -> np.ndarray:
-    """Mix pre-fader stems with the plan's EQ, gain and pan (faders at 0 dB, centre).
-
-    Args:
-        stems: track GUID → stem shaped (n, 2) (or (n,), duplicated to both
-            channels); all starting at 0 s; shorter stems are padded with silence.
-        plan: the plan (None = plain sum).
-        sample_rate: in Hz.
-
-    Returns:
-        The mix, float64 shaped (max n, 2).
-    """
-    n = max((len(s) for s in stems.values()), default=0)
-    out = np.zeros((n, 2))
-    for guid, stem in stems.items():
-        x = np.asarray(stem, dtype=np.float64)
-        if x.ndim == 1:
-            x = np.stack([x, x], axis=1)
-        if x.ndim != 2 or x.shape[1] != 2:
-            raise AutomixError(f"stem of track {guid} must be shaped (n, 2), got {x.shape}")
-        out[: len(x)] += TrackMixer(plan, guid, sample_rate).process(x, 0)
-    return out
 
 
 def _playing_tracks(project: Project) -> list[Track]:
@@ -220,12 +196,6 @@ def render_mix(project: Project, plan: MixPlan | None, *, sample_rate: int | Non
     blocks = list(iter_mix_blocks(project, plan, sample_rate=sr))
     x = np.concatenate(blocks) if blocks else np.zeros((0, 2))
     return _normalise(x, sr, normalize_lufs) if normalize_lufs is not None else x
-
-
-def render_unmixed(project: Project, *, sample_rate: int | None = None,
-                   normalize_lufs: float | None = None) -> np.ndarray:
-    """The plain sum of the tracks at their fader volume and pan, shaped (n, 2), for A/B."""
-    return render_mix(project, None, sample_rate=sample_rate, normalize_lufs=normalize_lufs)
 
 
 @dataclass(frozen=True)

@@ -270,7 +270,7 @@ def build_report_html(project: Project, plan: MixPlan, *, spectra_before: Sequen
     return "\n".join(parts)
 
 
-def write_report(project: Project, plan: MixPlan, path: str | Path, *,
+def write_report_html(project: Project, plan: MixPlan, path: str | Path, *,
                  spectra_before: Sequence[Spectrum] | None = None,
                  spectra_after: Sequence[Spectrum] | None = None,
                  stats: Mapping[str, object] | None = None) -> Path:

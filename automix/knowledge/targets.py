@@ -14,7 +14,7 @@ Two formulations of a track's level in a mix:
 Pan follows the KDE paper's law ``L = cos(p)·x, R = sin(p)·x``,
 p ∈ [0, π/2]; automix pans are REAPER's −1 (left) … +1 (right), mapped
 linearly in angle (p = π/4 is centre), the same mapping as
-:func:`automix.estimate.finished_mix.gain_pan_from_channel_gains` (the one place that
+:func:`automix.audio.panlaw.gain_pan_from_channel_gains` (the one place that
 converts channel gains to pan). EQ targets are per-band gains in dB
 relative to the track's broadband gain.
 

@@ -5,7 +5,7 @@ Names are matched on their *tokens*: ``01_KickTrigger`` → ``01 kick trigger``,
 the type (drum pieces before ``drum``, ``bass drum`` before ``bass``, vocal
 words before instrument words …) in :func:`type_from_name`. The type registry,
 the user's overrides and the per-project classification are in
-:mod:`automix.knowledge.track_types` (this module was split out of it).
+:mod:`automix.knowledge.track_types`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ automix knows 19 types (:data:`TRACK_TYPES`), each with a stable machine id
 (``"kick"``, ``"lead_vox"`` …) and a display name.
 
 Names are matched on their tokens against an instrument vocabulary by
-:func:`automix.knowledge.track_names.type_from_name` (split out of this module); a name
+:func:`automix.knowledge.track_names.type_from_name`; a name
 that matches nothing is ``other``.
 
 User override (wins over the name):

@@ -19,8 +19,8 @@ takes ``y_mask`` (True where observed): MLR fits each output on its observed
 rows only; KDE imputes a missing entry with the type's mean over the songs
 that have it, then refines the imputation from its own predictions
 (``n_impute_iter`` rounds) before the final PCA. The per-section bundle of
-estimators (:class:`automix.models.mix_model.MixModel`) lives in :mod:`automix.models.mix_model`,
-which this module was split out of; prediction from the learned arrays is in
+estimators (:class:`automix.models.mix_model.MixModel`) lives in :mod:`automix.models.mix_model`;
+prediction from the learned arrays is in
 :mod:`automix.models.fitted` (numpy only, for models read from files).
 """
 

@@ -1,7 +1,7 @@
 """The per-section mixing model: one estimator per output group over fixed track types.
 
 :class:`MixModel` bundles one estimator of :mod:`automix.models.estimators` (KDE or
-MLR, split out of this module; a model read from a file holds the numpy-only
+MLR; a model read from a file holds the numpy-only
 :class:`automix.models.fitted.FittedArrays` instead) per output group (level, pan, 5 EQ bands)
 over a fixed list of track types and reports predictions only for the types
 present in the song (:class:`TypePrediction`); :class:`TypeTargets` holds the

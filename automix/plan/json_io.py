@@ -1,4 +1,4 @@
-"""Plans as JSON text and files, and their validation (split out of :mod:`automix.plan.model`).
+"""Plans as JSON text and files, and their validation (the format is documented in :mod:`automix.plan.model`).
 
 :func:`plan_to_json`/:func:`plan_from_json` write and read the documented
 format of :mod:`automix.plan.model` (sorted keys, 2-space indent; identical plans

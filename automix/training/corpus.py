@@ -39,6 +39,7 @@ from automix.knowledge.targets import (
     spread_type_pan,
 )
 from automix.knowledge.track_types import classify_track, track_side_hint
+from automix.util.atomic import atomic_path, write_text_atomic
 
 CORPUS_GENRES: tuple[str, ...] = ("rock", "indie", "pop", "acoustic")
 """One genre of each of the KDE paper's four groups, cycled over the projects."""
@@ -181,7 +182,8 @@ def synth_pool(folder: Path, seed: int, duration_s: float, sample_rate: int) -> 
     for k, part in enumerate(song.parts):
         path = folder / f"{k + 1:02d}-{part.name.lower().replace(' ', '-')}.wav"
         if not path.is_file():
-            sf.write(str(path), part.audio * 10.0 ** (-6.0 / 20.0), sample_rate, subtype="PCM_24")
+            with atomic_path(path, suffix=".wav") as tmp:
+                sf.write(str(tmp), part.audio * 10.0 ** (-6.0 / 20.0), sample_rate, subtype="PCM_24", format="WAV")
         tracks.append(RawTrack(path, part.name, song.duration_s, _active_rms_db(part.audio, sample_rate) - 6.0))
     return TrackPool(f"synth-{seed}", tuple(tracks), ("Kick", "Lead Vocal"))
 
@@ -266,7 +268,7 @@ def mix_project(path: Path, genre: str, rng: np.random.Generator) -> None:
     for tr, f in zip(tracks, faders):
         set_track_volume_pan(find_track(doc, tr.guid), volume_amp=10.0 ** (float(f) / 20.0))
     apply_plan(doc, project, MixPlan(genre, "automix corpus policy", tuple(regions)))
-    path.write_text(dumps(doc), encoding="utf-8")
+    write_text_atomic(path, dumps(doc))
 
 
 def build_corpus(out_dir: str | Path, *, n_projects: int = 40, seed: int = 0,

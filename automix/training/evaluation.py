@@ -14,7 +14,7 @@ Level errors are measured as a mixer hears them: the predicted levels of a
 section are normalised (power sum = the mix, as the planner does) and
 compared with the true levels relative to the mix. α errors compare the α
 that the prediction implies for the section's stems with the true α.
-:func:`report_markdown` renders the tables; :func:`write_report` adds plots
+:func:`report_markdown` renders the tables; :func:`write_evaluation_report` adds plots
 (PNG with matplotlib, else SVG via :mod:`automix.util.svgplot`).
 """
 
@@ -261,7 +261,7 @@ def write_plots(rep: EvaluationReport, directory: Path) -> list[Path]:
     return written
 
 
-def write_report(rep: EvaluationReport, directory: str | Path) -> list[Path]:
+def write_evaluation_report(rep: EvaluationReport, directory: str | Path) -> list[Path]:
     """``evaluation.md`` plus plots (PNG with matplotlib, else SVG) in ``directory``."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
