@@ -26,7 +26,7 @@ from automix.models.files import TrainingInfo, info_for, save_model
 from automix.models.mix_model import MixModel, TypeTargets, leave_one_group_out, type_feature_names
 from automix.plan.model import MAX_GAIN_DB
 from automix.plan.corrective_eq import corrective_eq
-from automix.plan.planner import active_matrix, make_plan
+from automix.plan.planner import MODEL_LEVEL_WEIGHT, active_matrix, make_plan
 from automix.plan.sources import section_sources
 from automix.plan.suggest import suggest_region
 from automix.project.model import Project, Track
@@ -200,10 +200,11 @@ def test_practice_figures_without_any_model(tmp_path):
     eq_change = {t.name: change[i] for i, t in enumerate(analysis.tracks)}
     rel = dict(zip(("kick", "bass", "lead_vox"), practice_relative_levels(("kick", "bass", "lead_vox"), "rock")))
     # level in the mix = recorded level + gain + the EQ's loudness change; compare kick vs lead vocal
-    # as the practice figures say
+    # as the practice figures say, shrunk toward equal loudness (one track each: 0 dB apart)
     kick_mix = -20.0 + g["Kick"] + eq_change["Kick"]
     vox_mix = -26.0 + g["Lead Vox"] + eq_change["Lead Vox"]
-    assert kick_mix - vox_mix == pytest.approx(rel["kick"] - rel["lead_vox"], abs=0.05)
+    expected = MODEL_LEVEL_WEIGHT * (rel["kick"] - rel["lead_vox"])
+    assert kick_mix - vox_mix == pytest.approx(expected, abs=0.05)
     assert result.plan.model == "published mixing practice"
 
 
@@ -279,5 +280,6 @@ def test_wild_model_levels_are_kept_near_published_practice(tmp_path):
     g = _gains(plan)
     rel = dict(zip(("kick", "bass"), practice_relative_levels(("kick", "bass"), "rock")))
     bass_over_kick = (-30.0 + g["Bass"]) - (-20.0 + g["Kick"])
-    # limited to the practice difference + MAX_PRACTICE_DEVIATION_DB (8 dB), not 25 dB
-    assert bass_over_kick == pytest.approx(rel["bass"] - rel["kick"] + 8.0, abs=0.5)
+    # limited to the practice difference + MAX_PRACTICE_DEVIATION_DB (8 dB), not 25 dB, then shrunk
+    # toward equal loudness (one track each: 0 dB apart)
+    assert bass_over_kick == pytest.approx(MODEL_LEVEL_WEIGHT * (rel["bass"] - rel["kick"] + 8.0), abs=0.5)

@@ -63,14 +63,23 @@ def test_shrinkage_drops_moves_within_the_noise_and_keeps_confident_ones():
     assert np.isnan(out[5])
 
 
-def test_song_balance_is_the_length_weighted_gain_plus_shrunk_moves():
+def test_song_balance_is_the_length_weighted_gain_plus_the_models_shrunk_moves():
     gains = np.array([[0.0, -3.0, np.nan], [2.0, -3.0, 1.0], [2.0, 7.0, np.nan]])
-    out = song_balance(gains, [10.0, 10.0, 20.0], [np.nan, np.nan, 1.0])
-    # track 0: static 1.5 (0, 2, 2 weighted 10/10/20); deviations -1.5/+0.5/+0.5 vanish
+    levels = np.array([[-20.0, -20.0, np.nan], [-22.0, -20.0, -30.0], [-22.0, -20.0, np.nan]])
+    out = song_balance(gains, levels, [10.0, 10.0, 20.0], [np.nan, np.nan, 1.0])
+    # track 0: the model wants -20 dB everywhere (gain + level): static 1.5, no move
     assert out[:, 0] == pytest.approx([1.5, 1.5, 1.5])
-    # track 1: static 2.0; -5 in sections 0–1 (σ = 3: -5·(1-9/25)); +5 in section 2 (σ = 1: 5·(1-1/25))
-    assert out[:, 1] == pytest.approx([2 - 3.2, 2 - 3.2, 2 + 4.8])
+    # track 1: wants -23, -23, -13 (mean -18): static 2.0, moves -5/-5/+5 shrunk with σ = 3
+    # (section 2's σ = 1 is raised to the 3 dB floor): ±5·(1-9/25)
+    assert out[:, 1] == pytest.approx([2 - 3.2, 2 - 3.2, 2 + 3.2])
     assert out[:, 2] == pytest.approx([1.0, 1.0, 1.0])  # plays once: that gain everywhere
+
+
+def test_the_arrangements_own_level_change_is_never_compensated():
+    # the part is 5 dB louder in the chorus and the model wants the same heard level in both:
+    # an engineer leaves the fader where it is, so does automix
+    out = song_balance(np.array([[0.0], [-5.0]]), np.array([[-30.0], [-25.0]]), [10.0, 10.0], [0.5, 0.5])
+    assert out[:, 0] == pytest.approx([-2.5, -2.5])
 
 
 def test_a_stem_louder_in_the_chorus_keeps_one_fader_setting(bank):

@@ -1,18 +1,22 @@
 """One static balance per track for the song, plus shrunk section moves.
 
-Real mixes are mostly a static balance with a few deliberate section moves.
-:func:`song_balance` takes the per-section gains the section models ask for
-(``(n_sections, n_tracks)`` dB, NaN where a track does not play) and returns:
+Real mixes are mostly a static balance with a few deliberate section moves;
+an engineer does not ride a fader because the arrangement makes a part
+louder in the chorus. :func:`song_balance` takes, per section and track, the
+gain the section's model asks for and the track's measured level there
+(both ``(n_sections, n_tracks)`` dB, NaN where a track does not play) and
+returns:
 
 * the track's **song gain**: the length-weighted mean of its section gains
   over the sections where it plays;
-* plus, per section, the **deviation** from it shrunk toward zero by the
-  evidence for it: ``d · max(0, 1 − σ²/d²)`` (positive-part James–Stein),
-  where σ (dB) is the section model's leave-one-song-out RMS level error
-  (:data:`UNKNOWN_SECTION_NOISE_DB` when it records none, never below
-  :data:`MIN_SECTION_NOISE_DB`). A deviation smaller than σ vanishes; with
-  σ = 3 dB a move of ≥ 3 dB survives only when the model asks for ≥ 4.9 dB:
-  a move is the model's confident choice, never noise.
+* plus, per section, the **model's move**: how far the level the model wants
+  for the track in that section (gain + measured level) departs from the
+  track's length-weighted mean wanted level — the arrangement's own level
+  changes are kept, never compensated — shrunk toward zero by the evidence
+  for it: ``d · max(0, 1 − σ²/d²)`` (positive-part James–Stein), where σ (dB)
+  is the section model's leave-one-song-out RMS level error, never below
+  :data:`MIN_SECTION_NOISE_DB`. A move smaller than σ vanishes; with σ = 3 dB
+  a move of ≥ 3 dB survives only when the model asks for ≥ 4.9 dB.
 
 Tracks get their song gain in the sections where they do not play.
 """
@@ -29,8 +33,10 @@ UNKNOWN_SECTION_NOISE_DB = 3.0
 practice table, models trained on fewer than three songs): such a source's section moves must clear
 the 3 dB an engineer hears as a jump."""
 
-MIN_SECTION_NOISE_DB = 0.5
-"""Smallest uncertainty (dB) granted to any section model, however well it scored."""
+MIN_SECTION_NOISE_DB = 3.0
+"""Smallest uncertainty (dB) granted to any section model, however well it scored on its own training
+corpus: held out on real songs the section models miss a stem's level by 3–4 dB (models/README.md), so
+no section move is supported more precisely than that."""
 
 
 def shrink_deviation(deviation_db: np.ndarray, noise_db: np.ndarray | float) -> np.ndarray:
@@ -42,13 +48,14 @@ def shrink_deviation(deviation_db: np.ndarray, noise_db: np.ndarray | float) -> 
     return d * factor
 
 
-def song_balance(section_gains_db: np.ndarray, section_lengths_s: Sequence[float],
+def song_balance(section_gains_db: np.ndarray, section_levels_db: np.ndarray, section_lengths_s: Sequence[float],
                  section_noise_db: Sequence[float]) -> np.ndarray:
-    """Static song gain per track plus shrunk section deviations, shape ``(n_sections, n_tracks)``.
+    """Static song gain per track plus shrunk model moves, shape ``(n_sections, n_tracks)``.
 
     Args:
         section_gains_db: (n_sections, n_tracks) gains the section models ask for, NaN where a track
             does not play.
+        section_levels_db: (n_sections, n_tracks) the tracks' measured levels (dB) the gains apply to.
         section_lengths_s: (n_sections,) section lengths, the weights of the song gain.
         section_noise_db: (n_sections,) uncertainty of each section's levels (dB); NaN =
             :data:`UNKNOWN_SECTION_NOISE_DB`; raised to :data:`MIN_SECTION_NOISE_DB`.
@@ -57,13 +64,15 @@ def song_balance(section_gains_db: np.ndarray, section_lengths_s: Sequence[float
         gains in dB; a track that plays nowhere gets NaN everywhere.
     """
     g = np.asarray(section_gains_db, dtype=float)
-    w = np.asarray(section_lengths_s, dtype=float)[:, None] * np.isfinite(g)
+    wanted = g + np.asarray(section_levels_db, dtype=float)
+    w = np.asarray(section_lengths_s, dtype=float)[:, None] * np.isfinite(wanted)
     total = w.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         static = np.where(total > 0, np.nansum(np.nan_to_num(g) * w, axis=0) / total, np.nan)
+        mean_wanted = np.where(total > 0, np.nansum(np.nan_to_num(wanted) * w, axis=0) / total, np.nan)
     noise = np.asarray(section_noise_db, dtype=float)
     noise = np.maximum(np.where(np.isfinite(noise), noise, UNKNOWN_SECTION_NOISE_DB), MIN_SECTION_NOISE_DB)[:, None]
-    moves = shrink_deviation(g - static[None, :], noise)
+    moves = shrink_deviation(wanted - mean_wanted[None, :], noise)
     return static[None, :] + np.where(np.isfinite(moves), moves, 0.0)
 
 
