@@ -564,7 +564,11 @@ def install_worker(fake: FakeReaper) -> Path:
     """Write ``automix.json`` into the fake's resource folder: this interpreter runs the worker."""
     import sys
 
-    from automix.reaper.worker_config import WorkerConfig, config_path, format_worker_config
+    from automix.reaper.worker_config import (
+        WorkerConfig,
+        config_path,
+        format_worker_config,
+    )
     fake.resource_path.mkdir(parents=True, exist_ok=True)
     repo = Path(__file__).resolve().parents[1]
     path = config_path(fake.resource_path)

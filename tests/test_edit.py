@@ -12,6 +12,7 @@ from rpp_factory import FactoryItem, FactoryTrack, guid_for, project_text, write
 
 from automix import rpp
 from automix.errors import ProjectEditError
+from automix.plan.apply import envelope_points
 from automix.project.edit import (
     find_automix_eq,
     find_track,
@@ -23,7 +24,6 @@ from automix.project.edit import (
     set_volume_envelope,
     upsert_automix_eq,
 )
-from automix.plan.apply import envelope_points
 from automix.project.model import EnvelopePoint
 from automix.project.reader import project_from_document, read_project
 from automix.project.reaeq import (

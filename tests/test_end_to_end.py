@@ -22,6 +22,7 @@ from automix.demo.project import balance_errors_db, load_truth
 from automix.jobs.mix import MixOptions, run_mix_job
 from automix.knowledge.track_types import track_type_of
 from automix.models.bank import ModelBank, installed_models_dir
+from automix.plan.balance import MAX_SECTION_MOVE_DB
 from automix.project.edit import find_automix_eq
 from automix.project.reader import read_project
 
@@ -104,17 +105,32 @@ def _errors(demo: Path, plan) -> tuple[object, dict]:
     return truth, balance_errors_db(truth, _heard_gains(demo, plan))
 
 
+def _intended_moves_db(truth) -> dict:
+    """Per track: the range (dB) of its intended gain across regions, each region's median gain removed."""
+    rel: dict = {}
+    for region in truth.regions:
+        med = float(np.median([e.gain_db for e in region.tracks if e.active]))
+        for e in region.tracks:
+            if e.active:
+                rel.setdefault(e.name, []).append(e.gain_db - med)
+    return {name: max(v) - min(v) for name, v in rel.items()}
+
+
 def _assert_within_3_db(truth, errors: dict) -> None:
-    """Every active track within 3 dB of the intended balance, but for the documented same-type relaxation."""
+    """Every active track within 3 dB of the intended balance, but for the documented relaxations."""
+    moves = _intended_moves_db(truth)
     for region in truth.regions:
         entries = [e for e in region.tracks if e.active]
         for e in entries:
             err = errors[(region.name, e.name)]
             same_type = [o for o in entries if track_type_of(o.name) == track_type_of(e.name)]
             # tracks of one type share the type's loudness equally (by design): a balance that sets
-            # them apart is missed by half its spread; everything else must be within 3 dB
+            # them apart is missed by half its spread; automix moves a track by itself at most
+            # ±MAX_SECTION_MOVE_DB around its song level (no 3 dB jumps): an intended move wider than
+            # that is missed by half the excess; everything else must be within 3 dB
             spread = max(o.gain_db for o in same_type) - min(o.gain_db for o in same_type)
-            assert abs(err) <= 3.0 + spread / 2, (region.name, e.name, err)
+            excess = max(0.0, moves[e.name] - 2 * MAX_SECTION_MOVE_DB)
+            assert abs(err) <= 3.0 + spread / 2 + excess / 2, (region.name, e.name, err)
 
 
 def test_automix_brings_every_track_near_the_intended_balance(demo, house, capsys):
@@ -178,8 +194,8 @@ def test_real_raw_multitrack_session(tmp_path, house):
 
     from automix.audio.io import audio_info
     from automix.features.analysis import analyse_project
-    from automix.jobs.mix import cache_for
     from automix.features.region import LEVEL_FEATURE
+    from automix.jobs.mix import cache_for
     from automix.plan.corrective_eq import corrective_eq
     from automix.plan.planner import active_matrix, track_types
 

@@ -11,11 +11,21 @@ from test_apply import PLAN, REGIONS, _load, _text
 
 from automix import rpp
 from automix.errors import ProjectEditError
-from automix.plan.apply import RAMP_S, ApplyOptions, apply_plan, eq_gain_envelopes, update_region
+from automix.plan.apply import (
+    RAMP_S,
+    ApplyOptions,
+    apply_plan,
+    eq_gain_envelopes,
+    update_region,
+)
 from automix.plan.model import EqBand, replace_region
 from automix.project.edit import find_automix_eq, find_track, set_automix_eq_envelopes
 from automix.project.model import EnvelopePoint
-from automix.project.reaeq import GAIN_ENVELOPE_RANGE, band_gain_param, gain_envelope_value
+from automix.project.reaeq import (
+    GAIN_ENVELOPE_RANGE,
+    band_gain_param,
+    gain_envelope_value,
+)
 
 USER_PARMENV = """<FXCHAIN
   SHOW 0

@@ -23,7 +23,12 @@ from automix.features.frame import (
     spectral_spread,
     zero_crossing_rate,
 )
-from automix.features.framing import SLOPE_MIN_HZ, FrameWorkspace, frame_signal, frame_spectrum
+from automix.features.framing import (
+    SLOPE_MIN_HZ,
+    FrameWorkspace,
+    frame_signal,
+    frame_spectrum,
+)
 
 SR = 16000
 

@@ -23,12 +23,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from rpp_factory import FactoryItem, FactoryTrack, project_text, write_project, write_wav
+from rpp_factory import (
+    FactoryItem,
+    FactoryTrack,
+    project_text,
+    write_project,
+    write_wav,
+)
 
 from automix.errors import MediaError, ModelError, PlanError, ProjectParseError
 from automix.features.cache import MAX_CACHE_ENTRY_BYTES, FeatureCache
-from automix.models.files import MAX_MODEL_JSON_BYTES, load_model, save_model
-from automix.plan.json_io import MAX_PLAN_BYTES, MAX_PLAN_JSON_DEPTH, load_plan, plan_from_json
+from automix.models.files import MAX_MODEL_JSON_BYTES, load_model
+from automix.plan.json_io import (
+    MAX_PLAN_BYTES,
+    MAX_PLAN_JSON_DEPTH,
+    load_plan,
+    plan_from_json,
+)
 from automix.project.model import MAX_PLAY_RATE, MAX_TIMELINE_S, MIN_SAMPLE_RATE_HZ
 from automix.project.reader import read_project
 

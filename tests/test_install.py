@@ -20,7 +20,6 @@ from automix.reaper.installer import (
 )
 from automix.reaper.installer import install as _real_install
 from automix.reaper.python_lib import PythonLib, interpreter_for
-from automix.reaper.worker_config import config_path, read_worker_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"

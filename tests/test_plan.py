@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from automix.errors import PlanError
+from automix.knowledge.sections import section_index_at
 from automix.plan.json_io import (
     check_plan_matches_project,
     load_plan,
@@ -26,7 +27,6 @@ from automix.plan.model import (
     fit_gains_to_range,
     replace_region,
 )
-from automix.knowledge.sections import section_index_at
 from automix.project.model import Fade, Item, Project, Source, Take, Track
 
 G_KICK = "{11111111-1111-1111-1111-111111111111}"

@@ -23,9 +23,14 @@ from automix.knowledge.targets import normalize_relative_loudness, power_sum_db
 from automix.knowledge.track_types import BASIC_TYPE_IDS
 from automix.models.bank import ModelBank
 from automix.models.files import TrainingInfo, info_for, save_model
-from automix.models.mix_model import MixModel, TypeTargets, leave_one_group_out, type_feature_names
-from automix.plan.model import MAX_GAIN_DB
+from automix.models.mix_model import (
+    MixModel,
+    TypeTargets,
+    leave_one_group_out,
+    type_feature_names,
+)
 from automix.plan.corrective_eq import corrective_eq
+from automix.plan.model import MAX_GAIN_DB
 from automix.plan.planner import MODEL_LEVEL_WEIGHT, active_matrix, make_plan
 from automix.plan.sources import section_sources
 from automix.plan.suggest import suggest_region

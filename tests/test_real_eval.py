@@ -15,7 +15,7 @@ import soundfile as sf
 from automix.cli import main
 from automix.errors import AutomixError
 from automix.training import real_songs
-from automix.training.real_eval import evaluate_real, score_song
+from automix.training.real_eval import evaluate_real
 from automix.training.real_songs import discover_real_songs, song_data
 
 RATE = 16000

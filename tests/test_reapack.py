@@ -12,7 +12,13 @@ import pytest
 
 from automix.errors import InstallError
 from automix.reaper.installer import ACTIONS
-from automix.reaper.reapack import about_rtf, git_commit_of, main, reapack_index_xml, script_metadata
+from automix.reaper.reapack import (
+    about_rtf,
+    git_commit_of,
+    main,
+    reapack_index_xml,
+    script_metadata,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 from audio_factory import make_multitrack
-from fake_reaper import VERSIONS, DeferLoop, FakeReaper, install_worker, reaper_layout, run_action
+from fake_reaper import (
+    VERSIONS,
+    DeferLoop,
+    FakeReaper,
+    install_worker,
+    reaper_layout,
+    run_action,
+)
 from rpp_factory import FactoryItem, FactoryTrack, write_project
 
 from automix import rpp
@@ -529,7 +536,11 @@ def test_without_a_worker_configuration_the_action_says_how_to_set_it_up(demo, t
 
 
 def test_a_worker_that_dies_without_a_result_is_reported(demo, tmp_path):
-    from automix.reaper.worker_config import WorkerConfig, config_path, format_worker_config
+    from automix.reaper.worker_config import (
+        WorkerConfig,
+        config_path,
+        format_worker_config,
+    )
     fake = FakeReaper(demo)
     fake.resource_path = tmp_path / "REAPER"
     fake.resource_path.mkdir()

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_reaper import MAX_STRBUF, VERSIONS, FakeConnectionError, FakeReaper, reaper_layout, version_tuple
+from fake_reaper import (
+    MAX_STRBUF,
+    VERSIONS,
+    FakeConnectionError,
+    FakeReaper,
+    reaper_layout,
+    version_tuple,
+)
 from rpp_factory import FactoryItem, FactoryTrack, write_project, write_wav
 
 from automix import rpp

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from test_planner import _fit_and_save, build_test_bank, make_analysis
 
-from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES, RegionFeatureAccumulator, RegionSpan
+from automix.features.region import (
+    LEVEL_FEATURE,
+    REGION_FEATURE_NAMES,
+    RegionFeatureAccumulator,
+    RegionSpan,
+)
 from automix.knowledge.track_types import BASIC_TYPE_IDS
 from automix.models.bank import ModelBank
 from automix.plan.balance import shrink_deviation, song_balance
@@ -66,13 +71,22 @@ def test_shrinkage_drops_moves_within_the_noise_and_keeps_confident_ones():
 def test_song_balance_is_the_length_weighted_gain_plus_the_models_shrunk_moves():
     gains = np.array([[0.0, -3.0, np.nan], [2.0, -3.0, 1.0], [2.0, 7.0, np.nan]])
     levels = np.array([[-20.0, -20.0, np.nan], [-22.0, -20.0, -30.0], [-22.0, -20.0, np.nan]])
-    out = song_balance(gains, levels, [10.0, 10.0, 20.0], [np.nan, np.nan, 1.0])
+    out = song_balance(gains, levels, [10.0, 10.0, 20.0], [np.nan, np.nan, 1.0], [np.inf] * 3)
     # track 0: the model wants -20 dB everywhere (gain + level): static 1.5, no move
     assert out[:, 0] == pytest.approx([1.5, 1.5, 1.5])
     # track 1: wants -23, -23, -13 (mean -18): static 2.0, moves -5/-5/+5 shrunk with σ = 3
     # (section 2's σ = 1 is raised to the 3 dB floor): ±5·(1-9/25)
     assert out[:, 1] == pytest.approx([2 - 3.2, 2 - 3.2, 2 + 3.2])
     assert out[:, 2] == pytest.approx([1.0, 1.0, 1.0])  # plays once: that gain everywhere
+
+
+def test_moves_automix_chooses_by_itself_never_make_a_3_db_jump():
+    gains = np.array([[-3.0], [-3.0], [7.0]])
+    levels = np.full((3, 1), -20.0)
+    out = song_balance(gains, levels, [10.0, 10.0, 20.0], [3.0, 3.0, 3.0])
+    assert np.abs(np.diff(out[:, 0])).max() < 3.0
+    chosen = song_balance(gains, levels, [10.0, 10.0, 20.0], [3.0, 3.0, 3.0], [np.inf, np.inf, np.inf])
+    assert chosen[2, 0] - chosen[1, 0] == pytest.approx(6.4)  # the user's chosen variant keeps its move
 
 
 def test_the_arrangements_own_level_change_is_never_compensated():

@@ -12,8 +12,8 @@ import pytest
 from automix.errors import ReaperError
 from automix.reaper.worker_config import (
     CONFIG_FILE_NAME,
-    IniChange,
     MAX_CONFIG_BYTES,
+    IniChange,
     WorkerConfig,
     config_path,
     format_worker_config,

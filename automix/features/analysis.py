@@ -200,7 +200,9 @@ TRUNCATION_SLACK_S = 0.05
 
 def truncated_media_notes(tracks: Sequence[Track]) -> list[str]:
     """Sentences naming items that play past the end of their media file (truncated or replaced file)."""
-    from automix.audio.io import audio_info  # the audio engine, as analyse_track imports it
+    from automix.audio.io import (
+        audio_info,  # the audio engine, as analyse_track imports it
+    )
 
     notes = []
     for track in tracks:

@@ -32,7 +32,13 @@ from functools import partial
 from pathlib import Path
 
 from automix import rpp
-from automix.errors import AutomixError, ModelError, OutputError, ProjectError, ProjectWriteError
+from automix.errors import (
+    AutomixError,
+    ModelError,
+    OutputError,
+    ProjectError,
+    ProjectWriteError,
+)
 from automix.features.analysis import analyse_project, check_project
 from automix.features.cache import FeatureCache, cache_folder_for
 from automix.jobs.outputs import check_job_outputs, job_inputs

@@ -15,7 +15,12 @@ from pathlib import Path
 from automix.errors import OutputError
 from automix.project.files import project_files
 from automix.project.model import Project
-from automix.util.outputs import check_distinct_outputs, check_output_file, files_in, is_input
+from automix.util.outputs import (
+    check_distinct_outputs,
+    check_output_file,
+    files_in,
+    is_input,
+)
 
 MODEL_SUFFIXES = (".json", ".npz")
 

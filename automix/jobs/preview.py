@@ -34,7 +34,12 @@ from automix.audio.eq import StreamingEq
 from automix.audio.panlaw import track_pan_gains
 from automix.errors import MediaError
 from automix.plan.apply import track_envelopes
-from automix.plan.heard import VolumeSetting, fader_plays, folder_gain_db, volume_setting
+from automix.plan.heard import (
+    VolumeSetting,
+    fader_plays,
+    folder_gain_db,
+    volume_setting,
+)
 from automix.plan.model import EqBand, MixPlan
 from automix.project.model import Project, Track
 from automix.util.atomic import atomic_path

@@ -18,6 +18,11 @@ returns:
   :data:`MIN_SECTION_NOISE_DB`. A move smaller than σ vanishes; with σ = 3 dB
   a move of ≥ 3 dB survives only when the model asks for ≥ 4.9 dB.
 
+A move is then limited to ± :data:`MAX_SECTION_MOVE_DB` unless the user asked for that
+section's variant (``automix suggest``): held out on real songs, whose engineers' faders are
+static, no section model's moves were confirmed, so a move automix chooses by itself stays a
+nudge that never makes a jump of 3 dB between adjacent sections.
+
 Tracks get their song gain in the sections where they do not play.
 """
 
@@ -39,6 +44,11 @@ corpus: held out on real songs the section models miss a stem's level by 3–4 d
 no section move is supported more precisely than that."""
 
 
+MAX_SECTION_MOVE_DB = 1.45
+"""Largest section move (dB, either way) automix makes by itself: two adjacent sections stay under the
+3 dB an engineer hears as a jump."""
+
+
 def shrink_deviation(deviation_db: np.ndarray, noise_db: np.ndarray | float) -> np.ndarray:
     """``d · max(0, 1 − σ²/d²)`` element-wise (same shape as ``deviation_db``; NaN stays NaN)."""
     d = np.asarray(deviation_db, dtype=float)
@@ -49,7 +59,7 @@ def shrink_deviation(deviation_db: np.ndarray, noise_db: np.ndarray | float) -> 
 
 
 def song_balance(section_gains_db: np.ndarray, section_levels_db: np.ndarray, section_lengths_s: Sequence[float],
-                 section_noise_db: Sequence[float]) -> np.ndarray:
+                 section_noise_db: Sequence[float], max_move_db: Sequence[float] | None = None) -> np.ndarray:
     """Static song gain per track plus shrunk model moves, shape ``(n_sections, n_tracks)``.
 
     Args:
@@ -59,6 +69,8 @@ def song_balance(section_gains_db: np.ndarray, section_levels_db: np.ndarray, se
         section_lengths_s: (n_sections,) section lengths, the weights of the song gain.
         section_noise_db: (n_sections,) uncertainty of each section's levels (dB); NaN =
             :data:`UNKNOWN_SECTION_NOISE_DB`; raised to :data:`MIN_SECTION_NOISE_DB`.
+        max_move_db: (n_sections,) largest move per section (dB); default :data:`MAX_SECTION_MOVE_DB`
+            everywhere (``inf`` for a section whose variant the user chose).
 
     Returns:
         gains in dB; a track that plays nowhere gets NaN everywhere.
@@ -73,7 +85,28 @@ def song_balance(section_gains_db: np.ndarray, section_levels_db: np.ndarray, se
     noise = np.asarray(section_noise_db, dtype=float)
     noise = np.maximum(np.where(np.isfinite(noise), noise, UNKNOWN_SECTION_NOISE_DB), MIN_SECTION_NOISE_DB)[:, None]
     moves = shrink_deviation(wanted - mean_wanted[None, :], noise)
-    return static[None, :] + np.where(np.isfinite(moves), moves, 0.0)
+    return limit_section_moves(static[None, :] + np.where(np.isfinite(moves), moves, 0.0), section_lengths_s,
+                               np.isfinite(g), max_move_db)
+
+
+def limit_section_moves(gains_db: np.ndarray, section_lengths_s: Sequence[float], playing: np.ndarray,
+                        max_move_db: Sequence[float] | None = None) -> np.ndarray:
+    """Each track's gains kept within ± ``max_move_db`` of its length-weighted mean over the sections it plays in.
+
+    Args:
+        gains_db: (n_sections, n_tracks) dB.
+        section_lengths_s: (n_sections,) weights.
+        playing: (n_sections, n_tracks) bool, where the track plays (a track playing nowhere: every section).
+        max_move_db: (n_sections,) limit per section; default :data:`MAX_SECTION_MOVE_DB` everywhere
+            (``inf`` for a section whose variant the user chose).
+    """
+    g = np.asarray(gains_db, dtype=float)
+    limit = np.full(g.shape[0], MAX_SECTION_MOVE_DB) if max_move_db is None else np.asarray(max_move_db, float)
+    w = np.asarray(section_lengths_s, dtype=float)[:, None] * (np.asarray(playing, bool) & np.isfinite(g))
+    w = np.where(w.sum(axis=0) > 0, w, np.asarray(section_lengths_s, dtype=float)[:, None] * np.isfinite(g))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = np.nansum(np.nan_to_num(g) * w, axis=0) / w.sum(axis=0)
+    return np.clip(g, centre[None, :] - limit[:, None], centre[None, :] + limit[:, None])
 
 
 def median_offset(reference: Mapping[int, float], gains: Mapping[int, float]) -> float:

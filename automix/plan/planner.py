@@ -68,7 +68,12 @@ from automix.models.bank import ALL, ModelBank
 from automix.models.genre_guess import GenreGuess, guess_genre, song_profile
 from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
 from automix.models.roles import EQUAL_SHARES, RoleModel
-from automix.plan.balance import median_offset, song_balance
+from automix.plan.balance import (
+    MAX_SECTION_MOVE_DB,
+    limit_section_moves,
+    median_offset,
+    song_balance,
+)
 from automix.plan.corrective_eq import MAX_EQ_DB, apply_corrective_eq
 from automix.plan.level import expected_mix_level_db, fit_to_envelope_range
 from automix.plan.model import (
@@ -320,7 +325,8 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
             pans[k, i] = p
             eqs[k, i] = e
     levels = analysis.feature(LEVEL_FEATURE).T  # (n_sec, n_tr) dB
-    gains = song_balance(gains, levels, [s.length_s for s in analysis.sections], noise)
+    chosen = [math.inf if variants.get(k, 0) else MAX_SECTION_MOVE_DB for k in range(n_sec)]
+    gains = song_balance(gains, levels, [s.length_s for s in analysis.sections], noise, chosen)
     _fill_missing(gains, pans, eqs, analysis)
     fader_pans = [analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]
     if not section_pans:
@@ -329,6 +335,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     if not use_pan:
         pans[:] = [[analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]] * n_sec
     eqs, gains = apply_corrective_eq(analysis, types, active, gains) if use_eq else (np.zeros_like(eqs), gains)
+    gains = limit_section_moves(gains, [s.length_s for s in analysis.sections], active, chosen)
     regions = []
     for k, sec in enumerate(analysis.sections):
         tracks = tuple(TrackPlan(t.guid, t.name, types[i], round(float(gains[k, i]), 2),

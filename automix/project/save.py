@@ -25,7 +25,12 @@ from pathlib import Path
 
 from automix.errors import ProjectWriteError
 from automix.rpp import RppDocument, dumps, encode_project_text
-from automix.util.atomic import atomic_path, check_replaceable, real_target, write_bytes_atomic
+from automix.util.atomic import (
+    atomic_path,
+    check_replaceable,
+    real_target,
+    write_bytes_atomic,
+)
 
 ORIGINAL_SUFFIX = ".automix-original"
 """Inserted before ``.rpp-bak`` in the name of the never-overwritten backup."""

@@ -36,7 +36,12 @@ from automix.errors import AutomixError
 from automix.reaper.adapter import ReaperApi, connect
 from automix.reaper.runner import Defer, LiveJob
 from automix.reaper.session import ActionOutcome
-from automix.reaper.state import AUTO_MIX_TITLE, LEARN_TITLE, RESUGGEST_TITLE, STATE_KEYS
+from automix.reaper.state import (
+    AUTO_MIX_TITLE,
+    LEARN_TITLE,
+    RESUGGEST_TITLE,
+    STATE_KEYS,
+)
 
 AtExit = Callable[[Callable[[], None]], None]
 """REAPER's ``atexit``: run the callback when the script ends."""

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-import tempfile
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping

@@ -36,9 +36,27 @@ from typing import Callable
 
 from automix.errors import AutomixError, ReaperError
 from automix.reaper.adapter import ReaperApi
-from automix.reaper.job_files import LOG_FILE, ProgressReader, log_tail, read_result, write_request
-from automix.reaper.session import ActionOutcome, LiveTrack, LiveTransaction, report_failure, run_undoable
-from automix.reaper.snapshot import ProjectSnapshot, TrackHandles, changes_since, snapshot_to_json, take_snapshot
+from automix.reaper.job_files import (
+    LOG_FILE,
+    ProgressReader,
+    log_tail,
+    read_result,
+    write_request,
+)
+from automix.reaper.session import (
+    ActionOutcome,
+    LiveTrack,
+    LiveTransaction,
+    report_failure,
+    run_undoable,
+)
+from automix.reaper.snapshot import (
+    ProjectSnapshot,
+    TrackHandles,
+    changes_since,
+    snapshot_to_json,
+    take_snapshot,
+)
 from automix.reaper.state import EXT_SECTION
 from automix.reaper.worker_config import read_worker_config
 

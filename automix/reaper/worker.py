@@ -38,8 +38,17 @@ from automix.knowledge.sections import SongSection, section_index_at
 from automix.models.bank import personal_models_dir
 from automix.plan.apply import ApplyOptions, apply_plan
 from automix.plan.json_io import plan_from_json, plan_to_dict
-from automix.reaper.job_files import PROGRESS_FILE, JobResult, read_request, write_result
-from automix.reaper.live_project import LiveProject, changed_tracks, live_project_from_snapshot
+from automix.reaper.job_files import (
+    PROGRESS_FILE,
+    JobResult,
+    read_request,
+    write_result,
+)
+from automix.reaper.live_project import (
+    LiveProject,
+    changed_tracks,
+    live_project_from_snapshot,
+)
 from automix.reaper.snapshot import ProjectSnapshot, snapshot_from_json
 from automix.reaper.state import (
     AUTO_MIX_TITLE,

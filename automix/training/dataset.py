@@ -45,7 +45,12 @@ from automix.knowledge.track_types import (
     parse_track_type,
 )
 from automix.training.project_truth import samples_from_project
-from automix.training.samples import LEVEL_FEATURE, SectionSample, playing_matrix, section_sample
+from automix.training.samples import (
+    LEVEL_FEATURE,
+    SectionSample,
+    playing_matrix,
+    section_sample,
+)
 from automix.util.distribute import run_tasks
 from automix.util.progress import Reporter
 

@@ -39,15 +39,30 @@ from automix.knowledge.genres import genre_group, normalize_genre
 from automix.knowledge.practice import practice_relative_levels
 from automix.knowledge.sections import WHOLE_SONG_NAME, SongSection
 from automix.models.bank import ModelBank
-from automix.models.genre_guess import GenreProfiles, fit_profiles, save_profiles, song_profile
-from automix.models.roles import RoleModel, fit_role_model, save_role_model, within_type_pairs
+from automix.models.genre_guess import (
+    GenreProfiles,
+    fit_profiles,
+    save_profiles,
+    song_profile,
+)
+from automix.models.roles import (
+    RoleModel,
+    fit_role_model,
+    save_role_model,
+    within_type_pairs,
+)
 from automix.plan.corrective_eq import MAX_EQ_DB
 from automix.plan.planner import make_plan
 from automix.project.model import Project, Track
 from automix.training.balance_restore import balance_error_db, shift_levels
 from automix.training.fit import train_models
 from automix.training.real_songs import SECTION_LAYOUT, RealSong, SongData, song_data
-from automix.training.samples import LEVEL_FEATURE, SectionSample, playing_matrix, section_sample
+from automix.training.samples import (
+    LEVEL_FEATURE,
+    SectionSample,
+    playing_matrix,
+    section_sample,
+)
 
 MAX_REGAIN_DB = 12.0
 """Stems are re-gained uniformly within ± this (dB) before automix mixes them."""
