@@ -184,18 +184,37 @@ def resuggest(document: RppDocument, project: Project, bank: ModelBank, genre: s
 
 # ---------------------------------------------------------------- automix suggest
 
-def list_variants(project_path: Path, options: SuggestOptions,
-                  reporter: Reporter | None = None) -> tuple[SongSection, tuple[SectionSource, ...]]:
-    """The region ``options`` picks and its variants (best first); reads no audio."""
-    reporter = reporter or Reporter.silent()
-    _, project = read_project_document(project_path)
+@dataclass(frozen=True)
+class _SuggestionJob:
+    """A project opened for ``automix suggest``: its document, model bank, current plan, genre, the picked section."""
+
+    document: RppDocument
+    project: Project
+    bank: ModelBank
+    current: MixPlan | None
+    genre: str | None
+    sections: tuple[SongSection, ...]
+    index: int
+
+
+def _open_suggestion(project_path: Path, options: SuggestOptions, reporter: Reporter) -> _SuggestionJob:
+    """Read the project, its current plan and the models, and pick the section ``options`` names."""
+    document, project = read_project_document(project_path)
     check_project(project)
     bank = model_bank(options.models_dir)
     current = load_current_plan(project_path, options.plan)
     genre = suggestion_genre(options.genre, project, bank, current, reporter)
     sections = project_sections(project)
-    section = sections[pick_section(sections, region=options.region, at_s=options.at_s, file=project_path)]
-    return section, section_sources(bank, genre, section.section)
+    k = pick_section(sections, region=options.region, at_s=options.at_s, file=project_path)
+    return _SuggestionJob(document, project, bank, current, genre, sections, k)
+
+
+def list_variants(project_path: Path, options: SuggestOptions,
+                  reporter: Reporter | None = None) -> tuple[SongSection, tuple[SectionSource, ...]]:
+    """The region ``options`` picks and its variants (best first); reads no audio."""
+    job = _open_suggestion(project_path, options, reporter or Reporter.silent())
+    section = job.sections[job.index]
+    return section, section_sources(job.bank, job.genre, section.section)
 
 
 def suggest_in_file(project_path: Path, options: SuggestOptions,
@@ -207,13 +226,8 @@ def suggest_in_file(project_path: Path, options: SuggestOptions,
     written with ``dry_run`` or when anything fails.
     """
     reporter = reporter or Reporter.silent()
-    document, project = read_project_document(project_path)
-    check_project(project)
-    bank = model_bank(options.models_dir)
-    current = load_current_plan(project_path, options.plan)
-    genre = suggestion_genre(options.genre, project, bank, current, reporter)
-    sections = project_sections(project)
-    k = pick_section(sections, region=options.region, at_s=options.at_s, file=project_path)
+    job = _open_suggestion(project_path, options, reporter)
+    document, project, bank, current, genre, k = job.document, job.project, job.bank, job.current, job.genre, job.index
     out = output_path(project_path, options.output, options.in_place)
     if not options.dry_run:
         check_writable(out.parent, "project")
