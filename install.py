@@ -3,8 +3,10 @@
 
 Copies the actions in ``reaper_scripts/`` into REAPER's resource folder,
 registers them in ``reaper-kb.ini``, optionally enables Python ReaScript in
-``reaper.ini``, and pip-installs automix for the Python REAPER uses. All the
-logic lives in :mod:`automix.reaper.installer`; run with ``--help`` for the options.
+``reaper.ini`` (REAPER loads the base interpreter's shared libpython), makes
+sure the worker interpreter (this Python, or its virtual environment) has automix
+and records it in ``automix.json`` in the resource folder. All the logic lives
+in :mod:`automix.reaper.installer`; run with ``--help`` for the options.
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@
 #   region (intro, verse, chorus ...), chosen by a model of how engineers mix the
 #   project's genre (a 'genre: NAME' line in the project notes). Writes ordinary
 #   volume/pan envelope points and one ReaEQ per track, as one undo step.
-#   Needs the automix Python package installed for the Python that REAPER
-#   uses, and Python ReaScript enabled: run `python3 install.py --enable-python`
-#   from the automix folder (see README.md).
+#   Set up with `python3 install.py --enable-python`, run from the automix folder
+#   with the Python (or virtual environment) that has automix: it enables Python
+#   ReaScript and records in automix.json, in REAPER's resource folder, the
+#   interpreter that runs automix's analysis as a separate worker process and
+#   the folder REAPER's Python imports automix's thin REAPER layer from (standard
+#   library only; nothing is installed into REAPER's own Python). See README.md.
 """REAPER action "automix: Auto-mix project".
 
 Calls :func:`automix.reaper.actions.auto_mix_project` with REAPER's ``defer`` and
@@ -21,9 +24,10 @@ Importing this file has no side effects; the action runs only when REAPER
 executes it as ``__main__``.
 """
 
-INSTALL_HINT = ("automix is not installed for the Python REAPER uses.\n"
+INSTALL_HINT = ("automix is not set up for this REAPER: its Python could not import automix's REAPER layer "
+                "from the folder recorded in automix.json (REAPER's resource folder).\n"
                 "Run: python3 install.py --enable-python  (in the automix folder, with the Python or "
-                "virtual environment that has automix), then restart REAPER.")
+                "virtual environment that has automix: it becomes automix's worker), then restart REAPER.")
 
 
 def _add_automix_to_path() -> None:

@@ -14,12 +14,11 @@ from automix.reaper.installer import (
     ACTIONS,
     BACKUP_SUFFIX,
     action_command_id,
-    default_resource_paths,
-    find_resource_path,
     uninstall,
 )
 from automix.reaper.installer import install as _real_install
 from automix.reaper.python_lib import PythonLib, interpreter_for
+from automix.reaper.resource_folder import default_resource_paths, find_resource_path
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "reaper_scripts"

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -66,17 +65,11 @@ def _write_model(folder: Path, genre: str, section: str, level_db, pan) -> Path:
     return save_model(model, info, folder)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, params=VERSIONS)
 def reaper_version(request, monkeypatch) -> str:
-    """The REAPER each test plays (the fake's default version): 6.x, 7.x before 7.62 and 7.62+ in turn.
-
-    Each action test runs one worker process or more (seconds each), so the
-    tests share out the three versions (by a stable hash of their name)
-    instead of each running three times; the live = headless test runs on all three.
-    """
-    version = VERSIONS[zlib.crc32(request.node.name.encode("utf-8")) % len(VERSIONS)]
-    monkeypatch.setattr(FakeReaper, "default_version", version)
-    return version
+    """The REAPER each test plays (the fake's default version): every test runs on 6.83, 7.18 and 7.62."""
+    monkeypatch.setattr(FakeReaper, "default_version", request.param)
+    return request.param
 
 
 @pytest.fixture(autouse=True)
@@ -118,9 +111,8 @@ def _headless_chunks(project: Path, bank: Path, out: Path) -> tuple[list[str], d
     return [reaper_layout(rpp.dumps(c)) for c in doc.root.findall("TRACK")], plan_to_dict(result.plan)
 
 
-def _assert_live_equals_headless(project: Path, bank: Path, out: Path, *, saved: bool = True,
-                                 version: str | None = None) -> FakeReaper:
-    fake = FakeReaper(project, version=version)
+def _assert_live_equals_headless(project: Path, bank: Path, out: Path, *, saved: bool = True) -> FakeReaper:
+    fake = FakeReaper(project)
     fake.saved = saved
     outcome = run_action(auto_mix_project, fake, models_dir=bank)
     assert outcome.ok, outcome.summary
@@ -141,9 +133,9 @@ def _assert_live_equals_headless(project: Path, bank: Path, out: Path, *, saved:
 
 # ---------------------------------------------------------------- auto-mix = headless
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_live_auto_mix_of_the_demo_equals_the_headless_one(demo, bank, version):
-    fake = _assert_live_equals_headless(demo, bank, demo.parent / "headless-mix.rpp", version=version)
+def test_live_auto_mix_of_the_demo_equals_the_headless_one(demo, bank, reaper_version):
+    fake = _assert_live_equals_headless(demo, bank, demo.parent / "headless-mix.rpp")
+    assert fake.app_version.startswith(reaper_version + "/")
     _doc, project = read_project_document(demo)
     names = [t.name for t in project.audio_tracks]
     console = "".join(fake.console)
@@ -426,7 +418,8 @@ def _chorus_cursor(project_path: Path) -> float:
     return (chorus.start_s + chorus.end_s) / 2
 
 
-def test_inside_reaper_only_the_thin_layer_is_imported_even_running_each_action_twice(demo, bank, tmp_path):
+def test_inside_reaper_only_the_thin_layer_is_imported_even_running_each_action_twice(demo, bank, tmp_path,
+                                                                                        reaper_version):
     mixed = tmp_path / "mixed.rpp"  # a finished mix for the learn action
     assert run_mix_job(demo, MixOptions(models_dir=bank, output=mixed)).ok
     code = f"""
@@ -434,6 +427,7 @@ import json, sys
 sys.path.insert(0, {str(REPO / 'tests')!r})
 from fake_reaper import FakeReaper, run_action
 from automix.reaper.actions import auto_mix_project, learn_from_project, resuggest_region
+FakeReaper.default_version = {reaper_version!r}
 fake = FakeReaper({str(demo)!r}, cursor_s={_chorus_cursor(demo)!r})
 outcomes = []
 for _ in range(2):
@@ -447,6 +441,7 @@ heavy = sorted(k for k in sys.modules if k.split('.')[0] in ('numpy', 'scipy', '
 ours = sorted(k for k in sys.modules if k.startswith('automix.') and not k.startswith(('automix.reaper', 'automix.rpp', 'automix.util.atomic', 'automix.errors', 'automix.util')))
 print(json.dumps({{"ok": [o.ok for o in outcomes], "summaries": [o.summary for o in outcomes], "heavy": heavy,
                   "automix": ours, "worker": "automix.reaper.worker" in sys.modules,
+                  "versions": [fake.app_version, learner.app_version],
                   "undo": fake.undo_history, "learn_undo": learner.undo_history}}))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=900)
@@ -454,6 +449,7 @@ print(json.dumps({{"ok": [o.ok for o in outcomes], "summaries": [o.summary for o
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ok"] == [True] * 6, report["summaries"]
     assert report["heavy"] == [] and report["automix"] == [] and report["worker"] is False
+    assert all(v.startswith(reaper_version + "/") for v in report["versions"]), report["versions"]
     assert report["undo"] == [AUTO_MIX_TITLE] * 2 + [RESUGGEST_TITLE] * 2 and report["learn_undo"] == []
     assert "variant 1 of" in report["summaries"][2] and "variant 2 of" in report["summaries"][3]
 

@@ -127,7 +127,9 @@ def test_missing_automix_outside_reaper_is_printed(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "reaper_python", None)  # not inside REAPER
     module = _import(SCRIPTS / "automix_learn_from_project.py", "automix_script_printing")
     module.main()
-    assert "automix is not installed for the Python REAPER uses" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "automix is not set up for this REAPER" in out and "automix.json" in out
+    assert "install.py --enable-python" in out
 
 
 @pytest.mark.parametrize("script", sorted(FUNCTIONS))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from audio_factory import make_multitrack
+from fake_reaper import VERSIONS, FakeReaper
 from rpp_factory import FactoryItem, FactoryTrack, write_project
 from test_planner import build_test_bank
 
@@ -125,8 +126,10 @@ def test_a_project_with_video_items_mixes_like_the_same_audio_as_wav(tmp_path, m
             assert abs(video_track.gain_db - wav_track.gain_db) < 0.5, video_track.name  # AAC is lossy
 
 
-def test_live_auto_mix_of_video_items_equals_the_headless_one(tmp_path, models):
+@pytest.mark.parametrize("version", VERSIONS)
+def test_live_auto_mix_of_video_items_equals_the_headless_one(tmp_path, models, version, monkeypatch):
     from test_reaper_actions import _assert_live_equals_headless
+    monkeypatch.setattr(FakeReaper, "default_version", version)
     seconds = 6.0
     stems = make_multitrack(SR, seconds, seed=5)
     tracks = []
@@ -141,5 +144,6 @@ def test_live_auto_mix_of_video_items_equals_the_headless_one(tmp_path, models):
     song = write_project(tmp_path / "song.rpp", tracks, regions=[(1, "Verse", 0.0, 3.0), (2, "Chorus", 3.0, 6.0)],
                          sample_rate=SR, notes="genre: rock")
     fake = _assert_live_equals_headless(song, models, tmp_path / "headless.rpp")
+    assert fake.app_version.startswith(version + "/")
     for text in fake.chunks():  # the two video items' tracks are mixed too
         assert text.count("<VOLENV2") == 1 and text.count("<PANENV2") == 1
