@@ -164,3 +164,50 @@ def test_a_failing_track_stops_the_parallel_analysis_and_its_threads(tmp_path):
     with pytest.raises(MediaError, match="t3.wav"):
         analyse_project(project, use_cache=False, threads=3)
     assert threading.active_count() == before
+
+
+def test_a_cold_analysis_writes_and_fsyncs_the_cache_index_once(tmp_path, monkeypatch):
+    """7 tracks analysed into an empty cache: 7 entries, one index write and one fsync of it (was 7 of each)."""
+    import automix.util.atomic as atomic
+
+    path = _many_tracks_project(tmp_path)
+    project = read_project(path)
+    cache = FeatureCache(tmp_path / "cache")
+    synced, index_writes = [], []
+    real_fsync_path, real_replace = atomic._fsync_path, os.replace
+    monkeypatch.setattr(atomic, "_fsync_path", lambda p: (synced.append(Path(p)), real_fsync_path(p)))
+    monkeypatch.setattr(atomic.os, "replace", lambda a, b: (index_writes.append(b) if Path(b).name == "index.json"
+                                                            else None, real_replace(a, b)))
+    first = analyse_project(project, cache=cache)
+    assert len(index_writes) == 1 and len(synced) == 1 and synced[0].name.startswith(".index.json.")
+    entries = cache.read_index()
+    assert len(entries) == 7 and len(list(cache.folder.glob("*.npz"))) == 7
+    again = analyse_project(read_project(path), cache=cache)
+    assert all(t.from_cache for t in again.tracks)
+    np.testing.assert_array_equal(again.vectors(), first.vectors())
+
+
+def test_an_analysis_stopped_by_a_bad_track_keeps_and_indexes_the_tracks_done(tmp_path):
+    path = _many_tracks_project(tmp_path)
+    (tmp_path / "media" / "t3.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")  # exists, undecodable
+    cache = FeatureCache(tmp_path / "cache")
+    with pytest.raises(MediaError, match="t3.wav"):
+        analyse_project(read_project(path), cache=cache, threads=1)
+    assert len(cache.read_index()) == 3 and len(list(cache.folder.glob("*.npz"))) == 3  # T0, T1, T2
+
+
+def test_analysis_imports_scipy_signal_only_for_items_that_need_resampling(tmp_path):
+    """``scipy.signal`` costs about 1 s to import: a project whose media play at the project rate never loads it."""
+    import subprocess
+    import sys
+
+    same_rate = _project(tmp_path / "same")
+    resampled = _project(tmp_path / "other")
+    sf.write(str(tmp_path / "other" / "media" / "b.wav"), 0.1 * np.ones(2 * 16000), 16000)  # 16 kHz source
+    code = ("import sys; from automix.features.analysis import analyse_project; "
+            "from automix.project.reader import read_project; "
+            "a = analyse_project(read_project(sys.argv[1]), use_cache=False); "
+            "print(len(a.tracks), 'scipy.signal' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True)
+            for p in (same_rate, resampled)]
+    assert [r.stdout.split() for r in runs] == [["2", "False"], ["2", "True"]]

@@ -4,7 +4,9 @@ For every unmuted item whose active take has an audio source the renderer
 applies: item position and length, take source offset (``SOFFS``), looping,
 item volume × take volume, polarity, take pan, fade in/out, play rate and the
 source's own sample rate (both by polyphase resampling with
-``scipy.signal.resample_poly``); overlapping items are summed. Not applied
+``scipy.signal.resample_poly``, imported at the first item that needs it:
+importing ``scipy.signal`` takes about a second, and an item played at its
+own rate never needs it); overlapping items are summed. Not applied
 (and said so in the :class:`RenderReport`): track fader/pan/mute/FX, take FX,
 pitch shift. With *preserve pitch* on REAPER time-stretches; this renderer
 resamples instead (same timing, pitch shifted by the rate): an approximation.
@@ -24,12 +26,11 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from automix.audio.io import AudioReader, has_audio_stream, open_audio
 from automix.audio.panlaw import take_pan_gains
 from automix.errors import MediaError
-from automix.project.model import Fade, Item, Project, Track
+from automix.project.model import Fade, Item, Project, Source, Take, Track
 
 DEFAULT_BLOCK_S = 4.0
 """Default render block length in seconds."""
@@ -252,8 +253,15 @@ class _ItemPlayer:
         j1 = k1 - m * up
         n_in = int(math.ceil((j1 + pad_out) * down / up)) + 1
         window = self._source(w0, n_in)
-        y = resample_poly(window, up, down, axis=0)
+        y = _resample_poly(window, up, down)
         return y[j0:j1].astype(np.float32, copy=False)
+
+
+def _resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
+    """``scipy.signal.resample_poly`` of ``(n, channels)`` samples along axis 0 (scipy.signal imported at first use)."""
+    from scipy.signal import resample_poly
+
+    return resample_poly(x, up, down, axis=0)
 
 
 def _players(project: Project, track: Track, sample_rate: int, report: RenderReport,
@@ -343,9 +351,6 @@ def render_file(path: str | Path, *, sample_rate: int | None = None, block_s: fl
     The file is played like an item at position 0 (mono duplicated to both
     channels); ``length_s`` pads with silence or truncates.
     """
-    from automix.project.model import Source, Take
-    from automix.project.model import Track as _Track
-
     with open_audio(path) as reader:
         info = reader.info
     sr = int(sample_rate or info.sample_rate)
@@ -353,6 +358,6 @@ def render_file(path: str | Path, *, sample_rate: int | None = None, block_s: fl
     src = Source(kind="WAVE", file_text=str(path), path=Path(path), exists=True)
     take = Take("", 1.0, False, 0.0, 0.0, 1.0, False, 0.0, 0, src)
     item = Item(0.0, info.duration_s, 0.0, False, 1.0, Fade(), Fade(), False, (take,), 0)
-    track = _Track(0, "", Path(path).name, 1.0, 0.0, False, False, 0, None, items=(item,))
+    track = Track(0, "", Path(path).name, 1.0, 0.0, False, False, 0, None, items=(item,))
     project = Project(None, Path(path).parent, "", sr, 120.0, (track,), (), ())
     yield from render_track(project, track, sample_rate=sr, block_s=block_s, end_s=dur)

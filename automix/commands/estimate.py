@@ -22,12 +22,14 @@ import math
 from pathlib import Path
 
 from automix.audio.io import audio_info
+from automix.audio.render import RenderReport, render_file, render_track
 from automix.commands.options import add_force_argument, number
 from automix.errors import EstimationError
 from automix.estimate.finished_mix import estimate_mix
 from automix.estimate.solve import Estimate
 from automix.features.region import RegionSpan
 from automix.project.files import project_files
+from automix.project.reader import read_project
 from automix.util.atomic import write_text_atomic
 from automix.util.outputs import PLAN_SUFFIXES, STDOUT, check_output_file
 
@@ -86,13 +88,9 @@ def _song_dir_inputs(folder: Path, mix: Path | None, stems_dir: Path | None) -> 
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``automix estimate``."""
-    from automix.audio.render import RenderReport, render_file, render_track
-
     source: Path = args.source
     report = RenderReport()
     if source.suffix.lower() == ".rpp":
-        from automix.project.reader import read_project
-
         if args.mix is None:
             raise EstimationError("a project needs the reference mix: --mix MIX.wav", file=source)
         project = read_project(source)

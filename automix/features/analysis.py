@@ -27,13 +27,15 @@ import math
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from automix.audio.io import audio_info
+from automix.audio.render import render_track
 from automix.errors import AutomixError, ProjectError
 from automix.features.cache import (
     FeatureCache,
@@ -200,10 +202,6 @@ TRUNCATION_SLACK_S = 0.05
 
 def truncated_media_notes(tracks: Sequence[Track]) -> list[str]:
     """Sentences naming items that play past the end of their media file (truncated or replaced file)."""
-    from automix.audio.io import (
-        audio_info,  # the audio engine, as analyse_track imports it
-    )
-
     notes = []
     for track in tracks:
         for item in track.audio_items:
@@ -234,8 +232,6 @@ def analyse_track(project: Project, track: Track, sections: tuple[SongSection, .
     ``background``: compute each block's features in a worker thread while
     the next block renders (see :class:`~automix.features.region.RegionFeatureAccumulator`).
     """
-    from automix.audio.render import render_track  # audio engine, imported at use
-
     sr = int(sample_rate or project.sample_rate)
     spans = [RegionSpan(s.name, s.start_s, s.end_s) for s in sections]
     acc = RegionFeatureAccumulator(sr, spans, track=track.name, frame_s=FRAME_S, background=background)
@@ -321,7 +317,8 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     analysed = analyse_tracks(project, [t for t, c in zip(audio, cached) if c is None], sections, sr,
                               threads=threads)
     tracks = []
-    with closing(analysed), reporter.progress(len(audio), "analysing tracks") as bar:
+    with closing(analysed), reporter.progress(len(audio), "analysing tracks") as bar, \
+            cache.batch() if cache is not None else nullcontext():
         for track, key, feats in zip(audio, keys, cached):
             hit = feats is not None
             if feats is None:

@@ -31,7 +31,9 @@ import numpy as np
 import soundfile as sf
 
 from automix.audio.eq import StreamingEq
+from automix.audio.loudness import LoudnessMeter, integrated_loudness
 from automix.audio.panlaw import track_pan_gains
+from automix.audio.render import render_track
 from automix.errors import MediaError
 from automix.plan.apply import track_envelopes
 from automix.plan.heard import (
@@ -148,8 +150,6 @@ def iter_mixes(project: Project, plans: Sequence[MixPlan | None], *, sample_rate
     over the media. ``None`` as a plan is the unmixed reference: the tracks
     summed at their fader volume and pan.
     """
-    from automix.audio.render import render_track  # audio engine, imported at use
-
     sr = int(sample_rate or project.sample_rate)
     tracks = _playing_tracks(project)
     streams = [render_track(project, t, sample_rate=sr, block_s=block_s, end_s=project.end_s) for t in tracks]
@@ -179,8 +179,6 @@ def iter_mix_blocks(project: Project, plan: MixPlan | None, *, sample_rate: int 
 
 
 def _normalise(x: np.ndarray, sample_rate: int, target_lufs: float) -> np.ndarray:
-    from automix.audio.loudness import integrated_loudness
-
     lufs = integrated_loudness(x, sample_rate)
     if not math.isfinite(lufs):
         return x
@@ -239,8 +237,6 @@ def write_preview(project: Project, plan: MixPlan | None, path: str | Path, *, s
     atomically (temporary file + rename). ``subtype`` is a soundfile WAV
     subtype (``FLOAT`` keeps peaks above 0 dBFS intact; ``PCM_24`` clips them).
     """
-    from automix.audio.loudness import LoudnessMeter
-
     sr = int(sample_rate or project.sample_rate)
     path = Path(path)
     meter = LoudnessMeter(sr, 2)
