@@ -42,7 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from automix.jobs.mix import MixOptions, run_batch  # noqa: E402
+from automix.jobs.batch import run_batch  # noqa: E402
+from automix.jobs.mix import MixOptions  # noqa: E402
 
 TARGET_OVERHEAD = 0.05
 
@@ -102,7 +103,7 @@ def main() -> int:
         startup = time.perf_counter() - t0
         t0 = time.perf_counter()
         with Client(cluster) as client:  # spawned workers ran this script's imports; make sure of the job's
-            client.run(importlib.import_module, "automix.jobs.mix")
+            client.run(importlib.import_module, "automix.jobs.batch")
         warmup = time.perf_counter() - t0
         modes = ["serial", "jobs", "dask"]
         figures: dict[str, list[tuple[float, float, int]]] = {m: [] for m in modes}

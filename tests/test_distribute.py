@@ -15,7 +15,8 @@ from test_planner import build_test_bank
 import automix.jobs.mix as mixjob
 from automix.cli import main
 from automix.errors import MediaError
-from automix.jobs.mix import JobResult, MixOptions, batch_summary, mix_one, run_batch
+from automix.jobs.batch import batch_summary, mix_one, run_batch
+from automix.jobs.mix import JobResult, MixOptions
 from automix.training.dataset import collect_samples
 from automix.util.distribute import (
     DaskMissingError,
@@ -57,7 +58,7 @@ def mix_killing_its_worker_once(project: Path, options: MixOptions) -> JobResult
     if "kill" in project.name and not marker.exists():
         marker.write_text(str(os.getpid()))
 
-        def die(*_args: object) -> None:
+        def die(*_args: object, **_kwargs: object) -> None:
             os._exit(1)
 
         mixjob.save_project = die

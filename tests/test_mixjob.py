@@ -14,14 +14,8 @@ from test_planner import build_test_bank
 
 from automix import rpp
 from automix.errors import ModelError, ProjectWriteError
-from automix.jobs.mix import (
-    MixOptions,
-    batch_summary,
-    default_output_for,
-    plan_path_for,
-    run_batch,
-    run_mix_job,
-)
+from automix.jobs.batch import batch_summary, run_batch
+from automix.jobs.mix import MixOptions, default_output_for, plan_path_for, run_mix_job
 from automix.plan.json_io import load_plan
 
 SR = 22050

@@ -16,7 +16,7 @@ from automix.jobs.mix import (
 from automix.jobs.outputs import check_job_outputs, job_inputs
 from automix.jobs.report import format_plan_text
 from automix.plan.apply import ApplyOptions, apply_plan
-from automix.plan.json_io import load_plan, save_plan
+from automix.plan.json_io import load_plan
 from automix.util.lock import file_lock
 from automix.util.outputs import PLAN_SUFFIXES, RPP_SUFFIXES, is_input
 
@@ -71,8 +71,6 @@ def run(args: argparse.Namespace) -> int:
         print("dry run: the plan matches the project; nothing written")
         return 0
     with file_lock(out, what="project"):
-        save_project(doc, args.project, out)
-        if not keeps_plan:
-            save_plan(plan, saved_plan)
+        save_project(doc, args.project, out, plans=[] if keeps_plan else [("plan", saved_plan, plan)])
     print(f"wrote {out}\nplan: {saved_plan}")
     return 0

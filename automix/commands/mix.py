@@ -8,13 +8,8 @@ from pathlib import Path
 
 from automix.commands.options import add_force_argument
 from automix.commands.parallel import add_parallel_arguments, parallel_from_args
-from automix.jobs.mix import (
-    MixOptions,
-    batch_summary,
-    collect_projects,
-    run_batch,
-    run_mix_job,
-)
+from automix.jobs.batch import batch_summary, collect_projects, run_batch
+from automix.jobs.mix import MixOptions, run_mix_job
 from automix.util.progress import reporter_from_args
 
 EXAMPLES = """examples:

@@ -336,4 +336,6 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     notes += truncated_media_notes(audio)
     if cache is not None:
         notes += cache.warnings
+        if cache.store_errors:
+            notes.append(cache.store_summary())
     return ProjectAnalysis(project, sections, tuple(tracks), sr, project_notes(project) + tuple(notes))

@@ -142,6 +142,8 @@ class FeatureCache:
         self.folder = Path(folder)
         self.hits = 0
         self.misses = 0
+        self.stored = 0
+        self.store_errors: list[str] = []  # why an entry could not be stored, one per failed put
         self.warnings: list[str] = []
         self._pending_index: list[Callable[[dict], object]] | None = None  # changes held by batch()
 
@@ -218,10 +220,23 @@ class FeatureCache:
             with atomic_path(path, durable=False) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, **clean)
             size = path.stat().st_size
-        except OSError:
+        except OSError as exc:
+            self.store_errors.append(exc.strerror or str(exc))
             return False
+        self.stored += 1
         self._update_index(lambda entries: entries.__setitem__(key, {"arrays": sorted(clean), "bytes": size}))
         return True
+
+    def store_summary(self) -> str:
+        """A sentence on this object's writes: how many entries were stored and why others were not ('' if none)."""
+        tried = self.stored + len(self.store_errors)
+        if not tried:
+            return ""
+        if not self.store_errors:
+            return f"feature cache {self.folder}: {self.stored} entr{'y' if self.stored == 1 else 'ies'} written"
+        reasons = ", ".join(dict.fromkeys(self.store_errors))
+        return (f"feature cache {self.folder}: {self.stored} of {tried} entries written, {len(self.store_errors)} "
+                f"not ({reasons}): those tracks are analysed again next time")
 
     def _discard(self, key: str) -> None:
         try:

@@ -39,7 +39,7 @@ from automix.jobs.outputs import check_job_outputs, job_inputs
 from automix.knowledge.sections import SongSection, section_index_at
 from automix.models.bank import ALL, ModelBank
 from automix.plan.apply import ApplyOptions, update_region
-from automix.plan.json_io import check_plan_matches_project, save_plan
+from automix.plan.json_io import check_plan_matches_project
 from automix.plan.model import BOUNDS_TOLERANCE_S, MixPlan, RegionPlan, replace_region
 from automix.plan.planner import make_plan
 from automix.plan.sources import SectionSource, section_sources
@@ -242,8 +242,7 @@ def suggest_in_file(project_path: Path, options: SuggestOptions,
                            reporter=reporter)
     if not options.dry_run:
         with file_lock(out, what="project"):
-            save_project(document, project_path, out)
-            save_plan(suggestion.plan, plan_path_for(out))
+            save_project(document, project_path, out, plans=[("plan", plan_path_for(out), suggestion.plan)])
     return suggestion, out
 
 

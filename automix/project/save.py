@@ -16,21 +16,20 @@ beside the target); a project without write permission is refused. Any
 failure raises :class:`~automix.errors.ProjectWriteError` and leaves the
 original file as it was. The document's own text (UTF-8, its line endings)
 is written unchanged, so saving the same document twice gives identical bytes.
+
+:func:`stage_text` adds the backups and the project to a
+:class:`~automix.util.atomic.StagedWrites`, so a job can write the project
+together with its other outputs (the plan) and rename them all only once
+every one is on disk; the project's own temporary is staged last.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from automix.errors import ProjectWriteError
 from automix.rpp import RppDocument, dumps, encode_project_text
-from automix.util.atomic import (
-    atomic_path,
-    check_replaceable,
-    real_target,
-    write_bytes_atomic,
-)
+from automix.util.atomic import StagedWrites, check_replaceable, real_target
 
 ORIGINAL_SUFFIX = ".automix-original"
 """Inserted before ``.rpp-bak`` in the name of the never-overwritten backup."""
@@ -48,27 +47,57 @@ def original_backup_path(path: Path) -> Path:
     return path.with_name(path.name + ORIGINAL_SUFFIX + ".rpp-bak")
 
 
-def _copy_backup(source: Path, backup: Path) -> None:
-    with atomic_path(backup) as tmp:
-        shutil.copy2(source, tmp)
+BACKUP_WHAT = "backup"
+ORIGINAL_BACKUP_WHAT = "original backup"
+PROJECT_WHAT = "project"
+"""The ``what`` of the files :func:`stage_text` stages."""
+
+
+def encode_for_save(text: str, path: str | Path) -> bytes:
+    """``text`` as the bytes saved; ProjectWriteError (naming ``path``) when it is not UTF-8 encodable."""
+    try:
+        return encode_project_text(text)
+    except UnicodeEncodeError as exc:
+        raise ProjectWriteError(f"text cannot be encoded as UTF-8 ({exc.reason})", file=path) from None
+
+
+def backups_to_make(target: Path) -> list[tuple[str, Path]]:
+    """(what, path) of the backups saving over ``target`` makes now: the original backup (first time), the ``.rpp-bak``."""
+    if not target.exists():
+        return []
+    original = original_backup_path(target)
+    first = [] if original.exists() or original.is_symlink() else [(ORIGINAL_BACKUP_WHAT, original)]
+    return first + [(BACKUP_WHAT, backup_path(target))]
+
+
+def stage_backups(staged: StagedWrites, path: str | Path) -> None:
+    """Stage the backups of ``path`` (:func:`backups_to_make`); raises the failing step's ``OSError``."""
+    target = real_target(path)
+    check_replaceable(target)
+    for what, backup in backups_to_make(target):
+        staged.stage_copy(backup, what, target)
+
+
+def stage_text(staged: StagedWrites, data: bytes, path: str | Path, *, keep_backup: bool = True) -> None:
+    """Stage the backups of ``path`` (when ``keep_backup``) and ``data`` as its new content.
+
+    Raises the ``OSError`` of the step that failed (nothing renamed yet).
+    """
+    if keep_backup:
+        stage_backups(staged, path)
+    staged.stage_bytes(path, PROJECT_WHAT, data)
 
 
 def save_text(text: str, path: str | Path, *, keep_backup: bool = True) -> None:
     """Atomically write ``text`` (UTF-8) to ``path``; see the module docstring."""
     target = real_target(path)
+    data = encode_for_save(text, path)
+    staged = StagedWrites()
     try:
-        data = encode_project_text(text)
-    except UnicodeEncodeError as exc:
-        raise ProjectWriteError(f"text cannot be encoded as UTF-8 ({exc.reason})", file=path) from None
-    try:
-        check_replaceable(target)
-        if keep_backup and target.exists():
-            original = original_backup_path(target)
-            if not original.exists() and not original.is_symlink():
-                _copy_backup(target, original)
-            _copy_backup(target, backup_path(target))
-        write_bytes_atomic(target, data)
+        stage_text(staged, data, path, keep_backup=keep_backup)
+        staged.commit()
     except OSError as exc:
+        staged.discard()
         where = f" ({exc.filename})" if exc.filename and Path(exc.filename) != target else ""
         raise ProjectWriteError(f"could not save project{where}: {exc.strerror or exc}", file=path) from None
 

@@ -11,6 +11,11 @@ replaced and the link stays a link. An existing target without its owner's
 write permission (e.g. mode 0444) is not replaced: ``PermissionError``.
 Errors are the ``OSError`` of the step that failed; callers turn them into
 the :class:`~automix.errors.AutomixError` subclass that fits what they write.
+
+:class:`StagedWrites` writes several files as one step: every file is first
+written in full to its temporary (where a full disk shows up), and only
+when all of them are there are they renamed over their targets, in the order
+staged. A failure while staging leaves every target as it was.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -67,6 +73,25 @@ def check_replaceable(target: str | Path) -> None:
                               "make it writable to let automix replace it", str(target))
 
 
+def _new_temp(target: Path, suffix: str) -> Path:
+    """An empty temporary file beside ``target`` (same folder, so the final rename is atomic)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(name)
+
+
+def _seal_temp(tmp: Path, target: Path, *, durable: bool = True) -> None:
+    """Flush ``tmp`` to disk (when ``durable``) and give it ``target``'s permissions (an existing target's mode,
+    else the umask's). Every write of this module passes here once, after its temporary is written."""
+    if durable:
+        _fsync_path(tmp)
+    if target.exists():
+        shutil.copymode(target, tmp)
+    else:
+        os.chmod(tmp, 0o666 & ~_umask())
+
+
 @contextmanager
 def atomic_path(target: str | Path, *, suffix: str = ".tmp", durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on a normal exit it replaces ``target``.
@@ -84,24 +109,83 @@ def atomic_path(target: str | Path, *, suffix: str = ".tmp", durable: bool = Tru
     """
     target = real_target(target)
     check_replaceable(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _new_temp(target, suffix)
     try:
         yield tmp
-        if durable:
-            _fsync_path(tmp)
-        if target.exists():
-            shutil.copymode(target, tmp)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
+        _seal_temp(tmp, target, durable=durable)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     if durable:
-        fsync_folder(folder)
+        fsync_folder(target.parent if str(target.parent) else Path("."))
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """One file of a :class:`StagedWrites`: ``what`` it is (for messages), its target and its temporary."""
+
+    what: str
+    target: Path
+    tmp: Path
+
+
+class StagedWrites:
+    """Files written together: all written to temporaries first, then renamed over their targets.
+
+    ``stage`` writes one file's temporary in full (an ``OSError`` there — a
+    full disk — leaves its target untouched and removes that temporary);
+    ``commit`` renames every staged temporary over its target in the order
+    staged; ``discard`` removes the temporaries not committed. After a
+    failed ``commit`` (a rename refused), :attr:`committed` lists what was
+    replaced and the rest is discarded.
+    """
+
+    def __init__(self) -> None:
+        self.staged: list[StagedFile] = []
+        self.committed: list[StagedFile] = []
+        self.failed: tuple[str, Path] | None = None  # (what, target) of the step that raised
+
+    def stage(self, target: str | Path, what: str, write: Callable[[Path], None]) -> None:
+        """Write the temporary of ``target`` by calling ``write(tmp)``; raises the step's ``OSError``."""
+        real = real_target(target)
+        self.failed = (what, real)
+        check_replaceable(real)
+        tmp = _new_temp(real, ".tmp")
+        try:
+            write(tmp)
+            _seal_temp(tmp, real)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.staged.append(StagedFile(what, real, tmp))
+        self.failed = None
+
+    def stage_bytes(self, target: str | Path, what: str, data: bytes) -> None:
+        """Stage ``data`` as the new content of ``target``."""
+        self.stage(target, what, lambda tmp: tmp.write_bytes(data))
+
+    def stage_copy(self, target: str | Path, what: str, source: str | Path) -> None:
+        """Stage a copy of ``source`` (content, permissions and times) as ``target``."""
+        self.stage(target, what, lambda tmp: shutil.copy2(source, tmp))
+
+    def commit(self) -> None:
+        """Rename every staged temporary over its target, in order; raises the first rename's ``OSError``."""
+        try:
+            for f in self.staged[len(self.committed):]:
+                self.failed = (f.what, f.target)
+                os.replace(f.tmp, f.target)
+                self.committed.append(f)
+            self.failed = None
+        finally:
+            self.discard()
+            for folder in dict.fromkeys(f.target.parent for f in self.committed):
+                fsync_folder(folder if str(folder) else Path("."))
+
+    def discard(self) -> None:
+        """Remove the temporaries not yet committed."""
+        for f in self.staged[len(self.committed):]:
+            f.tmp.unlink(missing_ok=True)
 
 
 def write_bytes_atomic(target: str | Path, data: bytes, *, durable: bool = True) -> None:
