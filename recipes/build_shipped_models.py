@@ -72,6 +72,7 @@ from automix.training.dataset import (  # noqa: E402
 from automix.training.fit import train_models  # noqa: E402
 from automix.models.genre_guess import save_profiles  # noqa: E402
 from automix.models.roles import save_role_model  # noqa: E402
+from automix.models.track_balance import save_track_balance  # noqa: E402
 from automix.training.real_eval import (  # noqa: E402
     LAYOUTS,
     evaluate_real,
@@ -79,6 +80,7 @@ from automix.training.real_eval import (  # noqa: E402
     role_model_of,
     scores_markdown,
     song_samples,
+    track_balance_of,
 )
 from automix.training.real_songs import discover_real_songs, song_data  # noqa: E402
 from automix.training.samples import SectionSample, playing_matrix, section_sample  # noqa: E402
@@ -372,6 +374,7 @@ def main() -> int:
         shutil.rmtree(args.out / "baselines", ignore_errors=True)
         shutil.rmtree(args.out / "roles", ignore_errors=True)
         shutil.rmtree(args.out / "genres", ignore_errors=True)
+        shutil.rmtree(args.out / "balance", ignore_errors=True)
         for p in list(args.out.glob("*.json")) + list(args.out.glob("*.npz")):
             p.unlink()
     train_all(samples, args.out, evaluate=not args.quick, description=description, ridge=args.ridge)
@@ -379,6 +382,8 @@ def main() -> int:
     roles = role_model_of(song_datas)
     save_role_model(roles, args.out)
     save_profiles(genre_profiles_of(song_datas), args.out)
+    balance = track_balance_of(song_datas)
+    save_track_balance(balance, args.out)
     print(f"role model: beta {roles.beta:.3f} dB/dB from {roles.n_pairs} entries of {roles.n_songs} songs; "
           f"leave-one-song-out {roles.loso_mae_db:.2f} dB vs equal shares {roles.equal_mae_db:.2f} dB")
     print(f"trained in {time.time() - t0:.1f} s: {len(list(args.out.glob('*.json')))} KDE models")
@@ -390,6 +395,7 @@ def main() -> int:
         train_all(rows, folder, evaluate=False, description="held-out fold", ridge=args.ridge, baselines=False)
         save_role_model(role_model_of(song_datas, held_out), folder)
         save_profiles(genre_profiles_of(song_datas, held_out), folder)
+        save_track_balance(track_balance_of(song_datas, held_out), folder)
         return ModelBank([folder])
 
     results = evaluate_real(discover_real_songs(args.shared), n_trials=HELD_OUT_TRIALS, seed=args.seed,

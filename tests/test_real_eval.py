@@ -89,7 +89,9 @@ def test_leave_one_song_out_scores(songs_dir, tmp_path):
         assert s.equal_db == pytest.approx(3.0, abs=0.35)
         assert s.unmixed_db > 2.0  # stems re-gained by up to ±12 dB
         assert s.automix_db < s.unmixed_db
-        assert s.automix_db < 1.5 < s.equal_db - 1.0  # the other songs share the balance: the models learn it
+        # the other songs share the balance: the models learn it; the score hears each stem's gain plus its
+        # corrective EQ's loudness change (the gain alone, as before, scored 1.38-1.49 dB here)
+        assert s.automix_db < 1.2 and s.equal_db > 2.5
         assert s.jumps == 0 and s.pan_moves == 0
         assert 0.0 <= s.eq_at_limit <= 1.0
         if s.n_regions == 6:

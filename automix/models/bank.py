@@ -37,6 +37,7 @@ from automix.knowledge.sections import SECTION_IDS
 from automix.models.files import LoadedModel, ModelInfo, load_model, read_model_info
 from automix.models.genre_guess import GenreProfiles, load_profiles
 from automix.models.roles import EQUAL_SHARES, RoleModel, load_role_model
+from automix.models.track_balance import EQUAL_LOUDNESS, TrackBalanceModel, load_track_balance
 
 ALL = "all"
 """Genre or section key of a model trained on every genre / every section."""
@@ -217,6 +218,14 @@ class ModelBank:
             if found is not None:
                 return found
         return EQUAL_SHARES
+
+    def track_balance_model(self) -> TrackBalanceModel:
+        """The track balance model of the first folder that holds one, else equal loudness."""
+        for d in self.directories:
+            found = load_track_balance(d)
+            if found is not None:
+                return found
+        return EQUAL_LOUDNESS
 
     def load(self, choice: BankChoice) -> LoadedModel:
         """Load (once) the model of a :class:`BankChoice`."""

@@ -10,12 +10,13 @@ For each song section:
    type's basic track (:func:`automix.knowledge.track_types.merge_type_features`) and
    the section's model — the first one on the bank's fallback chain
    genre×section → group×section → genre → group → all — predicts a level
-   relative to the mix, a pan and 5 EQ band gains per type. Types the model
+   relative to the mix and a pan per type. Types the model
    does not know take the published typical level (:mod:`automix.knowledge.practice`)
    shifted onto the model's scale, and no model level strays more than
    :data:`MAX_PRACTICE_DEVIATION_DB` from it; with no model at all the practice figures are used.
 3. The type's target loudness is spread over its playing tracks (each at its
-   share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`).
+   share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`),
+   blended with the track-level balance (:data:`MODEL_LEVEL_WEIGHT`).
    Gains are relative to the recorded level: the stem's gated loudness while
    it plays in the section (:data:`~automix.features.region.LEVEL_FEATURE`),
    the scale the training targets are measured on (:mod:`automix.training.samples`).
@@ -25,7 +26,7 @@ For each song section:
 5. EQ: one corrective EQ per track for the song, from the track's own
    spectrum toward its type's learned target shape, its effect on the
    track's loudness folded into the gains (:func:`automix.plan.corrective_eq.apply_corrective_eq`;
-   the models' EQ outputs are not used).
+   the models' EQ outputs are never computed).
 6. One balance for the song (:func:`automix.plan.balance.song_balance`): each
    track's length-weighted gain over the sections where it plays, plus the
    model's own section moves (never the arrangement's level changes) shrunk
@@ -48,7 +49,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from automix.audio.bands import EQ_BAND_LAYOUT, N_BANDS
+from automix.audio.bands import EQ_BAND_LAYOUT
 from automix.errors import ModelError, PlanError
 from automix.features.analysis import ProjectAnalysis
 from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
@@ -68,6 +69,7 @@ from automix.models.bank import ALL, ModelBank
 from automix.models.genre_guess import GenreGuess, guess_genre, song_profile
 from automix.models.inputs import MODEL_FEATURE_NAMES, with_shape_features
 from automix.models.roles import EQUAL_SHARES, RoleModel
+from automix.models.track_balance import EQUAL_LOUDNESS, TrackBalanceModel
 from automix.plan.balance import (
     MAX_SECTION_MOVE_DB,
     limit_section_moves,
@@ -98,11 +100,11 @@ the +6 dB envelope limit is clipped there alone (:func:`~automix.plan.level.fit_
 whole mix."""
 
 MODEL_LEVEL_WEIGHT = 0.75
-"""Weight (0–1) of the models' type balance against equal loudness of the playing stems: a type's target is
-``w·model + (1 − w)·equal``. Equal loudness is the strongest simple baseline on real songs held out; leave-one-
-song-out over the 8 real songs (``automix evaluate --real``, one trial) gave automix / equal loudness of
-1.10 / 0.99 (one / six regions) at w = 1, 0.96 / 0.81 at 0.75, 0.96 / 0.89 at 0.5 and 0.98 / 0.92 at 0; below
-0.75 the demo's intended rock balance is no longer met within 3 dB."""
+"""Weight (0–1) of the models' type balance against the bank's track-level balance
+(:mod:`automix.models.track_balance`; equal loudness of the playing stems without one): a stem's level is
+``w·model + (1 − w)·track balance``. Below 0.75 the demo's intended rock balance, which only the type models
+know, is no longer met within 3 dB; leave-one-song-out over the 8 real songs (``automix evaluate --real``)
+prefers lower weights only by 0.01–0.03 × equal loudness (models/README.md)."""
 
 MAX_PRACTICE_DEVIATION_DB = 8.0
 """A model's level for a type is kept within ± this of the published typical level (on the model's
@@ -111,12 +113,11 @@ scale): a safety net against wild predictions of models trained on few songs."""
 
 @dataclass(frozen=True)
 class TypeSettings:
-    """Per-type settings of one section: ``level_db`` relative to the mix (k,), ``pan`` (k,), ``eq_db`` (k, 5)."""
+    """Per-type settings of one section: ``level_db`` relative to the mix (k,), ``pan`` (k,)."""
 
     type_ids: tuple[str, ...]
     level_db: np.ndarray
     pan: np.ndarray
-    eq_db: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def active_matrix(analysis: ProjectAnalysis) -> np.ndarray:
 def _practice_settings(types: Sequence[str], genre: str | None) -> TypeSettings:
     level = practice_relative_levels(types, genre)
     pans = np.array([typical_pan(t)[0] for t in types], dtype=float)
-    return TypeSettings(tuple(types), level, pans, np.zeros((len(types), N_BANDS)))
+    return TypeSettings(tuple(types), level, pans)
 
 
 def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,
@@ -191,11 +192,10 @@ def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAna
         if t in known:
             lo = practice.level_db[j] + offset - MAX_PRACTICE_DEVIATION_DB
             level[known[t]] = float(np.clip(level[known[t]], lo, lo + 2 * MAX_PRACTICE_DEVIATION_DB))
-    rows_of = [(level[known[t]], pred.pan[known[t]], pred.eq_db[known[t]]) if t in known
-               else (practice.level_db[j] + offset, practice.pan[j], np.zeros(N_BANDS))
-               for j, t in enumerate(present_types)]
-    lv, pn, eq = (np.array([r[c] for r in rows_of], dtype=float) for c in range(3))
-    return TypeSettings(tuple(present_types), lv, pn, eq.reshape(len(present_types), N_BANDS))
+    rows_of = [(level[known[t]], pred.pan[known[t]]) if t in known else (practice.level_db[j] + offset,
+               practice.pan[j]) for j, t in enumerate(present_types)]
+    lv, pn = (np.array([r[c] for r in rows_of], dtype=float) for c in range(2))
+    return TypeSettings(tuple(present_types), lv, pn)
 
 
 def type_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,
@@ -228,18 +228,21 @@ def shrink_toward_equal_loudness(settings: TypeSettings, types: Sequence[str], p
 
 
 def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], playing: np.ndarray,
-                   settings: TypeSettings, mix_level_db: float,
-                   roles: RoleModel = EQUAL_SHARES) -> dict[int, tuple[float, float, np.ndarray]]:
-    """(gain dB, pan, EQ dB (5,)) per track index for section ``k``.
+                   settings: TypeSettings, mix_level_db: float, roles: RoleModel = EQUAL_SHARES,
+                   balance: TrackBalanceModel = EQUAL_LOUDNESS, genre: str | None = None,
+                   ) -> dict[int, tuple[float, float]]:
+    """(gain dB, pan) per track index for section ``k``.
 
-    Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the
-    section) putting each at its share of its type's loudness (``roles``);
-    every track of a present type gets the type's pan and EQ.
+    Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the section) putting each at ``w`` times
+    its share of its type's loudness (``roles``) plus ``1 − w`` times the track-level ``balance`` (w =
+    :data:`MODEL_LEVEL_WEIGHT`); every track of a present type gets the type's pan.
     """
     vectors = analysis.vectors()[:, k, :]
     levels_db = vectors[:, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]
     rel = shrink_toward_equal_loudness(settings, types, playing, MODEL_LEVEL_WEIGHT)
-    out: dict[int, tuple[float, float, np.ndarray]] = {}
+    rows = np.flatnonzero(playing)
+    track_rel = dict(zip(rows, balance.relative_levels_db(vectors[rows], [types[i] for i in rows], genre)))
+    out: dict[int, tuple[float, float]] = {}
     for j, t in enumerate(settings.type_ids):
         members = [i for i, tt in enumerate(types) if tt == t]
         play = [i for i in members if playing[i]]
@@ -251,7 +254,8 @@ def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], play
                                width=min(spread, MAX_PAN_SPREAD), side_hints=hints)
         gain_of = dict(zip(play, gains))
         for i, p in zip(members, pans):
-            out[i] = (float(gain_of[i]) if i in gain_of else math.nan, float(p), settings.eq_db[j])
+            out[i] = (float(gain_of[i]) + (1.0 - MODEL_LEVEL_WEIGHT) * track_rel[i] if i in gain_of else math.nan,
+                      float(p))
     return out
 
 
@@ -290,9 +294,9 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
             genre_note = guess.describe()
             genre = guess.genre if guess.used else None
     n_sec, n_tr = active.shape
-    raw: list[dict[int, tuple[float, float, np.ndarray]]] = []
+    raw: list[dict[int, tuple[float, float]]] = []
     noise: list[float] = []
-    roles = bank.role_model()
+    roles, balance = bank.role_model(), bank.track_balance_model()
     type_pan_sum: dict[str, list[float]] = {}
     described: list[str] = []
     used: set[str] = set()
@@ -303,7 +307,8 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
             raise PlanError(f"variant {v} does not exist: {len(sources)} variants (0–{len(sources) - 1}): "
                             + "; ".join(f"{i}: {s.describe()}" for i, s in enumerate(sources)), region=sec.name)
         settings = type_settings(sources[v], bank, analysis, k, types, active[k])
-        raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db, roles))
+        raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db, roles, balance,
+                                  sources[v].genre))
         noise.append(section_noise_db(sources[v]))
         for t, p in zip(settings.type_ids, settings.pan):
             acc = type_pan_sum.setdefault(t, [0.0, 0.0])
@@ -313,28 +318,26 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
         if sources[v].choice is not None:
             used.add(sources[v].choice.entry.path.stem)
     anchor = _anchor_index(active, analysis)
-    ref = {i: g for i, (g, _p, _e) in raw[anchor].items() if math.isfinite(g)}
+    ref = {i: g for i, (g, _p) in raw[anchor].items() if math.isfinite(g)}
     gains = np.full((n_sec, n_tr), np.nan)
     pans = np.full((n_sec, n_tr), np.nan)
-    eqs = np.full((n_sec, n_tr, N_BANDS), np.nan)
     for k in range(n_sec):
-        sec_gains = {i: g for i, (g, _p, _e) in raw[k].items() if math.isfinite(g)}
+        sec_gains = {i: g for i, (g, _p) in raw[k].items() if math.isfinite(g)}
         offset = 0.0 if k == anchor else median_offset(ref, sec_gains)
-        for i, (g, p, e) in raw[k].items():
+        for i, (g, p) in raw[k].items():
             gains[k, i] = g + offset
             pans[k, i] = p
-            eqs[k, i] = e
     levels = analysis.feature(LEVEL_FEATURE).T  # (n_sec, n_tr) dB
     chosen = [math.inf if variants.get(k, 0) else MAX_SECTION_MOVE_DB for k in range(n_sec)]
     gains = song_balance(gains, levels, [s.length_s for s in analysis.sections], noise, chosen)
-    _fill_missing(gains, pans, eqs, analysis)
+    _fill_missing(gains, pans, analysis)
     fader_pans = [analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]
     if not section_pans:
         type_pans = {t: s / w for t, (s, w) in type_pan_sum.items() if w > 0}
         pans[:] = song_pans(types, [t.name for t in analysis.tracks], fader_pans, type_pans)[None, :]
     if not use_pan:
         pans[:] = [[analysis.project.track_by_guid(t.guid).pan for t in analysis.tracks]] * n_sec
-    eqs, gains = apply_corrective_eq(analysis, types, active, gains) if use_eq else (np.zeros_like(eqs), gains)
+    eqs, gains = apply_corrective_eq(analysis, types, active, gains) if use_eq else (None, gains)
     gains = limit_section_moves(gains, [s.length_s for s in analysis.sections], active, chosen)
     regions = []
     for k, sec in enumerate(analysis.sections):
@@ -377,7 +380,7 @@ def fit_plan_level(plan: MixPlan, analysis: ProjectAnalysis) -> MixPlan:
     return replace(plan, notes=plan.notes + notes)
 
 
-def _fill_missing(gains: np.ndarray, pans: np.ndarray, eqs: np.ndarray, analysis: ProjectAnalysis) -> None:
+def _fill_missing(gains: np.ndarray, pans: np.ndarray, analysis: ProjectAnalysis) -> None:
     """Tracks not playing in a section keep their median setting over the sections where they play."""
     n_sec, n_tr = gains.shape
     for i in range(n_tr):
@@ -395,7 +398,3 @@ def _fill_missing(gains: np.ndarray, pans: np.ndarray, eqs: np.ndarray, analysis
                 for k in range(n_sec):
                     others = gains[k][np.isfinite(gains[k])]
                     col[k] = float(np.median(others)) if others.size else 0.0
-        band = eqs[:, i, 0]
-        ok = np.isfinite(band)
-        if not ok.all():
-            eqs[~ok, i] = np.median(eqs[ok, i], axis=0) if ok.any() else 0.0

@@ -51,7 +51,13 @@ from automix.models.roles import (
     save_role_model,
     within_type_pairs,
 )
-from automix.plan.corrective_eq import MAX_EQ_DB
+from automix.models.track_balance import (
+    TrackBalanceModel,
+    balance_region,
+    fit_track_balance,
+    save_track_balance,
+)
+from automix.plan.corrective_eq import MAX_EQ_DB, corrective_eq
 from automix.plan.planner import make_plan
 from automix.project.model import Project, Track
 from automix.training.balance_restore import balance_error_db, shift_levels
@@ -233,12 +239,14 @@ def score_song(data: SongData, bank: ModelBank, n_regions: int, *, genre: str | 
     for _ in range(n_trials):
         g = rng.uniform(-MAX_REGAIN_DB, MAX_REGAIN_DB, len(types))
         feats = np.stack([shift_levels(data.features[:, k], g) for k in spans], axis=1)
-        result = make_plan(song_analysis(data, spans, feats), bank, use_genre)
+        analysis = song_analysis(data, spans, feats)
+        result = make_plan(analysis, bank, use_genre)
         plan, used_genre = result.plan, result.plan.genre
+        eq_change = corrective_eq(analysis, result.types, result.active).loudness_change_db  # (S, n)
         gains = np.array([[t.gain_db for t in r.tracks] for r in plan.regions])  # (S, n)
         pans = np.array([[t.pan for t in r.tracks] for r in plan.regions])
         eq = np.array([[b.gain_db for t in r.tracks for b in t.eq] for r in plan.regions])
-        levels = feats[:, :, lvl] + gains.T
+        levels = feats[:, :, lvl] + gains.T + eq_change.T  # the EQ's loudness change is heard
         auto.append(_mean_region_error(levels, ref, playing))
         unmixed.append(_mean_region_error(feats[:, :, lvl], ref, playing))
         j, p = count_jumps(gains, np.tile(data.reference_gain_db, (len(spans), 1)), playing)
@@ -269,6 +277,23 @@ def role_model_of(datas: Sequence[SongData], held_out: str | None = None) -> Rol
     return fit_role_model(pairs, f"within-type levels of {len(pairs)} real songs")
 
 
+def track_balance_of(datas: Sequence[SongData], held_out: str | None = None) -> TrackBalanceModel:
+    """The track balance model (:mod:`automix.models.track_balance`) fitted on every song but ``held_out``.
+
+    Rows: every span of every layout where at least two stems play in the reference mix.
+    """
+    songs = {}
+    for d in datas:
+        if d.song.name == held_out:
+            continue
+        ref = reference_levels(d)
+        play = playing_matrix(ref)
+        types = d.song.track_types
+        songs[d.song.name] = [balance_region(d.features[idx, k], ref[idx, k], [types[i] for i in idx], d.song.genre)
+                              for k in range(ref.shape[1]) if (idx := np.flatnonzero(play[:, k])).size >= 2]
+    return fit_track_balance(songs, f"per-stem balance of {len(songs)} real songs")
+
+
 def genre_profiles_of(datas: Sequence[SongData], held_out: str | None = None) -> GenreProfiles:
     """Genre-group profiles (:mod:`automix.models.genre_guess`) of every song but ``held_out``."""
     profiles, groups, genres = [], [], []
@@ -282,11 +307,14 @@ def genre_profiles_of(datas: Sequence[SongData], held_out: str | None = None) ->
 
 
 def default_bank(samples: Sequence[SectionSample], folder: Path, roles: RoleModel | None = None,
-                 profiles: GenreProfiles | None = None) -> ModelBank:
-    """Train models on ``samples`` with :data:`TRAIN_KWARGS` into ``folder`` (and save ``roles``, ``profiles``)."""
+                 profiles: GenreProfiles | None = None, balance: TrackBalanceModel | None = None) -> ModelBank:
+    """Train models on ``samples`` with :data:`TRAIN_KWARGS` into ``folder`` (and save ``roles``, ``profiles``,
+    ``balance``)."""
     train_models(samples, folder, description="leave-one-song-out fold", **TRAIN_KWARGS)
     if roles is not None:
         save_role_model(roles, folder)
+    if balance is not None:
+        save_track_balance(balance, folder)
     if profiles is not None:
         save_profiles(profiles, folder)
     return ModelBank([folder])
@@ -311,7 +339,7 @@ def evaluate_real(songs: Sequence[RealSong], *, cache_dir: str | Path | None = N
         def bank_builder(held_out: str, folder: Path) -> ModelBank:
             return default_bank(fold_samples(datas, held_out, seed, n_augment), folder,
                                 role_model_of(datas, held_out),
-                                genre_profiles_of(datas, held_out))
+                                genre_profiles_of(datas, held_out), track_balance_of(datas, held_out))
     scores = []
     for d in datas:
         if progress:
