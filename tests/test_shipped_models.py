@@ -24,8 +24,9 @@ pytestmark = pytest.mark.skipif(not any(MODELS.glob("*.json")),
 
 
 def test_every_model_loads_without_pickle():
-    # eq/: the EQ target table; roles/ and genres/: the role slope and genre profiles (their own loaders)
-    files = sorted(p for p in MODELS.rglob("*.json") if p.parent.name not in ("eq", "roles", "genres"))
+    # eq/: the EQ target table; roles/, genres/, balance/: the role slope, genre profiles and track balance
+    # (their own loaders)
+    files = sorted(p for p in MODELS.rglob("*.json") if p.parent.name not in ("eq", "roles", "genres", "balance"))
     assert len(files) >= 17
     for path in files:
         loaded = load_model(path)  # checks the SHA-256 and loads with allow_pickle=False
@@ -69,3 +70,9 @@ def test_shipped_models_restore_a_real_balance_better_than_equal_loudness(folder
     # of the real balance where that balance is itself equal loudness (Falcon 69: 0.23 dB)
     assert r.model_db < max(r.equal_loudness_db, 0.5)
     assert r.model_db < 1.0
+
+
+def test_the_shipped_track_balance_beat_equal_loudness_on_held_out_songs():
+    balance = ModelBank([MODELS]).track_balance_model()  # recipes/build_track_balance.py
+    assert balance.n_songs >= 3 and 0.0 < balance.ridge < float("inf")
+    assert balance.loso_error_db < balance.equal_error_db
