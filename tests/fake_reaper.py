@@ -24,6 +24,10 @@ do, for one REAPER version (``6.83``, ``7.18``, ``7.62`` …):
 * the 7.62 marker functions (``GetNumRegionsOrMarkers``, ``GetRegionOrMarker``,
   ``GetRegionOrMarkerInfo_Value``, ``GetSetRegionOrMarkerInfo_String``) exist
   only when the version is 7.62 or later (else ``AttributeError``);
+* envelopes and FX parameters (``GetEnvelopePoint``, ``GetEnvelopeScalingMode``,
+  ``Envelope_FormatValue``, ``TrackFX_FormatParamValue`` …) are read from
+  the track's current chunk the way REAPER reads them
+  (:mod:`fake_reaper_values`), so what automix writes is read back, not echoed;
 * pointers are strings such as ``(MediaTrack*)0x0000000000000003``, validated
   on every call (a deleted track's handle is refused); a null pointer is
   ``...0x0000000000000000``;
@@ -48,6 +52,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from fake_reaper_values import FakeValueApi
 
 from automix import rpp
 from automix.rpp import Chunk, split_tokens
@@ -149,8 +155,11 @@ _ENUM_MARKERS_C = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_int, 
                                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 
-class FakeReaper:
+class FakeReaper(FakeValueApi):
     """REAPER with one open project, loaded from ``project_path``.
+
+    The envelope and FX functions (how REAPER reads the values in a chunk)
+    come from :class:`fake_reaper_values.FakeValueApi`.
 
     :attr:`default_version` (class attribute) is the version used when none
     is passed: tests set it to run against every REAPER behaviour.
@@ -164,6 +173,8 @@ class FakeReaper:
     """
 
     default_version: str | None = None
+    missing_functions: frozenset[str] = frozenset()
+    """ReaScript functions this REAPER lacks (``AttributeError``, as for a function the bindings do not define)."""
 
     def __init__(self, project_path: str | Path, *, version: str | None = None, cursor_s: float = 0.0,
                  time_selection: tuple[float, float] = (0.0, 0.0)) -> None:
@@ -214,7 +225,8 @@ class FakeReaper:
         self._native_enum = _ENUM_MARKERS_C(self._enum_markers_native)
 
     def __getattribute__(self, name: str) -> Any:
-        if name in NEW_MARKER_API and object.__getattribute__(self, "version") < (7, 62):
+        if name in NEW_MARKER_API and object.__getattribute__(self, "version") < (7, 62) or \
+                name in object.__getattribute__(self, "missing_functions"):
             raise AttributeError(f"REAPER {object.__getattribute__(self, 'app_version')} has no function {name}")
         return object.__getattribute__(self, name)
 

@@ -128,6 +128,7 @@ def _assert_live_equals_headless(project: Path, bank: Path, out: Path, *, saved:
     assert fake.count("Undo_BeginBlock2") == 1 and fake.count("Undo_EndBlock2") == 1
     assert [args for name, args in fake.calls if name == "Undo_EndBlock2"] == [(0, AUTO_MIX_TITLE, UNDO_ALL)]
     assert fake.undo_history == [AUTO_MIX_TITLE] and fake.message_boxes == []
+    assert fake.count("GetEnvelopePoint") > 0 and fake.count("Envelope_FormatValue") > 0  # values read back
     return fake
 
 
@@ -216,6 +217,39 @@ def test_a_lost_connection_while_saving_the_plan_sets_every_chunk_back(demo, ban
     assert not outcome.ok and "SetProjExtState" in outcome.summary
     assert fake.chunks() == fake.original_chunks and fake.undo_depth == 0
     assert fake.ext_state.get(("AUTOMIX", "PLAN"), "") == ""
+
+
+@pytest.mark.parametrize("reaper_reads", ["volume points as raw fader values", "ReaEQ state gains doubled"])
+def test_an_auto_mix_reaper_would_read_differently_is_refused_and_nothing_stays(demo, bank, reaper_reads):
+    fake = FakeReaper(demo)
+    if reaper_reads.startswith("volume"):
+        fake.volume_chunk_domain = "raw"
+        expected = r"track 1 \('Kick'\): REAPER reads the volume envelope at 0 s \(value [0-9.]+\) as -\d+\.\d\d dB"
+    else:
+        fake.reaeq_state_gain_scale = 2.0
+        expected = (r"track 1 \('Kick'\): REAPER reads the ReaEQ 'automix EQ' band 1 gain \(FX 1, parameter 1\) "
+                    r"\(value [0-9.]+\) as [-+]\d+\.\d\d dB \(TrackFX_GetFormattedParamValue")
+    outcome = run_action(auto_mix_project, fake, models_dir=bank)
+    assert not outcome.ok and re.match(expected + r".*automix's formula says [-+]\d+\.\d\d dB: more than 0\.1 dB apart",
+                                       outcome.summary), outcome.summary
+    assert fake.chunks() == fake.original_chunks and fake.ext_state.get(("AUTOMIX", "PLAN"), "") == ""
+    assert fake.undo_history == [f"{AUTO_MIX_TITLE} (failed, nothing changed)"]
+    assert "Nothing was changed." in fake.message_boxes[-1][0]
+    names = [name for name, _ in fake.calls]
+    last_set = max(i for i, name in enumerate(names) if name == "SetTrackStateChunk")
+    assert names[last_set:].index("TrackList_AdjustWindows") < names[last_set:].index("UpdateArrange")
+
+
+def test_a_reaper_without_the_read_back_functions_gets_the_mix_with_a_note(demo, bank):
+    fake = FakeReaper(demo)
+    fake.missing_functions = frozenset({"Envelope_FormatValue", "GetEnvelopeScalingMode"})
+    outcome = run_action(auto_mix_project, fake, models_dir=bank)
+    assert outcome.ok, outcome.summary
+    console = "".join(fake.console)
+    assert "this REAPER's API lacks GetEnvelopeScalingMode, Envelope_FormatValue: the volume and EQ values " \
+           "written are not confirmed against REAPER" in console
+    assert fake.count("GetEnvelopePoint") == 0 and fake.chunks() != fake.original_chunks
+    assert fake.undo_history == [AUTO_MIX_TITLE]
 
 
 # ---------------------------------------------------------------- re-suggest
@@ -508,6 +542,24 @@ def test_running_an_action_again_offers_to_cancel_the_running_one(demo, bank):
     assert fake.chunks() == fake.original_chunks and fake.count("SetTrackStateChunk") == 0
     assert fake.undo_history == [] and "cancelled; nothing was changed" in "".join(fake.console)
     assert run_action(auto_mix_project, fake, models_dir=bank).ok  # nothing left running: a new run works
+
+
+def test_cancel_chosen_while_the_defer_loop_polls_stops_the_worker_and_the_loop(demo, bank):
+    fake = FakeReaper(demo)
+    loop = DeferLoop()
+    job = _start(auto_mix_project, fake, loop, models_dir=bank)
+    fake.message_box_answer = 6  # "Yes, cancel it"
+    second = []
+
+    def user(tick: int) -> None:  # two ticks in, the user starts another automix action
+        if tick == 2:
+            second.append(resuggest_region(ReaperApi(fake), defer=DeferLoop().defer, models_dir=bank))
+
+    ticks = loop.run(between=user)
+    assert job.outcome.summary == "cancelled" and ticks == 3  # the tick after the cancel polls no more
+    assert not second[0].outcome.ok and "is still running" in second[0].outcome.summary
+    assert job.process.poll() is not None and not job.folder.exists()
+    assert fake.chunks() == fake.original_chunks and fake.undo_history == [] and fake.count("Undo_BeginBlock2") == 0
 
 
 def test_a_script_terminated_by_reaper_stops_its_worker(demo, bank):

@@ -349,6 +349,39 @@ def test_an_unexpected_exception_is_shown_and_undone(tmp_path):
     assert "boom" in fake.message_boxes[0][0]
 
 
+def _redrawn_after_last_write(fake: FakeReaper) -> bool:
+    names = [name for name, _ in fake.calls]
+    last_set = max(i for i, name in enumerate(names) if name == "SetTrackStateChunk")
+    tail = names[last_set:]
+    return "TrackList_AdjustWindows" in tail and tail.index("TrackList_AdjustWindows") < tail.index("UpdateArrange")
+
+
+def test_a_script_stopped_mid_write_takes_the_writes_back_and_releases_the_ui(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+
+    def body(tx):
+        _quieten_every_track(read_live_project(api), tx)
+        raise KeyboardInterrupt  # REAPER stops the script (not an Exception: nothing may swallow it)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_undoable(api, "automix: test", body)
+    assert fake.chunks() == fake.original_chunks and fake.ui_refresh_held == 0 and fake.undo_depth == 0
+    assert fake.undo_history == ["automix: test (stopped, nothing changed)"] and _redrawn_after_last_write(fake)
+    assert [args for name, args in fake.calls if name == "PreventUIRefresh"] == [(1,), (-1,)]
+
+
+def test_a_failure_closing_the_undo_block_takes_every_write_back(tmp_path):
+    fake = FakeReaper(_interleaved_project(tmp_path))
+    api = ReaperApi(fake)
+    fake.fail_at("Undo_EndBlock2", 1, mode="raise")
+    outcome = run_undoable(api, "automix: test", lambda tx: _quieten_every_track(read_live_project(api), tx))
+    assert not outcome.ok and "REAPER call Undo_EndBlock2 failed" in outcome.summary
+    assert fake.chunks() == fake.original_chunks and fake.count("Undo_EndBlock2") == 1  # never closed twice
+    assert fake.ui_refresh_held == 0 and _redrawn_after_last_write(fake)
+    assert "Nothing was changed." in fake.message_boxes[-1][0]
+
+
 def test_ext_state_writes_are_undone_with_the_chunks(tmp_path):
     fake = FakeReaper(_interleaved_project(tmp_path))
     api = ReaperApi(fake)

@@ -187,6 +187,20 @@ def find_automix_eq(track_chunk: Chunk) -> Chunk | None:
     return next((c for c in chain.findall("VST") if _is_automix_eq(c)), None)
 
 
+def automix_eq_fx_index(track_chunk: Chunk) -> int | None:
+    """0-based index of the automix ReaEQ in the track's FX chain (REAPER's ``TrackFX_*`` fx argument), or None."""
+    chain = track_chunk.find("FXCHAIN")
+    if chain is None:
+        return None
+    index = 0
+    for node in chain.children:
+        if isinstance(node, Chunk) and node.tag in _FX_TAGS:
+            if _is_automix_eq(node):
+                return index
+            index += 1
+    return None
+
+
 def platform_hint_for(doc: RppDocument) -> str:
     """Platform for a new ReaEQ: from an existing ReaEQ's file name, else the header version."""
     for vst in doc.iter("VST"):
@@ -311,5 +325,6 @@ def set_automix_eq_envelopes(track_chunk: Chunk, envelopes: Mapping[int, Sequenc
 __all__ = [
     "parse_track_chunk", "dumps", "find_track", "track_guid", "set_volume_envelope", "set_pan_envelope",
     "set_track_volume_pan", "upsert_automix_eq", "remove_automix_eq", "find_automix_eq", "set_automix_eq_envelopes",
+    "automix_eq_fx_index",
     "platform_hint_for", "EqBandSetting", "TRACK_CHILD_ORDER",
 ]

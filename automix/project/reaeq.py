@@ -290,3 +290,11 @@ def gain_envelope_value(gain_db: float) -> float:
     if not math.isfinite(gain_db):
         raise ProjectEditError(f"EQ band gain must be finite, got {gain_db!r} dB")
     return 10.0 ** (gain_db / 20.0) / 4.0
+
+
+def gain_envelope_db(value: float) -> float:
+    """The band gain in dB that :func:`gain_envelope_value` maps to ``value`` (its inverse; −inf for 0)."""
+    if not (math.isfinite(value) and value >= 0):
+        raise ProjectEditError(f"ReaEQ band-gain envelope value must be finite and >= 0, got {value!r}")
+    return 20.0 * math.log10(4.0 * value) if value > 0 else -math.inf
+

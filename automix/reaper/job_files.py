@@ -9,7 +9,9 @@ One temporary folder per run (``automix-job-*`` in the system temp folder):
     UTF-8 lines the action copies to REAPER's console as they arrive.
 ``result.json`` (worker → action, written atomically once, at the end)
     ``{"format": 1, "ok": true, "summary": str, "tracks": {"<0-based index>":
-    chunk text}, "ext_state": {key: value}, "console": [lines]}`` or
+    chunk text}, "checks": {"<0-based index>": [value check]}, "ext_state": {key: value},
+    "console": [lines]}`` (a value check is :meth:`ValueCheck.to_json
+    <automix.reaper.readback.ValueCheck.to_json>`: what REAPER must read back) or
     ``{"format": 1, "ok": false, "error": message, "internal": bool,
     "details": traceback text}``.
 ``worker.log``
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from automix.errors import ReaperError
+from automix.reaper.readback import ValueCheck
 from automix.util.atomic import write_text_atomic
 
 JOB_FORMAT = 1
@@ -48,6 +51,8 @@ class JobResult:
         ok: the job succeeded.
         summary: one line for the console (success).
         tracks: 0-based track index → the chunk text to set.
+        checks: 0-based track index → the values REAPER must read back as the formulas say
+            (:mod:`automix.reaper.readback`).
         ext_state: automix project-state key → value to store.
         console: lines to print before the summary.
         error: the message (failure).
@@ -58,6 +63,7 @@ class JobResult:
     ok: bool
     summary: str = ""
     tracks: dict[int, str] = field(default_factory=dict)
+    checks: dict[int, tuple[ValueCheck, ...]] = field(default_factory=dict)
     ext_state: dict[str, str] = field(default_factory=dict)
     console: tuple[str, ...] = ()
     error: str = ""
@@ -88,7 +94,9 @@ def read_request(folder: Path) -> tuple[str, dict, dict]:
 def write_result(folder: Path, result: JobResult) -> None:
     """Write ``result.json`` atomically: the action sees all of it or nothing."""
     data = {"format": JOB_FORMAT, "ok": result.ok, "summary": result.summary,
-            "tracks": {str(k): v for k, v in result.tracks.items()}, "ext_state": result.ext_state,
+            "tracks": {str(k): v for k, v in result.tracks.items()},
+            "checks": {str(k): [c.to_json() for c in v] for k, v in result.checks.items()},
+            "ext_state": result.ext_state,
             "console": list(result.console), "error": result.error, "internal": result.internal,
             "details": result.details}
     write_text_atomic(folder / RESULT_FILE, json.dumps(data, ensure_ascii=False))
@@ -106,6 +114,8 @@ def read_result(folder: Path) -> JobResult | None:
     try:
         return JobResult(ok=bool(data["ok"]), summary=str(data["summary"]),
                          tracks={int(k): str(v) for k, v in data["tracks"].items()},
+                         checks={int(k): tuple(ValueCheck.from_json(c) for c in v)
+                                 for k, v in data.get("checks", {}).items()},
                          ext_state={str(k): str(v) for k, v in data["ext_state"].items()},
                          console=tuple(str(line) for line in data["console"]), error=str(data["error"]),
                          internal=bool(data["internal"]), details=str(data["details"]))

@@ -114,7 +114,10 @@ def run_undoable(api: ReaperApi, undo_name: str, body: Callable[[LiveTransaction
     block is closed (named ``"<undo_name> (failed, nothing changed)"``) and
     the message is shown in a message box and the console: an
     :class:`AutomixError` as its message, any other exception as an internal
-    error with its traceback in the console.
+    error with its traceback in the console. A ``BaseException`` that is not
+    an ``Exception`` (``KeyboardInterrupt``, ``SystemExit``: the script is being
+    stopped) takes the writes back, closes the block and redraws too, then
+    propagates.
 
     Returns:
         the outcome; ``summary`` is ``body``'s return value when it succeeds.
@@ -132,6 +135,10 @@ def run_undoable(api: ReaperApi, undo_name: str, body: Callable[[LiveTransaction
         except Exception as exc:  # the user must see every failure, and the block must close
             error, details = exc, traceback.format_exc()
             not_restored = transaction.rollback()
+        except BaseException:  # the script is being stopped: take the writes back, close the block, go on stopping
+            transaction.rollback()
+            _quietly(api.end_undo, f"{undo_name} (stopped, nothing changed)")
+            raise
     finally:
         if held:
             _quietly(api.prevent_ui_refresh, -1)

@@ -50,6 +50,7 @@ from automix.reaper.live_project import (
     live_project_from_snapshot,
 )
 from automix.reaper.snapshot import ProjectSnapshot, snapshot_from_json
+from automix.reaper.value_checks import value_checks
 from automix.reaper.state import (
     AUTO_MIX_TITLE,
     OPTIONS_KEY,
@@ -94,6 +95,11 @@ def _stored(live: LiveProject, key: str) -> Any:
     return unpack_state(live.snapshot.ext_state.get(key, ""), file=live.project.path)
 
 
+def _checks(tracks: dict[int, str]) -> dict[int, tuple]:
+    """The values REAPER must read back of every changed track (:mod:`automix.reaper.value_checks`)."""
+    return {index: tuple(value_checks(text)) for index, text in tracks.items()}
+
+
 def run_mix(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> JobResult:
     """The auto-mix (see the module docstring)."""
 
@@ -106,8 +112,8 @@ def run_mix(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> Job
     tracks = changed_tracks(live)
     state = {PLAN_KEY: pack_state(plan_to_dict(plan)), VARIANTS_KEY: pack_state({}),
              OPTIONS_KEY: pack_state({"eq": use_eq, "pan": use_pan})}
-    return JobResult(True, f"{len(tracks)} track(s) changed, {len(plan.regions)} region(s).", tracks, state,
-                     tuple(format_plan_text(plan).splitlines()))
+    return JobResult(True, f"{len(tracks)} track(s) changed, {len(plan.regions)} region(s).", tracks,
+                     _checks(tracks), state, tuple(format_plan_text(plan).splitlines()))
 
 
 def run_resuggest(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> JobResult:
@@ -141,7 +147,7 @@ def run_resuggest(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) 
     state = {PLAN_KEY: pack_state(plan_to_dict(suggestion.plan)), VARIANTS_KEY: pack_state(variants)}
     return JobResult(True, f"region {section.name!r} ({section.start_s:g}–{section.end_s:g} s): variant {variant} "
                            f"of {count} (0 = the auto-mix's choice, as 'automix suggest --variant'): "
-                           f"{suggestion.source}; {len(tracks)} track(s) changed.", tracks, state)
+                           f"{suggestion.source}; {len(tracks)} track(s) changed.", tracks, _checks(tracks), state)
 
 
 def run_learn(snapshot: ProjectSnapshot, options: dict, reporter: Reporter) -> JobResult:
