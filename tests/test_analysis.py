@@ -154,15 +154,31 @@ def test_tracks_analysed_at_once_give_the_serial_result_in_order(tmp_path, threa
     np.testing.assert_array_equal(parallel.vectors(), serial.vectors())
 
 
-def test_a_failing_track_stops_the_parallel_analysis_and_its_threads(tmp_path):
+def test_an_undecodable_track_is_skipped_and_a_failing_one_stops_the_parallel_analysis(tmp_path, monkeypatch):
     import threading
+
+    import automix.features.analysis as analysis
 
     path = _many_tracks_project(tmp_path)
     (tmp_path / "media" / "t3.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")  # exists, undecodable
     project = read_project(path)
     before = threading.active_count()
-    with pytest.raises(MediaError, match="t3.wav"):
-        analyse_project(project, use_cache=False, threads=3)
+    result = analyse_project(project, use_cache=False, threads=3)
+    assert len(result.tracks) == 6 and any("t3.wav unreadable" in n for n in result.notes)
+    assert threading.active_count() == before
+    (tmp_path / "media" / "t3.wav").unlink()
+    real = analysis.analyse_track
+
+    def broken(project, track, *args, **kwargs):
+        if track.name == "T4":
+            raise MediaError("cannot decode audio at frame 0: lost sync", file=tmp_path / "media" / "t4.wav")
+        if track.name == "T5":
+            raise RuntimeError("a bug, not a media problem")
+        return real(project, track, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "analyse_track", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        analyse_project(read_project(path), use_cache=False, threads=3)
     assert threading.active_count() == before
 
 
@@ -187,13 +203,26 @@ def test_a_cold_analysis_writes_and_fsyncs_the_cache_index_once(tmp_path, monkey
     np.testing.assert_array_equal(again.vectors(), first.vectors())
 
 
-def test_an_analysis_stopped_by_a_bad_track_keeps_and_indexes_the_tracks_done(tmp_path):
+def test_an_analysis_stopped_by_a_bad_track_keeps_and_indexes_the_tracks_done(tmp_path, monkeypatch):
+    import automix.features.analysis as analysis
+
     path = _many_tracks_project(tmp_path)
-    (tmp_path / "media" / "t3.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")  # exists, undecodable
+    real = analysis.analyse_track
+
+    def broken(project, track, *args, **kwargs):
+        if track.name == "T3":
+            raise RuntimeError("stopped")
+        return real(project, track, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "analyse_track", broken)
     cache = FeatureCache(tmp_path / "cache")
-    with pytest.raises(MediaError, match="t3.wav"):
+    with pytest.raises(RuntimeError, match="stopped"):
         analyse_project(read_project(path), cache=cache, threads=1)
     assert len(cache.read_index()) == 3 and len(list(cache.folder.glob("*.npz"))) == 3  # T0, T1, T2
+    monkeypatch.undo()
+    (tmp_path / "media" / "t3.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")  # exists, undecodable: skipped
+    analyse_project(read_project(path), cache=FeatureCache(tmp_path / "cache"), threads=1)
+    assert len(cache.read_index()) == 6 and len(list(cache.folder.glob("*.npz"))) == 6
 
 
 def test_analysis_imports_scipy_signal_only_for_items_that_need_resampling(tmp_path):

@@ -14,7 +14,10 @@ and ``automix suggest`` read the cache instead of decoding audio again.
 Only what can be mixed is analysed (:mod:`automix.features.mixable`: muted
 tracks, tracks in a muted folder and tracks with missing media are left out,
 so are zero-length and covering regions; the reasons are the analysis'
-``notes``). Before any audio is touched, :func:`check_project` rejects
+``notes``). A track whose media file exists but cannot be read (permission,
+broken or truncated header, a decoding error mid-file) is skipped the same
+way, the file and the reason said; only when no track is left is the project
+refused. Before any audio is touched, :func:`check_project` rejects
 projects where nothing can be mixed (no audio tracks, only MIDI, every audio
 track muted or missing) with a message naming the file.
 """
@@ -36,14 +39,20 @@ import numpy as np
 
 from automix.audio.io import audio_info
 from automix.audio.render import render_track
-from automix.errors import AutomixError, ProjectError
+from automix.errors import AutomixError, MediaError, ProjectError
 from automix.features.cache import (
     FeatureCache,
     cache_folder_for,
     media_key,
     track_media_paths,
 )
-from automix.features.mixable import check_mixable, mixable_tracks, usable_regions
+from automix.features.mixable import (
+    check_mixable,
+    mixable_tracks,
+    readable_tracks,
+    unreadable_note,
+    usable_regions,
+)
 from automix.features.region import (
     FLOOR_DB,
     REGION_FEATURE_NAMES,
@@ -241,10 +250,21 @@ def analyse_track(project: Project, track: Track, sections: tuple[SongSection, .
     return tuple(acc.finish())
 
 
+def _analyse_or_error(project: Project, track: Track, sections: tuple[SongSection, ...],
+                      sample_rate: int | None, background: bool) -> tuple[RegionFeatures, ...] | MediaError:
+    try:
+        return analyse_track(project, track, sections, sample_rate, background=background)
+    except MediaError as exc:
+        return exc
+
+
 def analyse_tracks(project: Project, tracks: Sequence[Track], sections: tuple[SongSection, ...],
                    sample_rate: int | None = None, *,
-                   threads: int | None = None) -> Iterator[tuple[RegionFeatures, ...]]:
+                   threads: int | None = None) -> Iterator[tuple[RegionFeatures, ...] | MediaError]:
     """Features of each of ``tracks``, yielded in order, ``threads`` tracks analysed at once.
+
+    A track whose media cannot be decoded yields its :class:`~automix.errors.MediaError`
+    instead; the other tracks go on.
 
     Decoding, resampling and FFTs release the GIL, so whole tracks on
     separate cores keep every core busy (better than one track's render/feature
@@ -256,21 +276,21 @@ def analyse_tracks(project: Project, tracks: Sequence[Track], sections: tuple[So
     n = default_analysis_threads() if threads is None else max(1, int(threads))
     if n == 1 or len(tracks) <= 1:
         for track in tracks:
-            yield analyse_track(project, track, sections, sample_rate)
+            yield _analyse_or_error(project, track, sections, sample_rate, True)
         return
     pool = ThreadPoolExecutor(n, thread_name_prefix="automix-analysis")
     todo = iter(tracks)
-    running: deque[Future[tuple[RegionFeatures, ...]]] = deque()
+    running: deque[Future[tuple[RegionFeatures, ...] | MediaError]] = deque()
     try:
         for track in todo:
-            running.append(pool.submit(analyse_track, project, track, sections, sample_rate, background=False))
+            running.append(pool.submit(_analyse_or_error, project, track, sections, sample_rate, False))
             if len(running) >= n:
                 break
         while running:
             done = running.popleft().result()
             nxt = next(todo, None)
             if nxt is not None:
-                running.append(pool.submit(analyse_track, project, nxt, sections, sample_rate, background=False))
+                running.append(pool.submit(_analyse_or_error, project, nxt, sections, sample_rate, False))
             yield done
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -299,8 +319,8 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
     sr = int(sample_rate or project.sample_rate)
     if use_cache and cache is None and project.path is not None:
         cache = FeatureCache(cache_folder_for(project.path))
-    audio, _skipped = mixable_tracks(project)
-    notes: list[str] = []
+    audio, unreadable = readable_tracks(mixable_tracks(project)[0])
+    notes: list[str] = list(unreadable)
     keys: list[str | None] = []
     cached: list[tuple[RegionFeatures, ...] | None] = []
     for track in audio:
@@ -323,17 +343,23 @@ def analyse_project(project: Project, *, cache: FeatureCache | None = None, use_
             hit = feats is not None
             if feats is None:
                 feats = next(analysed)
+                if isinstance(feats, MediaError):
+                    notes.append(unreadable_note(track, feats.file, feats.message))
+                    bar.advance(what=track.name)
+                    continue
                 if key is not None and cache is not None:
                     cache.put(key, {"vectors": np.stack([f.as_vector() for f in feats])})
             reporter.detail(f"track {track.name!r}: {'cached' if hit else 'analysed'}")
             tracks.append(TrackAnalysis(track.guid, track.name, track.index, feats, from_cache=hit))
             bar.advance(what=track.name)
+    if not tracks:
+        raise ProjectError("no audio track can be mixed: " + "; ".join(notes), file=project.path)
     for t in tracks:
         if all(f.rms_db <= FLOOR_DB + SILENT_MARGIN_DB for f in t.features):
             files = sorted({str(p) for p in track_media_paths(project.tracks[t.index])})
             notes.append(f"track {t.name!r} is silent in every section ({', '.join(files)}: empty, zero-length or "
                          f"truncated?): nothing to balance, it keeps the median gain")
-    notes += truncated_media_notes(audio)
+    notes += truncated_media_notes([project.tracks[t.index] for t in tracks])
     if cache is not None:
         notes += cache.warnings
         if cache.store_errors:

@@ -6,6 +6,10 @@ A local problem never refuses a whole project; it is skipped and said:
   (:attr:`~automix.project.model.Project.mix_tracks`). A muted track, a track
   in a muted folder, and a track with a missing media file are skipped (not
   analysed nor planned, left untouched). Solo is ignored (said when present).
+  :func:`readable_tracks` then opens each media file a track plays: one that
+  exists but cannot be read (permission denied, a broken or truncated header,
+  a format no decoder reads) skips its track the same way, naming the file
+  and the reason.
 * **Regions** (:func:`usable_regions`): a zero-length region is skipped; a
   region with the same bounds as an earlier one is a duplicate and skipped; a
   region that covers other regions (the common layout of one whole-song
@@ -19,7 +23,9 @@ Only when nothing is left does :func:`check_mixable` raise
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+from automix.audio.io import audio_info
 from automix.errors import MediaError, ProjectError
 from automix.project.model import Project, Region, Track
 
@@ -58,6 +64,41 @@ def mixable_tracks(project: Project) -> tuple[tuple[Track, ...], list[str]]:
     if soloed:
         notes.append(f"track(s) {', '.join(map(repr, soloed))} soloed: solo ignored, the whole mix is planned "
                      f"(REAPER plays only soloed tracks until the solo is released)")
+    return tuple(keep), notes
+
+
+def media_problem(path: str | Path) -> str | None:
+    """Why the existing media file ``path`` cannot be mixed (the OS refuses to read it, its header is
+    broken or truncated, no decoder reads it), or None when its header reads."""
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    try:
+        audio_info(path)
+    except MediaError as exc:
+        return exc.message
+    return None
+
+
+def unreadable_note(track: Track, path: str | Path, reason: str) -> str:
+    """The sentence for a track skipped because one of its media files cannot be read."""
+    return f"track {_track_label(track)}: media file {path} unreadable ({reason}): track skipped and left untouched"
+
+
+def readable_tracks(tracks: tuple[Track, ...]) -> tuple[tuple[Track, ...], list[str]]:
+    """(the tracks whose every media file opens, a sentence per track skipped: :func:`media_problem`)."""
+    keep: list[Track] = []
+    notes: list[str] = []
+    for track in tracks:
+        paths = dict.fromkeys(it.active_take.source.path for it in track.audio_items
+                              if it.active_take.source.path is not None)
+        problem = next(((p, why) for p in paths if (why := media_problem(p)) is not None), None)
+        if problem is None:
+            keep.append(track)
+        else:
+            notes.append(unreadable_note(track, *problem))
     return tuple(keep), notes
 
 
@@ -118,7 +159,8 @@ def check_mixable(project: Project) -> None:
 
 
 def require_media(project: Project) -> None:
-    """Raise MediaError (file, track, project line) for the first missing media file of a heard track.
+    """Raise MediaError (file, track, project line) for the first missing or unreadable media file of a
+    heard track (:func:`media_problem`).
 
     For training, where a project's mix is ground truth: a stem missing from
     it would make every other track's share of the mix wrong.
@@ -129,4 +171,8 @@ def require_media(project: Project) -> None:
             src = item.active_take.source
             if not src.exists:
                 raise MediaError(f"media file not found: {src.file_text!r} (looked for {src.path})",
+                                 file=file, line=item.line, track=track.name or f"#{track.index + 1}")
+            problem = media_problem(src.path) if src.path is not None else None
+            if problem is not None:
+                raise MediaError(f"media file {src.path} unreadable: {problem}",
                                  file=file, line=item.line, track=track.name or f"#{track.index + 1}")
