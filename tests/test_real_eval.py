@@ -110,3 +110,38 @@ def test_cli_real_needs_two_songs(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["-q", "evaluate", "--real", str(tmp_path / "empty")]) != 0
     assert "at least two songs" in capsys.readouterr().err
+
+
+def _write_lmms_song(folder: Path, seed: int) -> None:
+    """A song laid out as recipes/render_lmms_stems.py writes it: stems/NN <track>.wav summing to mix.wav."""
+    _write_song(folder / "stems", seed)
+    names = {"drums": "00 Kick 01", "bass": "01 bass_synth.xpf", "other": "02 hihat_closed05.ogg",
+             "vocals": "03 Default preset"}
+    mix = 0.0
+    for kind, name in names.items():
+        (folder / "stems" / f"{kind}.wav").rename(folder / "stems" / f"{name}.wav")
+        x, _ = sf.read(folder / "stems" / f"{name}.wav")
+        mix = mix + x
+    sf.write(folder / "mix.wav", mix, RATE, subtype="FLOAT")
+
+
+def test_rendered_lmms_songs_are_real_songs(tmp_path):
+    _write_lmms_song(tmp_path / "lmms-generated", 0)
+    (tmp_path / "lmms-unfinished" / "stems").mkdir(parents=True)  # no mix.wav yet: not a song
+    songs = discover_real_songs(tmp_path)
+    assert [s.name for s in songs] == ["lmms-generated"]
+    assert [n for _, n in songs[0].stems] == ["Kick 01", "bass synth", "hihat closed05", "Default preset"]
+    assert songs[0].track_types == ("kick", "bass", "hihat", "other")
+    assert songs[0].reference == "unity" and songs[0].genre == "electronic"
+
+
+def test_cli_real_takes_several_folders(songs_dir, tmp_path, capsys):
+    extra = tmp_path / "extra"
+    _write_lmms_song(extra / "lmms-generated", 5)
+    assert main(["-q", "evaluate", "--real", str(songs_dir), str(extra), "--cache", str(tmp_path / "c"),
+                 "--trials", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| lmms-generated | 4 | 6 | electronic |" in out and "| musdb7s-generated-0 | 4 | 1 |" in out
+    assert "4 songs" in out
+    assert main(["-q", "evaluate", "--real", str(songs_dir), str(songs_dir)]) != 0
+    assert "'musdb7s-generated-0' found in more than one folder" in capsys.readouterr().err

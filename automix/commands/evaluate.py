@@ -7,8 +7,8 @@ an m sweep and a cross-genre matrix. ``--report DIR`` also writes
 ``evaluation.md`` and plots (PNG with matplotlib — ``pip install
 automix-reaper[plots]`` — else SVG).
 
-``--real [DIR]`` (default ``../shared/audio``) instead mixes every real song
-of DIR that has a reference mix with models trained on the other songs
+``--real [DIR ...]`` (default ``../shared/audio``) instead mixes every real song
+of the DIRs that has a reference mix with models trained on the other songs
 (leave-one-song-out), its stems re-gained at random, as one region and as six,
 and prints per song the balance error of automix, equal loudness, the
 practice table and no mixing, the unwarranted jumps between regions, the pan
@@ -46,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--genre", help="genre of projects whose notes do not say")
     p.add_argument("--report", type=Path, metavar="DIR", help="write evaluation.md and plots into DIR")
     add_parallel_arguments(p, "songs")
-    p.add_argument("--real", nargs="?", type=Path, const=Path("../shared/audio"), metavar="DIR",
-                   help="leave-one-song-out check of the planner on the real songs of DIR (default ../shared/audio)")
+    p.add_argument("--real", nargs="*", type=Path, metavar="DIR",
+                   help="leave-one-song-out check of the planner on the real songs of every DIR (default "
+                        "../shared/audio; more folders, e.g. rendered LMMS songs, add songs)")
     p.add_argument("--cache", type=Path, metavar="DIR", help="feature cache of --real (default ~/.cache/automix-eval)")
     p.add_argument("--trials", type=int, default=4, metavar="N", help="random re-gains per song in --real")
     p.add_argument("--genre-unknown", action="store_true",
@@ -94,10 +95,15 @@ def run_real(args: argparse.Namespace) -> int:
 
     if args.trials < 1:
         raise AutomixError(f"--trials must be at least 1, got {args.trials}")
-    songs = discover_real_songs(args.real)
+    folders = args.real or [Path("../shared/audio")]
+    songs = [s for d in folders for s in discover_real_songs(d)]
     if len(songs) < 2:
-        raise AutomixError(f"--real needs at least two songs with a reference mix, found {len(songs)}",
-                           file=args.real)
+        raise AutomixError(f"--real needs at least two songs with a reference mix, found {len(songs)} in "
+                           + ", ".join(map(str, folders)), file=folders[0])
+    names = [s.name for s in songs]
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise AutomixError(f"--real: song {dup!r} found in more than one folder", file=folders[0])
     quiet = getattr(args, "quiet", False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

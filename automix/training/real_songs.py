@@ -4,8 +4,9 @@ A :class:`RealSong` is a folder of stems whose real mix is known:
 
 * ``unity`` songs: the stems summed at unity gain are the mix (the CC0
   producer sessions ``caesium-cc0`` and ``evr-cc0-*``, whose stems are the
-  producer's post-fader bounces, and the MUSDB18 previews, whose wet stems
-  sum to the mixture), so every stem's reference gain is 0 dB;
+  producer's post-fader bounces, the MUSDB18 previews, whose wet stems
+  sum to the mixture, and LMMS demo songs rendered track by track,
+  ``lmms-*``), so every stem's reference gain is 0 dB;
 * ``estimated`` songs: stems and a separate mix file (MedleyDB); the
   reference gain of each stem is estimated against the mix by the estimation
   engine (one static gain per stem for the whole song).
@@ -92,8 +93,16 @@ def stem_track_name(file_stem: str) -> str:
     return name.replace("_", " ").strip()
 
 
+def lmms_track_name(file_stem: str) -> str:
+    """Track name of a rendered LMMS stem file: ``03 hihat_closed05.ogg`` → ``hihat closed05``."""
+    name = re.sub(r"^\d+ ", "", file_stem)
+    name = re.sub(r"\.(ogg|wav|flac|ds|xpf)$", "", name, flags=re.IGNORECASE)
+    return name.replace("_", " ").strip() or file_stem
+
+
 def discover_real_songs(audio_dir: str | Path) -> list[RealSong]:
-    """The songs with a reference mix in ``audio_dir`` (a folder laid out like ``../shared/audio``)."""
+    """The songs with a reference mix in ``audio_dir`` (a folder laid out like ``../shared/audio``, or the
+    ``lmms-*`` song folders of ``recipes/render_lmms_stems.py``: ``stems/*.wav`` summing to ``mix.wav``)."""
     root = Path(audio_dir)
     if not root.is_dir():
         raise AutomixError(f"real-song folder not found: {root}", file=root)
@@ -107,6 +116,10 @@ def discover_real_songs(audio_dir: str | Path) -> list[RealSong]:
             if all((d / f).is_file() for f, _ in MUSDB_STEMS):
                 songs.append(RealSong(d.name, d, KNOWN_GENRES.get(d.name, "rock"),
                                       tuple((d / f, n) for f, n in MUSDB_STEMS), "unity"))
+        elif d.name.startswith("lmms-") and (d / "mix.wav").is_file():
+            stems = tuple((f, lmms_track_name(f.stem)) for f in sorted((d / "stems").glob("*.wav")))
+            if stems:
+                songs.append(RealSong(d.name, d, "electronic", stems, "unity"))
         elif d.name.startswith("medleydb-") and (d / "Mix.wav").is_file():
             files = sorted((d / "Stems").glob("*.wav"))
             if files:
