@@ -231,4 +231,9 @@ def test_real_raw_multitrack_session(tmp_path, house):
         assert max(mixed_levels) - min(mixed_levels) < 0.5, (type_id, mixed_levels)  # + a confident model's small moves
     pans = sorted(t.pan for t in plan.regions[1].tracks if t.type == "electric_guitar")
     assert pans[0] < -0.3 and pans[-1] > 0.3 and sum(pans) == pytest.approx(0.0, abs=0.01)
-    assert max(t.gain_db for r in plan.regions for t in r.tracks) <= 6.0
+    from automix.plan.model import MAX_GAIN_DB, MAX_PLAN_GAIN_DB
+    assert max(t.gain_db for r in plan.regions for t in r.tracks) <= MAX_PLAN_GAIN_DB
+    # a track planned above the envelope's +6 dB (recorded quietly) has its fader raised, and is said
+    loud = {t.name for r in plan.regions for t in r.tracks if t.gain_db > MAX_GAIN_DB + 0.01}
+    raised = {n.split("'")[1] for n in result.notes if "fader raised from" in n}
+    assert loud <= raised, (loud, raised)

@@ -12,7 +12,7 @@ from test_heard import SECONDS, SR, TONES, _mix, _planned, _song
 
 from automix.features.analysis import LEVEL_COLUMNS, analyse_project
 from automix.features.cache import FeatureCache
-from automix.plan.model import MAX_GAIN_DB
+from automix.plan.model import MAX_PLAN_GAIN_DB
 from automix.project.reader import read_project
 
 
@@ -27,7 +27,7 @@ def test_one_very_quiet_track_is_clipped_alone_and_the_mix_keeps_its_level(tmp_p
     normal = _mix(_song(tmp_path / "normal"))
     quiet = _mix(_quiet_gtr(tmp_path / "quiet", TONES["Gtr"][1] * 10 ** (-40 / 20)))  # recorded 40 dB lower
     a, b = _planned(normal), _planned(quiet)
-    assert b["Gtr"] == MAX_GAIN_DB
+    assert b["Gtr"] == MAX_PLAN_GAIN_DB
     for name in ("Bass", "Lead Vox", "Kick"):  # the old plan shifted these down by the Gtr's ~20 dB excess
         assert b[name] == pytest.approx(a[name], abs=1.5), (name, a, b)
     notes = " ".join(quiet.notes)

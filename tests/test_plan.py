@@ -88,7 +88,7 @@ def _edit(mutate) -> str:
 
 @pytest.mark.parametrize("mutate, pattern", [
     (lambda d: d.update(version=2), "unsupported plan version 2"),
-    (lambda d: d["regions"][1]["tracks"][1].update(gain_db=9.0), r"region 'Verse': gain_db 9.0 dB outside"),
+    (lambda d: d["regions"][1]["tracks"][1].update(gain_db=19.0), r"region 'Verse': gain_db 19.0 dB outside -150 … 18 dB"),
     (lambda d: d["regions"][0]["tracks"][1].update(pan=-1.5), r"track 'Bass': region 'Intro': pan -1.5"),
     (lambda d: d["regions"][0]["tracks"][0].update(gain_db="loud"), r"track 'Kick'.*'gain_db'.*'loud'"),
     (lambda d: d["regions"][0]["tracks"][0]["eq"][0].update(type="tilt"), "type 'tilt' is not one of"),

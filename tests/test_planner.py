@@ -30,7 +30,7 @@ from automix.models.mix_model import (
     type_feature_names,
 )
 from automix.plan.corrective_eq import corrective_eq
-from automix.plan.model import MAX_GAIN_DB
+from automix.plan.model import MAX_PLAN_GAIN_DB
 from automix.plan.planner import MODEL_LEVEL_WEIGHT, active_matrix, make_plan
 from automix.plan.sources import section_sources
 from automix.plan.suggest import suggest_region
@@ -213,13 +213,13 @@ def test_practice_figures_without_any_model(tmp_path):
     assert result.plan.model == "published mixing practice"
 
 
-def test_gains_fit_the_envelope_range_and_are_deterministic(bank):
+def test_gains_fit_the_range_envelope_and_fader_reach_and_are_deterministic(bank):
     quiet = {k: [v[0] - 40, v[1] - 40] for k, v in BAND.items()}
     r1 = make_plan(make_analysis(quiet), bank, "rock")
     r2 = make_plan(make_analysis(quiet), bank, "rock")
     assert r1.plan == r2.plan
     gains = [t.gain_db for r in r1.plan.regions for t in r.tracks]
-    assert max(gains) <= MAX_GAIN_DB + 1e-9 and max(gains) == pytest.approx(MAX_GAIN_DB, abs=0.01)
+    assert max(gains) <= MAX_PLAN_GAIN_DB + 1e-9 and max(gains) == pytest.approx(MAX_PLAN_GAIN_DB, abs=0.01)
 
 
 def test_models_chosen_along_the_fallback_chain(bank):
@@ -270,7 +270,7 @@ def test_suggest_changes_only_the_playing_tracks_of_one_region(bank):
     # fitted to the rest of the plan: the playing tracks keep their median gain within a few dB
     diffs = [region.track(t.guid).gain_db - t.gain_db for t in old.tracks if t.name != "Back Vox"]
     assert abs(float(np.median(diffs))) < 3.0
-    assert all(math.isfinite(t.gain_db) and t.gain_db <= MAX_GAIN_DB for t in region.tracks)
+    assert all(math.isfinite(t.gain_db) and t.gain_db <= MAX_PLAN_GAIN_DB for t in region.tracks)
 
 
 def test_wild_model_levels_are_kept_near_published_practice(tmp_path):

@@ -18,9 +18,11 @@ so the envelope automix writes is ``gain_db − fader_db − folder_db``, all in
 * The envelope spans ``MIN_GAIN_DB … MAX_GAIN_DB`` (−150 … +6 dB). When the
   compensated values do not fit (a fader at −20 dB needs +26 dB for a region
   planned at +6 dB), the track's fader is **reset to 0 dB**, and where even
-  that is not enough (a folder far down) it is raised as needed up to
-  :data:`MAX_FADER_DB`; whatever still does not fit is clipped. Each case
-  yields a note saying what was changed and by how much.
+  that is not enough (a folder far down, or a track recorded so quietly that
+  its plan asks for more than +6 dB) it is raised as needed up to
+  :data:`MAX_FADER_DB`: the fader carries the static part of the gain, the
+  envelope the section moves. Whatever still does not fit is clipped. Each
+  case yields a note saying what was changed and by how much.
 
 Folder tracks' own volume *envelopes* and trim envelopes (``VOLENV3``) are
 not compensated; a note says so when one is active.
@@ -32,11 +34,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from automix.plan.model import MAX_GAIN_DB, MIN_GAIN_DB
+from automix.plan.model import MAX_FADER_DB, MAX_GAIN_DB, MIN_GAIN_DB
 from automix.project.model import AUTOMATION_MODES, Project, Track
 
-MAX_FADER_DB = 12.0
-"""Highest track fader REAPER stores (``VOLPAN`` amplitude 3.98)."""
+__all__ = ["MAX_FADER_DB", "VolumeSetting", "amp_to_db", "fader_db_text", "fader_plays", "folder_gain_db",
+           "volume_setting"]
 
 SILENT_FADER_DB = -150.0
 """A fader (or folder volume) at or below this is treated as −inf: nothing can be compensated."""
@@ -107,8 +109,14 @@ def volume_setting(project: Project, track: Track, gains_db: Sequence[float]) ->
     new_fader_db = fader_db
     if plays and not fits(fader_db):
         new_fader_db = 0.0 if fits(0.0) else min(MAX_FADER_DB, max(gains_db) - folder_db - MAX_GAIN_DB)
-        notes.append(f"track {name!r}: fader {fader_db_text(track.volume_amp)} reset to {new_fader_db:+.1f} dB: "
-                     f"the volume envelope (at most {MAX_GAIN_DB:+g} dB) could not compensate it")
+        if fader_db < new_fader_db and max(gains_db) - folder_db > MAX_GAIN_DB:
+            notes.append(f"track {name!r}: fader raised from {fader_db_text(track.volume_amp)} to "
+                         f"{new_fader_db:+.1f} dB: its plan asks for up to {max(gains_db) - folder_db:+.1f} dB "
+                         f"(recorded quietly{' or under a low folder' if folder_db < 0 else ''}) and the volume "
+                         f"envelope reaches {MAX_GAIN_DB:+g} dB")
+        else:
+            notes.append(f"track {name!r}: fader {fader_db_text(track.volume_amp)} reset to {new_fader_db:+.1f} dB: "
+                         f"the volume envelope (at most {MAX_GAIN_DB:+g} dB) could not compensate it")
     env = [min(max(g - new_fader_db - folder_db, MIN_GAIN_DB), MAX_GAIN_DB) for g in gains_db]
     offsets = [g - (e + new_fader_db + folder_db) for g, e in zip(gains_db, env)]
     short = max(offsets)

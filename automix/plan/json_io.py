@@ -29,7 +29,7 @@ from automix.plan.model import (
     MAX_EQ_BW_OCT,
     MAX_EQ_FREQ_HZ,
     MAX_EQ_GAIN_DB,
-    MAX_GAIN_DB,
+    MAX_PLAN_GAIN_DB,
     MIN_EQ_BW_OCT,
     MIN_EQ_FREQ_HZ,
     MIN_GAIN_DB,
@@ -249,7 +249,7 @@ def _check_range(value: float, lo: float, hi: float, field: str, region: str, tr
 
 
 def _check_track_values(t: TrackPlan, region: str, file: str | Path | None) -> None:
-    _check_range(t.gain_db, MIN_GAIN_DB, MAX_GAIN_DB, "gain_db", region, t.name, file, " dB")
+    _check_range(t.gain_db, MIN_GAIN_DB, MAX_PLAN_GAIN_DB, "gain_db", region, t.name, file, " dB")
     _check_range(t.pan, -1.0, 1.0, "pan", region, t.name, file)
     for k, b in enumerate(t.eq):
         if b.band_type not in EQ_BAND_TYPES:

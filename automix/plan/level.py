@@ -1,10 +1,12 @@
-"""Keeping a plan inside the volume envelope's range without moving the whole mix, and its expected level.
+"""Keeping a plan inside the gain REAPER can play without moving the whole mix, and its expected level.
 
-A track recorded very quietly can need more than the envelope's
-:data:`~automix.plan.model.MAX_GAIN_DB` (+6 dB). Shifting every gain down so
-that track fits would drag the whole mix down with it (one quiet track took
-mixes to −31 … −35 LUFS). :func:`fit_to_envelope_range` clips only the
-tracks over the limit and says, per track, how far under its planned balance
+A track recorded very quietly can need more than the volume envelope's
+:data:`~automix.plan.model.MAX_GAIN_DB` (+6 dB): its fader then carries the
+static part of the gain (:func:`automix.plan.heard.volume_setting`), up to
+:data:`~automix.plan.model.MAX_PLAN_GAIN_DB` (+18 dB) in all. Shifting every
+gain down so that track fits would drag the whole mix down with it (one quiet
+track took mixes to −31 … −35 LUFS). :func:`fit_to_gain_range` clips only the
+tracks beyond +18 dB and says, per track, how far under its planned balance
 it will play, so the user can raise that recording (item or take volume) and
 every other track stays where the plan put it.
 
@@ -21,10 +23,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from automix.plan.model import MAX_GAIN_DB, MIN_GAIN_DB, MixPlan
+from automix.plan.model import MAX_FADER_DB, MAX_GAIN_DB, MAX_PLAN_GAIN_DB, MIN_GAIN_DB, MixPlan
 
 
-def fit_to_envelope_range(plan: MixPlan, max_gain_db: float = MAX_GAIN_DB) -> tuple[MixPlan, tuple[str, ...]]:
+def fit_to_gain_range(plan: MixPlan, max_gain_db: float = MAX_PLAN_GAIN_DB) -> tuple[MixPlan, tuple[str, ...]]:
     """(the plan with each gain clipped to ``MIN_GAIN_DB … max_gain_db``, one note per clipped track)."""
     excess: dict[str, tuple[str, float]] = {}
     regions = []
@@ -36,9 +38,10 @@ def fit_to_envelope_range(plan: MixPlan, max_gain_db: float = MAX_GAIN_DB) -> tu
                 excess[t.guid.upper()] = (name, max(worst, t.gain_db - max_gain_db))
             tracks.append(replace(t, gain_db=min(max(t.gain_db, MIN_GAIN_DB), max_gain_db)))
         regions.append(replace(r, tracks=tuple(tracks)))
-    notes = tuple(f"track {name!r}: needs up to {over:.1f} dB more than the volume envelope's {max_gain_db:+g} dB "
-                  f"(recorded very quietly): clipped there, it plays up to {over:.1f} dB under its planned balance; "
-                  f"raise its item or take volume by {over:.1f} dB and mix again" for name, over in excess.values())
+    notes = tuple(f"track {name!r}: needs up to {over:.1f} dB more than the {max_gain_db:+g} dB the volume envelope "
+                  f"({MAX_GAIN_DB:+g} dB) and the fader ({MAX_FADER_DB:+g} dB) reach (recorded very quietly): clipped "
+                  f"there, it plays up to {over:.1f} dB under its planned balance; raise its item or take volume by "
+                  f"{over:.1f} dB and mix again" for name, over in excess.values())
     return replace(plan, regions=tuple(regions)), notes
 
 

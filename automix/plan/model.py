@@ -17,12 +17,15 @@ A plan is plain, versioned JSON that a person can read, diff and edit::
 
 Semantics:
 
-* ``gain_db`` is the gain automix applies to the track inside the region,
-  relative to the recorded level (fader, item and take volumes are left as
-  they are). It is realised as a volume-envelope amplitude ``10**(gain_db/20)``.
-  REAPER's volume envelopes reach +6 dB with the default preferences, so a
-  plan is limited to ``MIN_GAIN_DB … MAX_GAIN_DB`` (−150 … +6 dB); use
-  :func:`fit_gains_to_range` to shift a plan's gains down by a common amount
+* ``gain_db`` is the track's level as heard inside the region, relative to
+  its recorded level (item and take volumes included). It is realised by the
+  volume envelope, the track's fader and its folders
+  (:func:`automix.plan.heard.volume_setting`). REAPER's volume envelopes reach
+  ``MAX_GAIN_DB`` (+6 dB) with the default preferences and a fader
+  ``MAX_FADER_DB`` (+12 dB) more, so a plan is limited to
+  ``MIN_GAIN_DB … MAX_PLAN_GAIN_DB`` (−150 … +18 dB): a track recorded very
+  quietly keeps its balance by its fader carrying the static part of its gain.
+  :func:`fit_gains_to_range` shifts a plan's gains down by a common amount
   (the balance, which is what matters, is kept).
 * ``pan`` is REAPER's track convention, −1 (100 % left) … +1 (100 % right).
   (Pan *envelopes* store the opposite sign; the envelope writer flips it.)
@@ -58,7 +61,13 @@ MIN_GAIN_DB = -150.0
 """Lowest track gain in a plan (REAPER shows −inf below about −150 dB)."""
 
 MAX_GAIN_DB = 6.0
-"""Highest track gain: REAPER's default volume-envelope range tops out at +6 dB."""
+"""Highest volume-envelope gain: REAPER's default volume-envelope range tops out at +6 dB."""
+
+MAX_FADER_DB = 12.0
+"""Highest track fader REAPER stores (``VOLPAN`` amplitude 3.98)."""
+
+MAX_PLAN_GAIN_DB = MAX_GAIN_DB + MAX_FADER_DB
+"""Highest gain a plan may ask for: the envelope at its top with the fader at its top (+18 dB)."""
 
 MAX_EQ_GAIN_DB = REAEQ_MAX_GAIN_DB
 """Largest |gain| of an EQ band: what the ReaEQ writer accepts (24 dB)."""

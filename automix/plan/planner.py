@@ -77,7 +77,7 @@ from automix.plan.balance import (
     song_balance,
 )
 from automix.plan.corrective_eq import MAX_EQ_DB, apply_corrective_eq
-from automix.plan.level import expected_mix_level_db, fit_to_envelope_range
+from automix.plan.level import expected_mix_level_db, fit_to_gain_range
 from automix.plan.model import (
     EqBand,
     MixPlan,
@@ -96,7 +96,7 @@ SILENT_LEVEL_DB = -80.0
 MIX_LEVEL_DB = -23.0
 """Loudness (LUFS, power sum of the tracks' gated loudness) aimed at for the planned mix in its fullest
 section (EBU R128's programme level; headroom for drum peaks). A track recorded so quietly that it needs more than
-the +6 dB envelope limit is clipped there alone (:func:`~automix.plan.level.fit_to_envelope_range`), never the
+the +18 dB the envelope and fader reach is clipped there alone (:func:`~automix.plan.level.fit_to_gain_range`), never the
 whole mix."""
 
 MODEL_LEVEL_WEIGHT = 0.75
@@ -368,9 +368,9 @@ def guess_song_genre(analysis: ProjectAnalysis, bank: ModelBank, types: Sequence
 
 
 def fit_plan_level(plan: MixPlan, analysis: ProjectAnalysis) -> MixPlan:
-    """The plan inside the envelope's range (only the tracks over it are clipped), with notes saying so and
-    giving the mix's expected level (:mod:`automix.plan.level`)."""
-    plan, notes = fit_to_envelope_range(plan)
+    """The plan inside the gain range envelope and fader reach (only the tracks over it are clipped), with notes
+    saying so and giving the mix's expected level (:mod:`automix.plan.level`)."""
+    plan, notes = fit_to_gain_range(plan)
     levels = expected_mix_level_db(plan, [t.guid for t in analysis.tracks], analysis.feature(LEVEL_FEATURE))
     finite = [(lv, r.name) for lv, r in zip(levels, plan.regions) if math.isfinite(lv)]
     if finite:

@@ -10,7 +10,7 @@ from automix.errors import PlanError
 from automix.features.analysis import ProjectAnalysis
 from automix.models.bank import ModelBank
 from automix.plan.balance import median_offset
-from automix.plan.model import MAX_GAIN_DB, MixPlan, RegionPlan
+from automix.plan.model import MAX_PLAN_GAIN_DB, MixPlan, RegionPlan
 from automix.plan.planner import make_plan
 
 
@@ -22,7 +22,7 @@ def suggest_region(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None
     Playing tracks get the variant's gains, shifted so that they keep, in
     median, their gains in ``current``'s other regions; tracks not playing in
     the section keep ``current``'s values. Gains are clipped to
-    :data:`~automix.plan.model.MAX_GAIN_DB`.
+    :data:`~automix.plan.model.MAX_PLAN_GAIN_DB`.
 
     Returns:
         (the region plan, a description of the source used).
@@ -55,7 +55,7 @@ def suggest_region(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None
         i = guid_index[t.guid.upper()]
         old = old_region.track(t.guid)
         if playing[i] or old is None:
-            tracks.append(replace(t, gain_db=round(min(t.gain_db + offset, MAX_GAIN_DB), 2)))
+            tracks.append(replace(t, gain_db=round(min(t.gain_db + offset, MAX_PLAN_GAIN_DB), 2)))
         else:
             tracks.append(old)
     return replace(new_region, tracks=tuple(tracks), name=old_region.name), result.sources[section_index]
