@@ -172,6 +172,71 @@ def kill_cases(ws_root: Path, base: Path, env: dict[str, str], rounds: int, mem_
     return results
 
 
+# ---------------------------------------------------------------- a full disk during mix --in-place
+
+def full_disk_cases(ws_root: Path, base: Path, env: dict[str, str], mem_mb: int,
+                    timeout_s: float) -> list[tuple[str, str, str, str, str]]:
+    """``mix --in-place`` on a small tmpfs left with 0 … 256 KiB free (needs root to mount; else skipped).
+
+    The project must be the old one or a complete new one; a non-zero exit
+    must say, output by output, what exists, and what it says is checked.
+    """
+    results = []
+    for free_kb in (0, 16, 48, 96, 256):
+        mount = ws_root / f"disk{free_kb}"
+        mount.mkdir()
+        name = f"item-10 full disk during mix --in-place ({free_kb} KiB free)"
+        size_kb = sum(f.stat().st_size for f in (base / "demo").rglob("*") if f.is_file()) // 1024 + 2048
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(mount)],
+                          capture_output=True).returncode != 0:
+            results.append((name, "10", "either", "error", "skipped: cannot mount a tmpfs (needs root)"))
+            continue
+        try:
+            folder = mount / "demo"
+            shutil.copytree(base / "demo", folder)
+            p = folder / "demo.rpp"
+            old = p.read_bytes()
+            st = os.statvfs(mount)
+            filler = max(0, st.f_bavail * st.f_frsize - free_kb * 1024)
+            with open(mount / "filler", "wb") as fh:
+                fh.write(b"\0" * filler)
+            out = run_automix(["-q", "mix", p, "--in-place", "--no-eq"], mount, env, timeout_s=timeout_s,
+                              mem_mb=mem_mb)
+            now = p.read_bytes()
+            problem = ""
+            if now != old:
+                try:
+                    rpp_mod.loads(now.decode("utf-8"))
+                except Exception as exc:  # noqa: BLE001
+                    problem = f"project left half-written: {exc}"
+            wrong = "" if out.status == 0 else full_disk_report_problem(out.stderr, folder, now == old)
+            kind, detail = classify(out, problem, "")
+            if wrong:
+                kind, detail = "wrong", wrong
+            results.append((name, "10", "either", kind, detail))
+        finally:
+            subprocess.run(["umount", str(mount)], capture_output=True)
+    return results
+
+
+def full_disk_report_problem(stderr: str, folder: Path, unchanged: bool) -> str:
+    """'' when the error states every output and each stated state holds on disk."""
+    text = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+    if "could not save the mix" not in text:
+        return f"no report of what was written: {text[:120]!r}"
+    states = dict(re.findall(r"(?:^|; |\. )((?:project|original backup|backup|plan) \S+): ([^;]+)", text))
+    project_state = states.get("project demo.rpp", "")
+    if ("unchanged" in project_state) != unchanged:
+        return f"the report says the project is {project_state!r}, the disk disagrees"
+    for what, state in states.items():
+        path = folder / what.split(" ")[-1]
+        if state.strip() == "not written" and path.exists() and what.split(" ")[0] != "project":
+            return f"the report says {what} was not written but it exists"
+    if "feature cache" not in text:
+        return "the report says nothing about the feature cache"
+    return ""
+
+
 # ---------------------------------------------------------------- main
 
 def prepare_base(base: Path, env: dict[str, str], timeout_s: float, mem_mb: int) -> None:
@@ -242,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(ws.root, ignore_errors=True)
     if not args.only or "item-5".startswith(args.only.strip()):
         for row in installer_cases(root, env, args.timeout):
+            rows.append(row)
+            print(f"{row[3]:<10} {row[0]}: {row[4]}", flush=True)
+    if not args.only or "item-10 full disk".startswith(args.only.strip()) or args.only.startswith("item-10 full"):
+        for row in full_disk_cases(root, base, env, args.mem_mb, args.timeout):
             rows.append(row)
             print(f"{row[3]:<10} {row[0]}: {row[4]}", flush=True)
     if not args.only or "kill".startswith(args.only.strip()):

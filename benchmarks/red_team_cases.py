@@ -222,6 +222,19 @@ def stderr_mentions(pattern: str, what: str) -> Callable[[list[Outcome]], str]:
     return lambda outs: "" if re.search(pattern, outs[-1].stderr + outs[-1].stdout, re.I) else what
 
 
+def skipped_and_untouched(project: Path, media: Path, outs: list[Outcome]) -> str:
+    """'' when the run named ``media`` as skipped and its track's chunk is byte-identical in the written project."""
+    said = re.search(rf"track '([^']+)': media file \S*{re.escape(media.name)} unreadable \([^)]", outs[-1].stderr)
+    if not said:
+        return f"no note naming {media.name} as unreadable and its track as skipped"
+    before = (project.parent / (project.stem + ".automix-original.rpp-bak")).read_text(encoding="utf-8").splitlines()
+    after = project.read_text(encoding="utf-8").splitlines()
+    a, b = track_chunk_span(before, said.group(1)), track_chunk_span(after, said.group(1))
+    if before[a[0]:a[1] + 1] != after[b[0]:b[1] + 1]:
+        return f"track {said.group(1)!r} was changed although it was skipped"
+    return ""
+
+
 def write_wav_header(path: Path, fmt_chunk: bytes, data: bytes = b"\x00" * 400) -> None:
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt_chunk)) + fmt_chunk + b"data" + struct.pack("<I", len(data)) + data
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
@@ -444,18 +457,22 @@ def build_cases(corpus: Path | None) -> list[Case]:
         plan.write_text("[" * 100_000 + "]" * 100_000)
         return Plan([["apply", p, plan, "--dry-run"]], protected=[p])
 
-    # ---- item 8: one-line errors
-    @case("item-8 WAV with a garbage fmt chunk", "8", "refuse")
+    # ---- item 8: one-line errors (a broken media file skips its track: item 9)
+    @case("item-8/9 WAV with a garbage fmt chunk", "8", "succeed")
     def _(ws):
         p = ws.demo()
-        replace_media(p, 0, lambda m: write_wav_header(m, b"\xff" * 16))
-        return Plan([["mix", p, "--dry-run", "--no-cache"]], protected=[p])
+        m = replace_media(p, 0, lambda m: write_wav_header(m, b"\xff" * 16))
+        return Plan([["mix", p, "--dry-run", "--no-cache"]], protected=[p],
+                    check_wrong=stderr_mentions(rf"{re.escape(m.name)} unreadable .*track skipped",
+                                                "the skipped track and its file are not named"))
 
-    @case("item-8 1 Hz WAV", "8", "refuse")
+    @case("item-8/9 1 Hz WAV", "8", "succeed")
     def _(ws):
         p = ws.demo()
-        replace_media(p, 0, lambda m: write_wav_header(m, struct.pack("<HHIIHH", 1, 1, 1, 2, 2, 16)))
-        return Plan([["mix", p, "--dry-run", "--no-cache"]], protected=[p])
+        m = replace_media(p, 0, lambda m: write_wav_header(m, struct.pack("<HHIIHH", 1, 1, 1, 2, 2, 16)))
+        return Plan([["mix", p, "--dry-run", "--no-cache"]], protected=[p],
+                    check_wrong=stderr_mentions(rf"{re.escape(m.name)} unreadable \(sample rate 1 Hz",
+                                                "the skipped track and its file are not named"))
 
     @case("item-8 PLAYRATE 1e300", "8", "refuse")
     def _(ws):
@@ -530,6 +547,34 @@ def build_cases(corpus: Path | None) -> list[Case]:
         media_of(p)[3].unlink()
         return Plan([["mix", p, "--dry-run"]], protected=[p])
 
+    @case("item-9 a media file cut inside its header", "9", "succeed")
+    def _(ws):
+        p = ws.demo()
+        m = replace_media(p, 2, lambda m: m.write_bytes(m.read_bytes()[:30]))
+        return Plan([["mix", p, "--in-place"]], protected=[m],
+                    check_wrong=lambda outs: skipped_and_untouched(p, m, outs))
+
+    if os.geteuid() != 0:  # root reads every file (tests/test_unreadable_media.py simulates the refusal)
+        @case("item-9 a media file without read permission", "9", "succeed")
+        def _(ws):
+            p = ws.demo()
+            m = media_of(p)[2]
+            m.chmod(0)
+            return Plan([["mix", p, "--in-place"]], protected=[],
+                        check_wrong=lambda outs: skipped_and_untouched(p, m, outs))
+
+    @case("item-9 a FLAC media file cut in the middle", "9", "succeed")
+    def _(ws):
+        p = ws.demo()
+        m = media_of(p)[2]
+        x, sr = sf.read(m)
+        flac = m.with_suffix(".flac")
+        sf.write(flac, x, sr)
+        flac.write_bytes(flac.read_bytes()[: flac.stat().st_size // 2])
+        edit(p, lambda t: t.replace(m.name, flac.name))
+        return Plan([["mix", p, "--in-place"]], protected=[flac],
+                    check_wrong=lambda outs: skipped_and_untouched(p, flac, outs))
+
     # ---- item 10: silent degradation
     @case("item-10 a silent media file", "10", "succeed")
     def _(ws):
@@ -576,6 +621,33 @@ def build_cases(corpus: Path | None) -> list[Case]:
 
         return Plan([["-q", "mix", p, "--dry-run", "--plan-out", plans[0]], ["__call__", rewrite],
                      ["-q", "mix", p, "--dry-run", "--plan-out", plans[1]]], protected=[p], check_wrong=stale)
+
+    @case("item-10 one track recorded 30 dB too quietly", "10", "succeed")
+    def _(ws):
+        p = ws.demo()
+        m = media_of(p)[4]
+        plans = [p.parent / "before.json", p.parent / "after.json"]
+
+        def quieter() -> None:
+            x, sr = sf.read(m)
+            sf.write(m, x * 10 ** (-30 / 20), sr, subtype="FLOAT")
+
+        def kept(outs):
+            if not all(q.is_file() for q in plans):
+                return "no plans written"
+            a, b = ({t["name"]: t["gain_db"] for t in json.loads(q.read_text())["regions"][0]["tracks"]} for q in plans)
+            name = next((n for n in a if abs((b[n] - a[n]) - 30.0) < 0.5 or (b[n] >= 17.99 and a[n] + 30 > 18)), None)
+            if name is None:
+                return "no track's gain rose by the 30 dB its recording lost"
+            others = [n for n in a if n != name and abs(b[n] - a[n]) > 0.5]
+            if others:
+                return f"other tracks moved: {', '.join(others)}"
+            if not re.search(rf"track '{re.escape(name)}': (fader raised|needs up to)", outs[-1].stderr):
+                return f"nothing said about {name!r}"
+            return ""
+
+        return Plan([["mix", p, "--dry-run", "--plan-out", plans[0]], ["__call__", quieter],
+                     ["mix", p, "--dry-run", "--plan-out", plans[1]]], protected=[p], check_wrong=kept)
 
     # ---- item 11: quiet keeps results
     @case("item-11 automix -q estimate prints results", "11", "succeed")

@@ -133,3 +133,26 @@ def test_a_rename_refused_halfway_is_reported_file_by_file(tmp_path, capsys, mon
     assert original_backup_path(song).read_bytes() == old and backup_path(song).read_bytes() == old
     assert _state(message, "plan", "song.automix-plan.json") == "not written"
     assert not (folder / "song.automix-plan.json").exists() and not list(folder.rglob("*.tmp"))
+
+
+def test_a_disk_without_room_for_the_lock_files_process_id_still_reports_every_output(tmp_path, capsys, monkeypatch,
+                                                                                      reference):
+    import automix.util.lock as lock
+
+    made, _, _ = reference
+    folder = tmp_path / "song"
+    shutil.copytree(made, folder)
+    song = folder / "song.rpp"
+    old = song.read_bytes()
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(lock.os, "write", full)
+    _fill_disk_from(monkeypatch, 1)
+    code, _, err = _run(song, capsys)
+    monkeypatch.undo()
+    assert code == 2 and "Traceback" not in err and song.read_bytes() == old
+    assert err.startswith(f"automix: error: {song}: could not save the mix: No space left on device while writing "
+                          f"the original backup") and "nothing was replaced" in err
+    assert "feature cache" in err and "0 of 4 entries written, 4 not (No space left on device)" in err

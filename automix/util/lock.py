@@ -82,8 +82,11 @@ def file_lock(path: str | Path, *, what: str = "project") -> Iterator[Path]:
     else:  # pragma: no cover - 20 runs finishing exactly between open and lock
         raise ProjectWriteError(f"cannot lock the {what}: the lock file keeps changing", file=path)
     try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        try:  # the process id only helps the message of a run that finds the file locked
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        except OSError:  # a full disk: the lock holds all the same
+            pass
         yield lock
     finally:
         try:
