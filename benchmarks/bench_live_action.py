@@ -18,6 +18,13 @@ Printed (medians over rounds): headless and live wall times and their ratio,
 the longest single UI-thread block, the UI thread's total busy time and its
 share of the live wall time. Before the out-of-process worker the action held
 the UI thread for the whole analysis (block = wall time).
+
+The read-back of the values written (:mod:`automix.reaper.readback`) runs in
+the final apply block: each round also runs the action on a fake without the
+read-back functions, and prints the apply block with and without it and the
+number of ReaScript calls the read-back made (in REAPER each is an in-process
+call; the fake parses the track chunk on every call, so its times are an upper
+bound).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from automix.demo.project import write_demo  # noqa: E402
 from automix.jobs.mix import MixOptions, run_mix_job  # noqa: E402
 from automix.reaper.actions import auto_mix_project  # noqa: E402
 from automix.reaper.adapter import ReaperApi  # noqa: E402
+from automix.reaper.readback import READBACK_API  # noqa: E402
 
 
 class TimedLoop(DeferLoop):
@@ -62,18 +70,26 @@ def one_round(demo: Path, folder: Path) -> dict[str, float]:
     assert run_mix_job(demo, MixOptions(output=out)).ok
     headless = time.perf_counter() - t0
     out.unlink()
-    fake = FakeReaper(demo)
-    install_worker(fake)
-    loop = TimedLoop()
-    t0 = time.perf_counter()
-    job = auto_mix_project(ReaperApi(fake), defer=loop.defer, atexit=loop.atexit)
-    start_block = time.perf_counter() - t0
-    loop.run(timeout_s=600)
-    live = time.perf_counter() - t0
-    assert job.outcome is not None and job.outcome.ok, job.outcome
-    blocks = [start_block] + loop.blocks
+    runs = {}
+    for read_back in (True, False):
+        fake = FakeReaper(demo)
+        if not read_back:
+            fake.missing_functions = frozenset(READBACK_API)
+        install_worker(fake)
+        loop = TimedLoop()
+        t0 = time.perf_counter()
+        job = auto_mix_project(ReaperApi(fake), defer=loop.defer, atexit=loop.atexit)
+        start_block = time.perf_counter() - t0
+        loop.run(timeout_s=600)
+        live = time.perf_counter() - t0
+        assert job.outcome is not None and job.outcome.ok, job.outcome
+        runs[read_back] = (fake, [start_block] + loop.blocks, live, len(loop.blocks))
+    fake, blocks, live, ticks = runs[True]
     return {"headless_s": headless, "live_s": live, "longest_block_ms": 1000 * max(blocks),
-            "ui_busy_s": sum(blocks), "ticks": float(len(loop.blocks))}
+            "ui_busy_s": sum(blocks), "ticks": float(ticks),
+            "apply_ms": 1000 * blocks[-1], "apply_without_ms": 1000 * runs[False][1][-1],
+            "readback_calls": float(sum(fake.count(name) for name in READBACK_API)),
+            "tracks": float(fake.count("SetTrackStateChunk"))}
 
 
 def main() -> None:
@@ -93,6 +109,9 @@ def main() -> None:
     print(f"live action, until applied   {med['live_s']:7.2f} s   ratio live/headless {med['live_s'] / med['headless_s']:.2f}")
     print(f"longest UI-thread block      {med['longest_block_ms']:7.1f} ms  ({med['longest_block_ms'] / 1000 / med['headless_s']:.3f} of the headless time)")
     print(f"UI thread busy in total      {med['ui_busy_s']:7.2f} s   ({med['ui_busy_s'] / med['live_s']:.1%} of the live time, {med['ticks']:.0f} ticks)")
+    print(f"apply block with read-back   {med['apply_ms']:7.1f} ms  without {med['apply_without_ms']:.1f} ms, ratio "
+          f"{med['apply_ms'] / med['apply_without_ms']:.2f}; {med['readback_calls']:.0f} read-back calls for "
+          f"{med['tracks']:.0f} tracks")
 
 
 if __name__ == "__main__":

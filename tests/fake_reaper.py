@@ -60,6 +60,7 @@ from automix.rpp import Chunk, split_tokens
 
 NULL_TRACK = "(MediaTrack*)0x0000000000000000"
 PROJECT_POINTER = "(ReaProject*)0x00000000DEADBEEF"
+OTHER_PROJECT_POINTER = "(ReaProject*)0x00000000FEEDF00D"
 MAX_STRBUF = 4 * 1024 * 1024
 """The bindings' string buffer, bytes."""
 VERSIONS = ("6.83", "7.18", "7.62")
@@ -206,6 +207,9 @@ class FakeReaper(FakeValueApi):
         self.saved = True
         """False: the project was never saved (EnumProjects gives no file name)."""
         self.dirty = False
+        self.active_project = PROJECT_POINTER
+        """The ``ReaProject*`` of the active tab (``EnumProjects(-1, …)``); set :data:`OTHER_PROJECT_POINTER`
+        to play the user switching to another tab (the same project opened twice: same tracks)."""
         self.resource_path = Path(tempfile.mkdtemp(prefix="fake-reaper-resources-"))
         """REAPER's resource folder: a fresh temporary folder, never beside the project (a project read from
         ../shared must not gain files there, nor pick up another run's worker configuration)."""
@@ -308,7 +312,7 @@ class FakeReaper(FakeValueApi):
         if idx not in (-1, 0):
             return ("(ReaProject*)0x0000000000000000", idx, "", projfn_sz)
         name = str(self.project_path) if self.saved else ""
-        return (PROJECT_POINTER, idx, self._out(name, projfn_sz), projfn_sz)
+        return (self.active_project if idx == -1 else PROJECT_POINTER, idx, self._out(name, projfn_sz), projfn_sz)
 
     def GetProjectPath(self, buf: str, buf_sz: int) -> tuple:
         self._enter("GetProjectPath", (buf, buf_sz))
@@ -603,4 +607,4 @@ def run_action(action: Callable[..., Any], fake: FakeReaper, *, between: Callabl
 
 __all__ = ["FakeReaper", "FakeConnectionError", "BufferOverflow", "DeferLoop", "install_worker", "run_action",
            "reaper_layout", "version_tuple",
-           "NULL_TRACK", "PROJECT_POINTER", "MAX_STRBUF", "VERSIONS"]
+           "NULL_TRACK", "PROJECT_POINTER", "OTHER_PROJECT_POINTER", "MAX_STRBUF", "VERSIONS"]

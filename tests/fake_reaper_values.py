@@ -100,8 +100,16 @@ class FakeValueApi:
 
     # -- what the chunk holds -------------------------------------------------
     def _track_chunk(self, track: Any) -> Chunk | None:
+        """The track's current chunk, parsed (the last parse is kept while the text is unchanged; read only)."""
         index = self._track_index(track)
-        return None if index is None else rpp.loads(self._tracks[index][1], root_tags=("TRACK",)).root
+        if index is None:
+            return None
+        text = self._tracks[index][1]
+        cached = self.__dict__.get("_parsed")
+        if cached is None or cached[0] is not text:
+            cached = (text, rpp.loads(text, root_tags=("TRACK",)).root)
+            self.__dict__["_parsed"] = cached
+        return cached[1]
 
     @staticmethod
     def _fx_block(chunk: Chunk, fx: int) -> list | None:

@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 from audio_factory import make_multitrack
 from fake_reaper import (
+    OTHER_PROJECT_POINTER,
     VERSIONS,
     DeferLoop,
     FakeReaper,
@@ -488,7 +489,8 @@ print(json.dumps({{"ok": [o.ok for o in outcomes], "summaries": [o.summary for o
     assert "variant 1 of" in report["summaries"][2] and "variant 2 of" in report["summaries"][3]
 
 
-@pytest.mark.parametrize("change", ["edit a track", "rename a region", "delete a track"])
+@pytest.mark.parametrize("change", ["edit a track", "rename a region", "delete a track", "edit the notes",
+                                    "switch the project tab"])
 def test_a_project_changed_while_the_worker_ran_is_left_alone(demo, bank, change):
     fake = FakeReaper(demo)
     edited = {}
@@ -501,6 +503,10 @@ def test_a_project_changed_while_the_worker_ran_is_left_alone(demo, bank, change
             fake.set_chunk(1, edited["text"])
         elif change == "rename a region":
             fake.rename_marker(0, "Intro (new)")
+        elif change == "edit the notes":
+            fake.notes = "genre: jazz"
+        elif change == "switch the project tab":
+            fake.active_project = OTHER_PROJECT_POINTER  # the same project opened in a second tab
         else:
             fake.delete_track(10)
 
@@ -508,7 +514,10 @@ def test_a_project_changed_while_the_worker_ran_is_left_alone(demo, bank, change
     assert not outcome.ok
     expected = {"edit a track": r"track 2 \('Snare'\) was edited",
                 "rename a region": "markers or regions were moved, renamed, added or deleted",
-                "delete a track": "the project has 10 tracks now, 11 before"}[change]
+                "delete a track": "the project has 10 tracks now, 11 before",
+                "edit the notes": r"the project notes were edited \(automix reads the genre from them\)",
+                "switch the project tab": "another project tab is active now; automix started in demo.rpp: "
+                                          "switch back to it"}[change]
     assert re.search(r"the project changed while automix was working \(.*" + expected + r".*\), so automix wrote "
                      r"nothing: run the action again", outcome.summary), outcome.summary
     assert fake.count("SetTrackStateChunk") == 0 and fake.count("SetProjExtState") == 0

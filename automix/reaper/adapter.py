@@ -144,6 +144,11 @@ class ReaperApi:
         name = result[2] if isinstance(result, (tuple, list)) and len(result) > 2 else ""
         return Path(name) if name else None
 
+    def active_project(self) -> Any:
+        """The ``ReaProject*`` of the active project tab (what ``CURRENT_PROJECT`` refers to now)."""
+        result = self.call("EnumProjects", -1, "", PATH_BUFFER_SIZE)
+        return result[0] if isinstance(result, (tuple, list)) and result else result
+
     def recording_folder(self) -> Path:
         """Where REAPER records new media (``GetProjectPath``); media of an unsaved project resolve here."""
         result = self.call("GetProjectPath", "", PATH_BUFFER_SIZE)

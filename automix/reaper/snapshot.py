@@ -62,9 +62,11 @@ class ProjectSnapshot:
 
 @dataclass(frozen=True)
 class TrackHandles:
-    """The ``MediaTrack*`` handles of the snapshot's tracks, in order (kept inside REAPER only)."""
+    """The ``MediaTrack*`` handles of the snapshot's tracks, in order, and the ``ReaProject*`` of the
+    project tab they belong to (kept inside REAPER only)."""
 
     handles: tuple[Any, ...]
+    project: Any = None
 
 
 def take_snapshot(api: ReaperApi, *, ext_section: str = "", ext_keys: tuple[str, ...] = (),
@@ -75,6 +77,7 @@ def take_snapshot(api: ReaperApi, *, ext_section: str = "", ext_keys: tuple[str,
         ReaperError: an API call failed, a chunk is too large, or a region's
             name cannot be read (each message names the track or region).
     """
+    project = api.active_project()
     path = api.project_file()
     folder = path.parent if path is not None else api.recording_folder()
     count = api.track_count()
@@ -91,7 +94,7 @@ def take_snapshot(api: ReaperApi, *, ext_section: str = "", ext_keys: tuple[str,
         markers=tuple(read_markers(api, path)), track_chunks=tuple(chunks), cursor_s=api.cursor_s(),
         time_selection=_selection(api), ext_state={k: api.ext_state(ext_section, k) for k in ext_keys},
         dirty=api.is_dirty())
-    return snapshot, TrackHandles(tuple(handles))
+    return snapshot, TrackHandles(tuple(handles), project)
 
 
 def _selection(api: ReaperApi) -> tuple[float, float]:
@@ -103,9 +106,14 @@ def changes_since(api: ReaperApi, snapshot: ProjectSnapshot, handles: TrackHandl
                   ext_section: str = "") -> list[str]:
     """What changed in the open project since ``snapshot`` was taken ([] = nothing).
 
-    Compares the track count, each track's handle and state chunk, the
-    markers and regions, and the ext-state keys the snapshot holds.
+    Compares the active project tab (automix writes to the active one), the
+    track count, each track's handle and state chunk, the markers and
+    regions, the notes (the genre line), the sample rate and the ext-state
+    keys the snapshot holds.
     """
+    if handles.project is not None and api.active_project() != handles.project:
+        where = Path(snapshot.project_file).name if snapshot.project_file else "the unsaved project"
+        return [f"another project tab is active now; automix started in {where}: switch back to it"]
     changes = []
     count = api.track_count()
     if count != len(snapshot.track_chunks):
@@ -123,6 +131,10 @@ def changes_since(api: ReaperApi, snapshot: ProjectSnapshot, handles: TrackHandl
     else:
         if markers != snapshot.markers:
             changes.append("markers or regions were moved, renamed, added or deleted")
+    if api.notes() != snapshot.notes:
+        changes.append("the project notes were edited (automix reads the genre from them)")
+    if api.sample_rate_hz() != snapshot.sample_rate_hz:
+        changes.append(f"the project sample rate is {api.sample_rate_hz()} Hz now, {snapshot.sample_rate_hz} Hz before")
     for key, before in snapshot.ext_state.items():
         if api.ext_state(ext_section, key) != before:
             changes.append(f"automix's stored {key} changed (another automix action ran)")
