@@ -72,7 +72,7 @@ from automix.training.dataset import (  # noqa: E402
 from automix.training.fit import train_models  # noqa: E402
 from automix.models.genre_guess import save_profiles  # noqa: E402
 from automix.models.roles import save_role_model  # noqa: E402
-from automix.models.track_balance import save_track_balance  # noqa: E402
+from automix.models.track_balance import DESCRIPTOR_NAMES, save_track_balance  # noqa: E402
 from automix.training.real_eval import (  # noqa: E402
     LAYOUTS,
     evaluate_real,
@@ -408,7 +408,14 @@ def main() -> int:
                 f"loudness: how continuously and how full it plays), fitted on {roles.n_pairs} track × region "
                 f"entries of {roles.n_songs} real songs (ridge toward equal shares). Leave-one-song-out within-type "
                 f"level error {roles.loso_mae_db:.2f} dB, equal shares {roles.equal_mae_db:.2f} dB.")
-    write_readme(args.out, description, results, args.seed, corpus_md, eq_md, roles_md)
+    slopes = ", ".join(f"{c:.3f} dB per unit of {n}" for n, c in zip(DESCRIPTOR_NAMES, balance.coef))
+    balance_md = (f"`balance/track_balance.json` (automix/models/track_balance.py; also built alone by "
+                  f"recipes/build_track_balance.py): each playing stem's loudness relative to the mean of the "
+                  f"playing stems, {slopes} (centred over the region's playing stems), ridge {balance.ridge:g} "
+                  f"chosen by leave-one-song-out, fitted on {balance.n_regions} regions of {balance.n_songs} real "
+                  f"songs. Leave-one-song-out balance error {balance.loso_error_db:.2f} dB, equal loudness "
+                  f"{balance.equal_error_db:.2f} dB.")
+    write_readme(args.out, description, results, args.seed, corpus_md, eq_md, roles_md, balance_md)
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
     print(f"models/ total {size / 1e6:.2f} MB; {time.time() - t0:.1f} s")
     return 0
@@ -479,7 +486,7 @@ def corpus_check(folder: Path, shared: Path) -> str:
 
 
 def write_readme(out: Path, description: str, results, seed: int, corpus_md: str = "", eq_md: str = "",
-                 roles_md: str = "") -> None:
+                 roles_md: str = "", balance_md: str = "") -> None:
     import json
 
     lines = ["# Shipped models", "", "Produced by `python3 recipes/build_shipped_models.py` "
@@ -528,11 +535,14 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
               "Every real song of ../shared/audio with a reference mix, mixed by the planner with models "
               "retrained by this recipe *without that song* (leave-one-song-out), its stems re-gained at random "
               f"(±12 dB, {HELD_OUT_TRIALS} trials), as one region and as six equal regions (intro, verse, chorus, "
-              "verse, chorus, outro). Balance error: per region, each playing stem's gated loudness relative to "
+              "verse, chorus, outro). Balance error: per region, each playing stem's gated loudness as heard (gain "
+              "plus its corrective EQ's loudness change) relative to "
               "the mean of the playing stems, mean absolute difference from the reference mix (dB). Jumps: "
               "adjacent regions where a playing stem's gain moves ≥ 3 dB more than the median stem's while "
               "the reference's faders do not. Figures from models trained on the song itself are never shown.",
               "", scores_markdown(results)]
+    if balance_md:
+        lines += ["", "## Track balance", "", balance_md]
     if roles_md:
         lines += ["", "## Roles within a type", "", roles_md]
     if eq_md:
