@@ -149,3 +149,29 @@ def test_track_media_paths(tmp_path, media):
     track = Track(0, "{X}", "T", 1.0, 0.0, False, False, 0, None,
                   items=(item(a), item(b, muted=True), item(tmp_path / "m.mid", kind="MIDI")))
     assert track_media_paths(track) == [a]
+
+
+def test_a_file_rewritten_with_the_same_size_and_mtime_is_analysed_again(tmp_path):
+    """Issue 14, item 10: the key holds a digest of the file's first and last bytes, not only size and mtime."""
+    from test_heard import _song
+
+    from automix.features.analysis import analyse_project
+    from automix.project.reader import read_project
+
+    song = _song(tmp_path)
+    media = tmp_path / "media" / "Gtr.wav"
+    cache = FeatureCache(tmp_path / "cache")
+    first = analyse_project(read_project(song), cache=cache)
+    st = os.stat(media)
+    data = bytearray(media.read_bytes())
+    samples = np.frombuffer(bytes(data[-4000:]), dtype="<f4") * 0.25  # its first and last 1000 samples at -12 dB
+    data[-4000:] = samples.astype("<f4").tobytes()
+    head = np.frombuffer(bytes(data[200:4200]), dtype="<f4") * 0.25
+    data[200:4200] = head.astype("<f4").tobytes()
+    media.write_bytes(bytes(data))
+    os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(media).st_size == st.st_size and os.stat(media).st_mtime_ns == st.st_mtime_ns
+    again = analyse_project(read_project(song), cache=FeatureCache(tmp_path / "cache"))
+    gtr = next(t for t in again.tracks if t.name == "Gtr")
+    assert not gtr.from_cache and sum(t.from_cache for t in again.tracks) == 3
+    assert gtr.features[0].rms_db < next(t for t in first.tracks if t.name == "Gtr").features[0].rms_db - 0.2

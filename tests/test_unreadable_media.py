@@ -108,3 +108,20 @@ def test_training_refuses_an_unreadable_stem(tmp_path):
     (song.parent / "media" / "Gtr.wav").write_bytes(b"RIFF\x00\x00")
     with pytest.raises(MediaError, match=r"track 'Gtr': media file .*Gtr\.wav unreadable: cannot decode audio"):
         require_media(read_project(song))
+
+
+def test_render_leaves_out_the_unreadable_track_and_says_so(tmp_path, monkeypatch, capsys):
+    import numpy as np
+    import soundfile as sf
+
+    song = _song(tmp_path / "song")
+    media, _ = _break(song.parent, "garbage fmt chunk", monkeypatch)
+    out = tmp_path / "preview.wav"
+    assert main(["render", str(song), "-o", str(out), "--unmixed"]) == 0
+    err = capsys.readouterr().err
+    assert f"track 'Gtr': media file {media} unreadable (cannot decode audio" in err
+    x, sr = sf.read(out)
+    mid = x[int(1.5 * sr): int(2.5 * sr), 0]
+    spectrum = np.abs(np.fft.rfft(mid)) * 2 / len(mid)
+    assert 20 * np.log10(spectrum[int(TONES["Bass"][0])] / TONES["Bass"][1]) == pytest.approx(0.0, abs=0.1)
+    assert spectrum[int(TONES["Gtr"][0])] < 1e-6  # the guitar is left out

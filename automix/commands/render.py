@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     check_render_output(project, args, out, "preview", WAV_SUFFIXES)
     plan = None if args.unmixed else plan_for(project, args.project, args, reporter)
     summary = write_preview(project, plan, out, normalize_lufs=args.normalize)
+    for note in summary.notes:
+        reporter.note(note)
     what = "unmixed sum" if plan is None else "planned mix"
     print(f"wrote {summary.path}: {what}, {summary.duration_s:.1f} s, {summary.loudness_lufs:.1f} LUFS, "
           f"peak {summary.peak_dbfs:.1f} dBFS" + (f", normalised by {summary.gain_db:+.1f} dB"

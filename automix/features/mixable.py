@@ -52,12 +52,9 @@ def mixable_tracks(project: Project) -> tuple[tuple[Track, ...], list[str]]:
             notes.append(f"track {_track_label(track)} is {why}: not analysed nor planned; "
                          f"its envelopes are left as they are")
             continue
-        missing = [it for it in track.audio_items if not it.active_take.source.exists]
-        if missing:
-            src = missing[0].active_take.source
-            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-            notes.append(f"track {_track_label(track)}: media file not found: {src.file_text!r}{more} "
-                         f"(looked for {src.path}): track skipped and left untouched")
+        missing = missing_media_note(track)
+        if missing is not None:
+            notes.append(missing)
             continue
         keep.append(track)
     soloed = [t.name for t in project.tracks if t.soloed]
@@ -65,6 +62,17 @@ def mixable_tracks(project: Project) -> tuple[tuple[Track, ...], list[str]]:
         notes.append(f"track(s) {', '.join(map(repr, soloed))} soloed: solo ignored, the whole mix is planned "
                      f"(REAPER plays only soloed tracks until the solo is released)")
     return tuple(keep), notes
+
+
+def missing_media_note(track: Track) -> str | None:
+    """The sentence for a track skipped because a media file it plays is missing, or None."""
+    missing = [it for it in track.audio_items if not it.active_take.source.exists]
+    if not missing:
+        return None
+    src = missing[0].active_take.source
+    more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+    return (f"track {_track_label(track)}: media file not found: {src.file_text!r}{more} "
+            f"(looked for {src.path}): track skipped and left untouched")
 
 
 def media_problem(path: str | Path) -> str | None:

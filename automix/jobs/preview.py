@@ -10,7 +10,9 @@ values held before the first and after the last planned region; volume
 interpolated in amplitude, as the file stores it), the pan through
 :func:`automix.audio.panlaw.track_pan_gains`. Tracks the plan does not mention play at their fader
 volume and pan. Muted tracks and tracks in a muted folder are silent; when
-any track is soloed only soloed tracks play. Assumed (**unverified**): a pan envelope replaces the pan knob
+any track is soloed only soloed tracks play. A track whose media file is
+missing or cannot be read (:mod:`automix.features.mixable`) is left out and
+said (:attr:`PreviewSummary.notes`); the others are rendered. Assumed (**unverified**): a pan envelope replaces the pan knob
 rather than adding to it; EQ settings switch at region starts without a ramp.
 
 Stems come from :func:`automix.audio.render.render_track` (pre-fader, ``(n, 2)``
@@ -35,6 +37,7 @@ from automix.audio.loudness import LoudnessMeter, integrated_loudness
 from automix.audio.panlaw import track_pan_gains
 from automix.audio.render import render_track
 from automix.errors import MediaError
+from automix.features.mixable import missing_media_note, readable_tracks
 from automix.plan.apply import track_envelopes
 from automix.plan.heard import (
     VolumeSetting,
@@ -121,13 +124,18 @@ class TrackMixer:
         return np.interp((start_sample + np.arange(n)) / self.sample_rate, times_s, values)
 
 
-def _playing_tracks(project: Project) -> list[Track]:
+def _playing_tracks(project: Project) -> tuple[list[Track], list[str]]:
+    """(the tracks heard whose media can be read, a sentence per track left out for its media)."""
     tracks = [t for t in project.audio_tracks if project.muted_by(t) is None]
     if any(t.soloed for t in tracks):
         tracks = [t for t in tracks if t.soloed]
-    if not tracks:
-        raise MediaError("the project has no audio track to render", file=project.path)
-    return tracks
+    notes = [n for n in map(missing_media_note, tracks) if n is not None]
+    readable, unreadable = readable_tracks(tuple(t for t in tracks if missing_media_note(t) is None))
+    notes += unreadable
+    if not readable:
+        raise MediaError("the project has no audio track to render" + "".join(f"; {n}" for n in notes),
+                         file=project.path)
+    return list(readable), notes
 
 
 def _mixer(project: Project, plan: MixPlan | None, track: Track, sample_rate: int) -> TrackMixer:
@@ -142,16 +150,19 @@ def _mixer(project: Project, plan: MixPlan | None, track: Track, sample_rate: in
 
 
 def iter_mixes(project: Project, plans: Sequence[MixPlan | None], *, sample_rate: int | None = None,
-               block_s: float = _BLOCK_S) -> Iterator[tuple[np.ndarray, ...]]:
+               block_s: float = _BLOCK_S, notes: list[str] | None = None) -> Iterator[tuple[np.ndarray, ...]]:
     """Yield, block by block, one float64 ``(n, 2)`` mix per plan, from one rendering of the stems.
 
     Every track is rendered (decoded, resampled …) once and fed to one
     :class:`TrackMixer` per plan, so a before/after comparison costs one pass
     over the media. ``None`` as a plan is the unmixed reference: the tracks
-    summed at their fader volume and pan.
+    summed at their fader volume and pan. ``notes``, when given, receives a
+    sentence per track left out because of its media.
     """
     sr = int(sample_rate or project.sample_rate)
-    tracks = _playing_tracks(project)
+    tracks, skipped = _playing_tracks(project)
+    if notes is not None:
+        notes += skipped
     streams = [render_track(project, t, sample_rate=sr, block_s=block_s, end_s=project.end_s) for t in tracks]
     mixers = [[_mixer(project, plan, t, sr) for t in tracks] for plan in plans]
     start = 0
@@ -168,13 +179,13 @@ def iter_mixes(project: Project, plans: Sequence[MixPlan | None], *, sample_rate
 
 
 def iter_mix_blocks(project: Project, plan: MixPlan | None, *, sample_rate: int | None = None,
-                    block_s: float = _BLOCK_S) -> Iterator[np.ndarray]:
+                    block_s: float = _BLOCK_S, notes: list[str] | None = None) -> Iterator[np.ndarray]:
     """Yield the mix as consecutive float64 ``(n, 2)`` blocks from 0 s to the end of the song.
 
     With ``plan=None`` the tracks are summed at their fader volume and pan
     (the unmixed reference).
     """
-    for (block,) in iter_mixes(project, [plan], sample_rate=sample_rate, block_s=block_s):
+    for (block,) in iter_mixes(project, [plan], sample_rate=sample_rate, block_s=block_s, notes=notes):
         yield block
 
 
@@ -211,6 +222,7 @@ class PreviewSummary:
         loudness_lufs: integrated loudness of the file as written.
         gain_db: normalisation gain applied (0 when not normalised).
         peak_dbfs: highest sample magnitude in dBFS (may exceed 0 in a float file).
+        notes: a sentence per track left out because its media is missing or unreadable.
     """
 
     path: Path
@@ -218,6 +230,7 @@ class PreviewSummary:
     loudness_lufs: float
     gain_db: float
     peak_dbfs: float
+    notes: tuple[str, ...] = ()
 
 
 def _for_subtype(block: np.ndarray, subtype: str) -> np.ndarray:
@@ -242,12 +255,13 @@ def write_preview(project: Project, plan: MixPlan | None, path: str | Path, *, s
     meter = LoudnessMeter(sr, 2)
     peak = 0.0
     n_total = 0
+    notes: list[str] = []
     try:
         first_subtype = "FLOAT" if normalize_lufs is not None else subtype
         with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as work:
             first = Path(work) / "pass1.wav"
             with sf.SoundFile(first, "w", samplerate=sr, channels=2, format="WAV", subtype=first_subtype) as fh:
-                for block in iter_mix_blocks(project, plan, sample_rate=sr):
+                for block in iter_mix_blocks(project, plan, sample_rate=sr, notes=notes):
                     meter.push(block)
                     peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
                     n_total += len(block)
@@ -268,4 +282,4 @@ def write_preview(project: Project, plan: MixPlan | None, path: str | Path, *, s
     except OSError as exc:
         raise MediaError(f"cannot write preview: {exc.strerror or exc}", file=path) from None
     return PreviewSummary(path=path, duration_s=n_total / sr, loudness_lufs=lufs, gain_db=gain_db,
-                          peak_dbfs=20.0 * math.log10(peak) if peak > 0 else -math.inf)
+                          peak_dbfs=20.0 * math.log10(peak) if peak > 0 else -math.inf, notes=tuple(notes))
