@@ -66,7 +66,8 @@ def file_lock(path: str | Path, *, what: str = "project") -> Iterator[Path]:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            why = "folder does not exist" if not lock.parent.is_dir() else f"folder is read-only ({exc.strerror or exc})"
+            why = "folder does not exist" if not lock.parent.is_dir() else \
+                f"no file can be created in the folder ({exc.strerror or exc})"
             raise ProjectWriteError(f"cannot write the {what}: {why}", file=lock.parent) from None
         if not _try_lock(fd):
             os.close(fd)

@@ -83,7 +83,7 @@ def check_writable_folder(folder: str | Path, what: str) -> None:
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
-        raise OutputError(f"cannot write the {what}: folder is read-only ({exc.strerror or exc})",
+        raise OutputError(f"cannot write the {what}: no file can be created in the folder ({exc.strerror or exc})",
                           file=folder) from None
 
 
