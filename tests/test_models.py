@@ -66,7 +66,15 @@ def test_mix_model_predicts_present_types_only(method):
         errors.extend(pred.level - truth.level[i][truth.present[i]])
         j = pred.index("lead_vox")
         assert pred.eq_db[j, 0] == pytest.approx(truth.eq_db[i, 2, 0], abs=0.2)
+        level_pan = model.predict(Xt[i], truth.present[i], eq=False)  # what the planner asks for
+        assert np.array_equal(level_pan.level, pred.level) and np.array_equal(level_pan.pan, pred.pan)
+        assert level_pan.eq_db.shape == (len(pred.track_types), 0)
     assert np.sqrt(np.mean(np.square(errors))) < 0.2
+    called = []
+    for name, est in model.estimators_.items():
+        est.predict = (lambda f, n: lambda row: called.append(n) or f(row))(est.predict, name)
+    model.predict(Xt[0], truth.present[0], eq=False)
+    assert sorted(called) == ["level", "pan"]  # the EQ estimators are not run
     nobass = np.array([True, False, True, True])
     with pytest.raises(ModelError, match="'bass'"):
         model.predict(Xt[0], nobass).index("bass")

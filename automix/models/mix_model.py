@@ -66,7 +66,7 @@ class TypePrediction:
         track_types: ids of the present types, in model order.
         level: (k,) level per type in ``target_kind`` units.
         pan: (k,) pan per type, clipped to [−1, 1].
-        eq_db: (k, 5) EQ gain per sub-band in dB.
+        eq_db: (k, 5) EQ gain per sub-band in dB; (k, 0) when the caller did not ask for EQ.
         target_kind: one of :data:`~automix.knowledge.targets.TARGET_KINDS`.
         untrained: types present in the song that no training song had: the
             model cannot predict them (the caller falls back, e.g. to
@@ -179,8 +179,11 @@ class MixModel:
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict(self, x: np.ndarray, present: Sequence[bool]) -> TypePrediction:
-        """Suggestion for one section: x (F,) features, present (T,) which types the song has."""
+    def predict(self, x: np.ndarray, present: Sequence[bool], *, eq: bool = True) -> TypePrediction:
+        """Suggestion for one section: x (F,) features, present (T,) which types the song has.
+
+        ``eq=False`` runs only the level and pan estimators (``eq_db`` is then (k, 0)).
+        """
         if not self.estimators_:
             raise ModelError("the model is not fitted")
         row = np.asarray(x, dtype=float).reshape(1, -1)
@@ -192,12 +195,12 @@ class MixModel:
         trained = self.type_counts_ > 0
         mask = asked & trained
         out = {name: np.asarray(est.predict(row)).reshape(-1)[mask]
-               for name, est in self.estimators_.items()}
-        eq = np.stack([out[f"eq_{b}"] for b in BAND_NAMES], axis=1) if mask.any() \
-            else np.zeros((0, N_BANDS))
+               for name, est in self.estimators_.items() if eq or not name.startswith("eq_")}
+        eq_db = np.stack([out[f"eq_{b}"] for b in BAND_NAMES], axis=1) if eq and mask.any() \
+            else np.zeros((int(mask.sum()), N_BANDS if eq else 0))
         return TypePrediction(
             track_types=tuple(t for t, p in zip(self.track_types, mask) if p),
-            level=out["level"], pan=np.clip(out["pan"], -1.0, 1.0), eq_db=eq,
+            level=out["level"], pan=np.clip(out["pan"], -1.0, 1.0), eq_db=eq_db,
             target_kind=self.target_kind,
             untrained=tuple(t for t, a, k in zip(self.track_types, asked, trained) if a and not k))
 

@@ -179,7 +179,7 @@ def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAna
             x[j] = float(v) if present[t] and math.isfinite(v) else 0.0
         else:
             raise ModelError(f"model input {name!r}: automix does not compute feature {feat!r}", file=loaded.path)
-    pred = model.predict(x, present)
+    pred = model.predict(x, present, eq=False)  # the planner's EQ is the corrective EQ
     level = np.asarray(pred.level, dtype=float)
     if pred.target_kind == "alpha":
         level = alpha_to_gain_db(level) + merged[present, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]

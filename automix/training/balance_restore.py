@@ -64,7 +64,8 @@ def predicted_levels_db(bank, genre: str, section: str, features: np.ndarray,
     loaded = bank.load(bank.find(genre, section))
     model = loaded.model
     merged, present = merge_type_features(features, REGION_FEATURE_NAMES, list(track_types), model.track_types)
-    pred = model.predict(model_input(loaded.info.feature_names, model.track_types, merged, present), present)
+    pred = model.predict(model_input(loaded.info.feature_names, model.track_types, merged, present), present,
+                         eq=False)
     level = np.asarray(pred.level, dtype=float)
     lvl_col = REGION_FEATURE_NAMES.index(LEVEL_FEATURE)
     if pred.target_kind == "alpha":
