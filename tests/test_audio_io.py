@@ -159,3 +159,28 @@ def test_pyav_interleaved_and_integer_samples_become_float32_frames(tmp_path, fm
         np.testing.assert_allclose(y[:, 1], -0.5 * x[100:3100], atol=tol)
         y[:] = 7.0
         np.testing.assert_allclose(r.read(200, 50)[:, 0], x[200:250], atol=tol)
+
+
+def test_pyav_reads_equal_the_decoders_own_frames_bit_for_bit(tmp_path):
+    """Block reads of odd sizes (crossing the decoder's 1024-sample frames) equal PyAV's ``to_ndarray`` frames."""
+    av = pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
+    sr = 48000
+    p = tmp_path / "noise.m4a"
+    x = (0.2 * _noise(3 * sr, 2, seed=3)).astype(np.float32)
+    with av.open(str(p), "w") as c:
+        s = c.add_stream("aac", rate=sr)
+        s.layout = "stereo"
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x.T), format="fltp", layout="stereo")
+        frame.sample_rate = sr
+        for pkt in list(s.encode(frame)) + list(s.encode(None)):
+            c.mux(pkt)
+    with av.open(str(p)) as c:
+        reference = np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1).T  # (n, 2) float32
+    with PyAVReader(p) as r:
+        n = r.info.frames
+        blocks = [r.read(k, 4801) for k in range(-300, n, 4801)]
+    y = np.concatenate(blocks)
+    assert np.all(y[:300] == 0.0) and y.dtype == np.float32
+    m = min(n, reference.shape[0])
+    assert m > 3 * sr - 2048
+    np.testing.assert_array_equal(y[300:300 + m], reference[:m])

@@ -40,6 +40,10 @@ M4A_INSTALL_HINT = 'pip install "automix-reaper[m4a]"'
 
 _PYAV_SUFFIXES = frozenset({".m4a", ".mp4", ".aac", ".alac", ".wma", ".opus", ".wv", ".ape",
                             ".mov", ".m4v", ".mkv", ".webm", ".avi"})
+_PYAV_SAMPLE_DTYPES = {"flt": np.dtype(np.float32), "dbl": np.dtype(np.float64), "s16": np.dtype(np.int16),
+                       "s32": np.dtype(np.int32), "u8": np.dtype(np.uint8)}
+"""numpy dtype of FFmpeg's sample formats (packed names; the planar ones end in ``p``)."""
+
 NO_AUDIO_STREAM = "no audio stream in file"
 """The :class:`~automix.errors.MediaError` message for a container without audio (a video-only clip)."""
 
@@ -183,7 +187,8 @@ class PyAVReader(AudioReader):
         except self._av.error.FFmpegError as exc:  # type: ignore[attr-defined]
             raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
         self._frames_iter = self._container.decode(audio=0)
-        self._chunks: deque[np.ndarray] = deque()  # decoded frames as (channels, n) arrays, in order
+        # decoded frames in order, each as one 1-D array per channel (views of the frame's planes)
+        self._chunks: deque[list[np.ndarray]] = deque()
         self._buf_start = 0  # file position of the first sample of the first chunk
         self._buffered = 0  # samples in the chunks
 
@@ -197,55 +202,84 @@ class PyAVReader(AudioReader):
         self._open()
         return total
 
-    def _decode_more(self) -> bool:
-        """Append the next decoded frame (a few ms of audio) to the chunks; False at the end.
+    def _decode_until(self, end: int) -> None:
+        """Decode frames (a few ms of audio each) until the chunks reach file position ``end`` or the file ends.
 
-        Frames stay in the decoder's sample format, as ``(channels, n)``
-        arrays (views for interleaved formats): conversion to float32 happens
-        once per read, not once per frame.
+        Each frame is kept in the decoder's sample format as one 1-D array per
+        channel: views of planar frames' planes (no copy), strided columns of
+        interleaved ones. Samples are converted and interleaved once per read.
         """
+        channels = self.info.channels
         try:
-            frame = next(self._frames_iter)
-            raw = frame.to_ndarray()
-            if not frame.format.is_planar:
-                raw = raw.reshape(-1, len(frame.layout.channels)).T
+            while self._buf_start + self._buffered < end:
+                frame = next(self._frames_iter)
+                n = frame.samples
+                fmt = frame.format
+                dtype = _PYAV_SAMPLE_DTYPES[fmt.packed.name]  # KeyError: a format automix does not read
+                if fmt.is_planar:
+                    columns = [np.frombuffer(plane, dtype, n) for plane in frame.planes[:channels]]
+                else:
+                    raw = np.frombuffer(frame.planes[0], dtype, n * len(frame.layout.channels))
+                    raw = raw.reshape(n, -1)
+                    columns = [raw[:, c] for c in range(min(channels, raw.shape[1]))]
+                self._chunks.append(columns)
+                self._buffered += n
         except StopIteration:
-            return False
+            return
         except (self._av.error.FFmpegError, ValueError, KeyError, TypeError) as exc:  # type: ignore[attr-defined]
             raise MediaError(f"cannot decode audio after {self._buf_start + self._buffered} frames: {exc}",
                              file=self._path) from None
-        self._chunks.append(raw)
-        self._buffered += raw.shape[1]
-        return True
+
+    def _drop_before(self, start: int) -> None:
+        """Forget the decoded samples before file position ``start``."""
+        while self._chunks and self._buf_start + self._chunks[0][0].shape[0] <= start:
+            n = self._chunks.popleft()[0].shape[0]
+            self._buf_start += n
+            self._buffered -= n
+        if self._chunks and start > self._buf_start:
+            cut = start - self._buf_start
+            self._chunks[0] = [c[cut:] for c in self._chunks[0]]
+            self._buf_start += cut
+            self._buffered -= cut
 
     def _fetch(self, start: int, n: int) -> np.ndarray:
         """Samples ``[start, start + n)`` as float32 ``(m, channels)`` (fewer at the end of the file).
 
-        Reads are mostly consecutive: decoded frames are kept as a list of
-        chunks, joined once per read (joining per frame would copy the block
-        over and over), and everything before ``start`` is dropped.
+        Reads are mostly consecutive: decoded frames are kept until read, each
+        channel of the frames covering the read is joined once and written
+        into the interleaved result, and everything before ``start`` is dropped.
+        Integer samples are scaled to [-1, 1).
         """
         if start < self._buf_start:
             self.close()
             self._open()
-        while self._buf_start + self._buffered < start + n:
-            if not self._decode_more():
-                break
-        while self._chunks and self._buf_start + self._chunks[0].shape[1] <= start:
-            dropped = self._chunks.popleft()
-            self._buf_start += dropped.shape[1]
-            self._buffered -= dropped.shape[1]
-        if not self._chunks:
+        self._decode_until(start + n)
+        self._drop_before(start)
+        m = min(n, self._buffered)
+        if not self._chunks or m <= 0:
             self._buf_start = max(self._buf_start, start)
             return np.zeros((0, self.info.channels), np.float32)
-        joined = np.concatenate(self._chunks, axis=1) if len(self._chunks) > 1 else self._chunks[0]
-        rel = start - self._buf_start
-        data = np.array(joined[: self.info.channels, rel: rel + n].T, dtype=np.float32, order="C")  # a copy
-        if np.issubdtype(joined.dtype, np.integer):
-            data /= float(np.iinfo(joined.dtype).max) + 1.0
-        self._chunks = deque([joined[:, rel:]])
-        self._buffered -= rel
-        self._buf_start = start
+        used = 0  # chunks wholly inside the read
+        covered = 0
+        while used < len(self._chunks) and covered + self._chunks[used][0].shape[0] <= m:
+            covered += self._chunks[used][0].shape[0]
+            used += 1
+        parts = [self._chunks[k] for k in range(used)]
+        if covered < m:  # the read ends inside the next chunk: it stays for the next read
+            head = self._chunks[used]
+            parts.append([c[: m - covered] for c in head])
+            self._chunks[used] = [c[m - covered:] for c in head]
+        for _ in range(used):
+            self._chunks.popleft()
+        self._buf_start += m
+        self._buffered -= m
+        dtype = parts[0][0].dtype
+        data = np.empty((m, self.info.channels), np.float32)
+        for c in range(len(parts[0])):
+            data[:, c] = np.concatenate([p[c] for p in parts]) if len(parts) > 1 else parts[0][c]
+        data[:, len(parts[0]):] = 0.0
+        if np.issubdtype(dtype, np.integer):
+            data /= float(np.iinfo(dtype).max) + 1.0
         return data
 
     def read(self, start_frame: int, n_frames: int) -> np.ndarray:
