@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from automix.audio.bands import BAND_EDGES_HZ, N_BANDS
+from automix.audio.fft import rfft_rows
 from automix.audio.loudness import k_weighting_power
 from automix.errors import AutomixError
 
@@ -225,14 +226,6 @@ def spectral_plan(sample_rate: int, frame: int) -> SpectralPlan:
     )
 
 
-def _rfft(frames_2d: np.ndarray) -> np.ndarray:
-    """Real FFT of each row, overwriting the input (scipy.fft is imported at first use:
-    commands that read cached features never load it)."""
-    from scipy.fft import rfft
-
-    return rfft(frames_2d, axis=1, overwrite_x=True)
-
-
 @dataclass(frozen=True)
 class FrameSpectrum:
     """Power spectra of the sounding frames of a :class:`FramedSignal`.
@@ -287,7 +280,7 @@ def frame_spectrum(framed: FramedSignal, *, workspace: FrameWorkspace | None = N
     if m < framed.n_frames:
         np.take(fm, sounding, axis=0, out=windowed)
     np.multiply(fm if m == framed.n_frames else windowed, plan.window, out=windowed)
-    spec = _rfft(windowed)
+    spec = rfft_rows(windowed)
     power = np.abs(spec, out=ws.get("power", spec.shape, np.float32))
     power *= power
     power *= plan.scale
