@@ -184,3 +184,28 @@ def test_pyav_reads_equal_the_decoders_own_frames_bit_for_bit(tmp_path):
     m = min(n, reference.shape[0])
     assert m > 3 * sr - 2048
     np.testing.assert_array_equal(y[300:300 + m], reference[:m])
+
+
+def test_pyav_reads_overlapping_the_previous_one_do_not_decode_the_file_again(tmp_path, monkeypatch):
+    """Resampling windows overlap the previous read: they are served from the decoded frames (no restart)."""
+    pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
+    av = pytest.importorskip("av")
+    sr = 48000
+    p = tmp_path / "noise.m4a"
+    x = (0.2 * _noise(2 * sr, 2, seed=4)).astype(np.float32)
+    with av.open(str(p), "w") as c:
+        s = c.add_stream("aac", rate=sr)
+        s.layout = "stereo"
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x.T), format="fltp", layout="stereo")
+        frame.sample_rate = sr
+        for pkt in list(s.encode(frame)) + list(s.encode(None)):
+            c.mux(pkt)
+    with PyAVReader(p) as r:
+        whole = r.read(0, r.info.frames)
+    with PyAVReader(p) as r:
+        opens = []
+        real_open = r._open
+        monkeypatch.setattr(r, "_open", lambda: (opens.append(1), real_open()))
+        for k in range(0, r.info.frames - 6000, 4000):  # 6000-sample windows every 4000 samples
+            np.testing.assert_array_equal(r.read(k, 6000), whole[k:k + 6000])
+        assert opens == []

@@ -245,9 +245,10 @@ class PyAVReader(AudioReader):
     def _fetch(self, start: int, n: int) -> np.ndarray:
         """Samples ``[start, start + n)`` as float32 ``(m, channels)`` (fewer at the end of the file).
 
-        Reads are mostly consecutive: decoded frames are kept until read, each
-        channel of the frames covering the read is joined once and written
-        into the interleaved result, and everything before ``start`` is dropped.
+        Reads are mostly consecutive or overlap the previous one (resampling
+        windows): decoded frames are kept from ``start`` on, each channel of
+        the frames covering the read is joined once and written into the
+        interleaved result, and everything before ``start`` is dropped.
         Integer samples are scaled to [-1, 1).
         """
         if start < self._buf_start:
@@ -265,14 +266,8 @@ class PyAVReader(AudioReader):
             covered += self._chunks[used][0].shape[0]
             used += 1
         parts = [self._chunks[k] for k in range(used)]
-        if covered < m:  # the read ends inside the next chunk: it stays for the next read
-            head = self._chunks[used]
-            parts.append([c[: m - covered] for c in head])
-            self._chunks[used] = [c[m - covered:] for c in head]
-        for _ in range(used):
-            self._chunks.popleft()
-        self._buf_start += m
-        self._buffered -= m
+        if covered < m:  # the read ends inside the next chunk
+            parts.append([c[: m - covered] for c in self._chunks[used]])
         dtype = parts[0][0].dtype
         data = np.empty((m, self.info.channels), np.float32)
         for c in range(len(parts[0])):
