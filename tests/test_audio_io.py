@@ -161,19 +161,26 @@ def test_pyav_interleaved_and_integer_samples_become_float32_frames(tmp_path, fm
         np.testing.assert_allclose(r.read(200, 50)[:, 0], x[200:250], atol=tol)
 
 
-def test_pyav_reads_equal_the_decoders_own_frames_bit_for_bit(tmp_path):
-    """Block reads of odd sizes (crossing the decoder's 1024-sample frames) equal PyAV's ``to_ndarray`` frames."""
-    av = pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
-    sr = 48000
-    p = tmp_path / "noise.m4a"
-    x = (0.2 * _noise(3 * sr, 2, seed=3)).astype(np.float32)
-    with av.open(str(p), "w") as c:
+def _write_aac_noise(path, frames, sr, *, seed):
+    """Write ``frames`` samples of stereo noise (amplitude 0.2) as AAC in an .m4a container; returns ``path``."""
+    import av
+
+    x = (0.2 * _noise(frames, 2, seed=seed)).astype(np.float32)
+    with av.open(str(path), "w") as c:
         s = c.add_stream("aac", rate=sr)
         s.layout = "stereo"
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x.T), format="fltp", layout="stereo")
         frame.sample_rate = sr
         for pkt in list(s.encode(frame)) + list(s.encode(None)):
             c.mux(pkt)
+    return path
+
+
+def test_pyav_reads_equal_the_decoders_own_frames_bit_for_bit(tmp_path):
+    """Block reads of odd sizes (crossing the decoder's 1024-sample frames) equal PyAV's ``to_ndarray`` frames."""
+    av = pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
+    sr = 48000
+    p = _write_aac_noise(tmp_path / "noise.m4a", 3 * sr, sr, seed=3)
     with av.open(str(p)) as c:
         reference = np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1).T  # (n, 2) float32
     with PyAVReader(p) as r:
@@ -189,17 +196,8 @@ def test_pyav_reads_equal_the_decoders_own_frames_bit_for_bit(tmp_path):
 def test_pyav_reads_overlapping_the_previous_one_do_not_decode_the_file_again(tmp_path, monkeypatch):
     """Resampling windows overlap the previous read: they are served from the decoded frames (no restart)."""
     pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
-    av = pytest.importorskip("av")
     sr = 48000
-    p = tmp_path / "noise.m4a"
-    x = (0.2 * _noise(2 * sr, 2, seed=4)).astype(np.float32)
-    with av.open(str(p), "w") as c:
-        s = c.add_stream("aac", rate=sr)
-        s.layout = "stereo"
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x.T), format="fltp", layout="stereo")
-        frame.sample_rate = sr
-        for pkt in list(s.encode(frame)) + list(s.encode(None)):
-            c.mux(pkt)
+    p = _write_aac_noise(tmp_path / "noise.m4a", 2 * sr, sr, seed=4)
     with PyAVReader(p) as r:
         whole = r.read(0, r.info.frames)
     with PyAVReader(p) as r:
