@@ -220,3 +220,28 @@ def test_a_loaded_model_predicts_with_numpy_alone_and_refuses_bad_inputs(tmp_pat
         est.predict(np.where(np.arange(X.shape[1]) == 0, np.nan, X[:1]))
     with pytest.raises(ModelError, match=r"shape \(n, "):
         est.predict(X[:1, :-1])
+
+
+@pytest.mark.parametrize("relative, load", [
+    ("roles/roles.json", "automix.models.roles:load_role_model"),
+    ("balance/track_balance.json", "automix.models.track_balance:load_track_balance"),
+    ("genres/profiles.json", "automix.models.genre_guess:load_profiles"),
+])
+@pytest.mark.parametrize("content, message", [
+    ("[" * 100_000, "nests deeper than"),           # json.loads would raise RecursionError
+    ("[1, 2, 3]", "is not a JSON object"),           # doc.get would raise AttributeError
+    ('{"format_version": 1', "corrupt or truncated"),
+    ('{"format_version": 999}', "format 999"),
+])
+def test_files_beside_the_models_are_read_bounded_and_refused_naming_the_file(tmp_path, relative, load,
+                                                                                content, message):
+    """Role model, track balance and genre profiles are read with the model descriptions' limits."""
+    import importlib
+
+    module, name = load.split(":")
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True)
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ModelError) as err:
+        getattr(importlib.import_module(module), name)(tmp_path)
+    assert message in str(err.value) and str(path) in str(err.value)

@@ -39,7 +39,7 @@ from automix.knowledge.targets import TARGET_KINDS
 from automix.models.fitted import LEARNED_ARRAYS, METHODS, FittedArrays
 from automix.models.mix_model import OUTPUT_GROUPS, MixModel
 from automix.util.atomic import write_bytes_atomic
-from automix.util.bounded import json_depth_exceeds, read_bytes_bounded, read_npz_arrays
+from automix.util.bounded import read_json_object_bounded, read_npz_arrays
 
 TYPE_COUNTS_KEY = "model.type_counts"
 """npz key of the per-type count of training rows (types never seen are not predicted)."""
@@ -192,22 +192,25 @@ def _field(doc: dict, key: str, kind: type | tuple[type, ...], path: Path):
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        text = read_bytes_bounded(path, MAX_MODEL_JSON_BYTES, ModelError, "model description").decode("utf-8")
-    except FileNotFoundError:
-        raise ModelError("model file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read model file: {exc}", file=path) from None
-    if json_depth_exceeds(text, MAX_MODEL_JSON_DEPTH):
-        raise ModelError(f"model description nests deeper than {MAX_MODEL_JSON_DEPTH} levels", file=path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"corrupt or truncated model description (invalid JSON at line "
-                         f"{exc.lineno} column {exc.colno}: {exc.msg})", file=path, line=exc.lineno) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise ModelError(f"not an automix model file (format {doc.get('format') if isinstance(doc, dict) else doc!r})",
-                         file=path)
+    doc = read_json_object_bounded(path, MAX_MODEL_JSON_BYTES, MAX_MODEL_JSON_DEPTH, ModelError, "model description")
+    if doc.get("format") != FORMAT_NAME:
+        raise ModelError(f"not an automix model file (format {doc.get('format')!r})", file=path)
+    return doc
+
+
+def read_side_file(path: Path, format_version: int, what: str) -> dict:
+    """The JSON object of a small file stored beside the models (role model, track balance, genre profiles).
+
+    Read with the limits of a model description (:data:`MAX_MODEL_JSON_BYTES`,
+    :data:`MAX_MODEL_JSON_DEPTH`); its ``format_version`` must be ``format_version``.
+
+    Raises:
+        ModelError: naming the file, as :func:`~automix.util.bounded.read_json_object_bounded`
+            does, or the version found.
+    """
+    doc = read_json_object_bounded(path, MAX_MODEL_JSON_BYTES, MAX_MODEL_JSON_DEPTH, ModelError, what)
+    if doc.get("format_version") != format_version:
+        raise ModelError(f"{what} format {doc.get('format_version')!r}, automix reads {format_version}", file=path)
     return doc
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from automix.errors import ModelError
 from automix.knowledge.track_types import track_type
+from automix.models.files import read_side_file
 from automix.util.atomic import write_text_atomic
 
 FAMILIES: tuple[str, ...] = ("drums", "bass", "guitars", "vocals", "keys", "orchestral", "fx", "other")
@@ -120,10 +121,9 @@ def load_profiles(directory: str | Path) -> GenreProfiles | None:
     if not path.is_file():
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("format_version") != PROFILES_FORMAT_VERSION or doc.get("families") != list(FAMILIES):
-            raise ModelError(f"genre profiles of format {doc.get('format_version')!r} / families "
-                             f"{doc.get('families')!r}, automix reads {PROFILES_FORMAT_VERSION} / {list(FAMILIES)}",
+        doc = read_side_file(path, PROFILES_FORMAT_VERSION, "genre profiles")
+        if doc.get("families") != list(FAMILIES):
+            raise ModelError(f"genre profiles of families {doc.get('families')!r}, automix reads {list(FAMILIES)}",
                              file=path)
         cents, gen, counts = {}, {}, {}
         for g, e in doc["groups"].items():

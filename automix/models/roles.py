@@ -30,6 +30,7 @@ import numpy as np
 
 from automix.errors import ModelError
 from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
+from automix.models.files import read_side_file
 from automix.util.atomic import write_text_atomic
 
 ROLES_FILE = Path("roles") / "roles.json"
@@ -158,10 +159,7 @@ def load_role_model(directory: str | Path) -> RoleModel | None:
     if not path.is_file():
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("format_version") != ROLES_FORMAT_VERSION:
-            raise ModelError(f"role model format {doc.get('format_version')!r}, automix reads "
-                             f"{ROLES_FORMAT_VERSION}", file=path)
+        doc = read_side_file(path, ROLES_FORMAT_VERSION, "role model")
         beta = float(doc["beta"])
         if not math.isfinite(beta):
             raise ModelError(f"role model beta is {doc['beta']!r}", file=path)

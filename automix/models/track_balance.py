@@ -33,6 +33,7 @@ import numpy as np
 from automix.errors import ModelError
 from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
 from automix.knowledge.practice import typical_level_db
+from automix.models.files import read_side_file
 from automix.util.atomic import write_text_atomic
 
 BALANCE_FILE = Path("balance") / "track_balance.json"
@@ -196,10 +197,7 @@ def load_track_balance(directory: str | Path) -> TrackBalanceModel | None:
     if not path.is_file():
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("format_version") != BALANCE_FORMAT_VERSION:
-            raise ModelError(f"track balance format {doc.get('format_version')!r}, automix reads "
-                             f"{BALANCE_FORMAT_VERSION}", file=path)
+        doc = read_side_file(path, BALANCE_FORMAT_VERSION, "track balance")
         names = tuple(doc["descriptor_names"])
         if names != DESCRIPTOR_NAMES:
             raise ModelError(f"track balance descriptors {list(names)!r}, automix computes "

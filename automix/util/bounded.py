@@ -6,6 +6,8 @@
 * :func:`json_depth_exceeds`: whether JSON text nests deeper than a limit,
   checked before parsing (Python's parser recurses once per level and would
   raise ``RecursionError`` on 100,000 nested ``[``).
+* :func:`read_json_object_bounded`: a small JSON file that must hold one
+  object, read with both limits above.
 * :func:`read_npz_arrays`: named arrays of an ``.npz`` (a zip of ``.npy``
   members) without ever decompressing members that were not asked for, and
   only after checking, from the zip directory and each ``.npy`` header, that
@@ -18,6 +20,7 @@ caller passes, naming the file and the limit.
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 import zipfile
@@ -69,6 +72,39 @@ def json_depth_exceeds(text: str, max_depth: int) -> bool:
         elif tok in "]}":
             depth -= 1
     return False
+
+
+def read_json_object_bounded(path: str | Path, max_bytes: int, max_depth: int, error: type[AutomixError],
+                             what: str) -> dict:
+    """The JSON object in ``path``, read with :func:`read_bytes_bounded` and checked by :func:`json_depth_exceeds`.
+
+    Args:
+        path: the file (UTF-8 JSON).
+        max_bytes: the largest accepted size.
+        max_depth: the deepest accepted nesting of arrays/objects.
+        error: the AutomixError subclass to raise.
+        what: the kind of file, for the message (``"model description"``, ``"role model"``).
+
+    Raises:
+        ``error`` naming the file: missing, unreadable, not UTF-8, too large,
+        nested too deep, invalid JSON (with its line) or not a JSON object.
+    """
+    try:
+        text = read_bytes_bounded(path, max_bytes, error, what).decode("utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {what}: {exc}", file=path) from None
+    if json_depth_exceeds(text, max_depth):
+        raise error(f"{what} nests deeper than {max_depth} levels", file=path)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"corrupt or truncated {what} (invalid JSON at line {exc.lineno} column {exc.colno}: "
+                    f"{exc.msg})", file=path, line=exc.lineno) from None
+    if not isinstance(doc, dict):
+        raise error(f"{what} is not a JSON object (found {type(doc).__name__})", file=path)
+    return doc
 
 
 def _npy_header(raw: io.BytesIO) -> tuple[tuple[int, ...], np.dtype]:
