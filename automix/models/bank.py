@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from automix.errors import ModelError
 from automix.knowledge.genres import genre_group, normalize_genre
@@ -38,6 +39,8 @@ from automix.models.files import LoadedModel, ModelInfo, load_model, read_model_
 from automix.models.genre_guess import GenreProfiles, load_profiles
 from automix.models.roles import EQUAL_SHARES, RoleModel, load_role_model
 from automix.models.track_balance import EQUAL_LOUDNESS, TrackBalanceModel, load_track_balance
+
+T = TypeVar("T")
 
 ALL = "all"
 """Genre or section key of a model trained on every genre / every section."""
@@ -203,29 +206,23 @@ class ModelBank:
         raise ModelError(f"no model for genre {genre!r} section {section!r} in {where} "
                          f"(tried {', '.join(tried) or 'nothing'})")
 
+    def _first_found(self, load: Callable[[Path], T | None]) -> T | None:
+        """What ``load`` finds in the first of :attr:`directories` that holds it, else None."""
+        return next((found for found in map(load, self.directories) if found is not None), None)
+
     def genre_profiles(self) -> GenreProfiles | None:
         """The genre profiles (genre from the audio) of the first folder that holds them, else None."""
-        for d in self.directories:
-            found = load_profiles(d)
-            if found is not None:
-                return found
-        return None
+        return self._first_found(load_profiles)
 
     def role_model(self) -> RoleModel:
         """The role model (shares within a type) of the first folder that holds one, else equal shares."""
-        for d in self.directories:
-            found = load_role_model(d)
-            if found is not None:
-                return found
-        return EQUAL_SHARES
+        found = self._first_found(load_role_model)
+        return EQUAL_SHARES if found is None else found
 
     def track_balance_model(self) -> TrackBalanceModel:
         """The track balance model of the first folder that holds one, else equal loudness."""
-        for d in self.directories:
-            found = load_track_balance(d)
-            if found is not None:
-                return found
-        return EQUAL_LOUDNESS
+        found = self._first_found(load_track_balance)
+        return EQUAL_LOUDNESS if found is None else found
 
     def load(self, choice: BankChoice) -> LoadedModel:
         """Load (once) the model of a :class:`BankChoice`."""
