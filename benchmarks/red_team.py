@@ -161,15 +161,21 @@ def kill_cases(ws_root: Path, base: Path, env: dict[str, str], rounds: int, mem_
         proc.kill()
         proc.wait()
         now = p.read_bytes()
-        problem = ""
-        if now != old:
-            try:
-                rpp_mod.loads(now.decode("utf-8"))
-            except Exception as exc:  # noqa: BLE001
-                problem = f"project left half-written after kill -9: {exc}"
+        problem = half_written_problem(old, now, "after kill -9")
         results.append((f"kill -9 during mix --in-place after {0.3 + 0.45 * k:.2f} s", "2", "succeed",
                         "data-loss" if problem else "ok", problem))
     return results
+
+
+def half_written_problem(old: bytes, now: bytes, when: str = "") -> str:
+    """"" when the project is the old one or a complete project, else what is wrong with it."""
+    if now == old:
+        return ""
+    try:
+        rpp_mod.loads(now.decode("utf-8"))
+    except Exception as exc:  # noqa: BLE001
+        return f"project left half-written{' ' + when if when else ''}: {exc}"
+    return ""
 
 
 # ---------------------------------------------------------------- a full disk during mix --in-place
@@ -203,12 +209,7 @@ def full_disk_cases(ws_root: Path, base: Path, env: dict[str, str], mem_mb: int,
             out = run_automix(["-q", "mix", p, "--in-place", "--no-eq"], mount, env, timeout_s=timeout_s,
                               mem_mb=mem_mb)
             now = p.read_bytes()
-            problem = ""
-            if now != old:
-                try:
-                    rpp_mod.loads(now.decode("utf-8"))
-                except Exception as exc:  # noqa: BLE001
-                    problem = f"project left half-written: {exc}"
+            problem = half_written_problem(old, now)
             wrong = "" if out.status == 0 else full_disk_report_problem(out.stderr, folder, now == old)
             kind, detail = classify(out, problem, "")
             if wrong:
