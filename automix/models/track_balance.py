@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from automix.errors import ModelError
-from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
+from automix.features.region import REGION_FEATURE_NAMES
 from automix.knowledge.practice import typical_level_db
 from automix.models.files import read_side_file
+from automix.models.roles import prominence_db
 from automix.util.atomic import write_text_atomic
 
 BALANCE_FILE = Path("balance") / "track_balance.json"
@@ -48,17 +49,13 @@ RIDGE_GRID: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, math.inf)
 """Candidate ridge strengths λ (dB² per unit of song weight; every song weighs 1); ``inf`` is equal
 loudness, chosen when no slope beats it on held-out songs."""
 
-_RMS = REGION_FEATURE_NAMES.index("rms_db")
-_LEVEL = REGION_FEATURE_NAMES.index(LEVEL_FEATURE)
-
-
 def track_descriptors(features: np.ndarray, track_types: Sequence[str], genre: str | None = None) -> np.ndarray:
     """Descriptors (n, len(:data:`DESCRIPTOR_NAMES`)) of ``n`` tracks from their region features ``(n, F)``.
 
     A non-finite prominence (a silent track) counts as the mean of the others' (0 when none).
     """
     f = np.asarray(features, dtype=float).reshape(len(track_types), len(REGION_FEATURE_NAMES))
-    prom = f[:, _RMS] - f[:, _LEVEL]
+    prom = prominence_db(f)
     ok = np.isfinite(prom)
     prom = np.where(ok, prom, prom[ok].mean() if ok.any() else 0.0)
     practice = np.array([typical_level_db(t, genre) for t in track_types], dtype=float)
