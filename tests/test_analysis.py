@@ -225,8 +225,8 @@ def test_an_analysis_stopped_by_a_bad_track_keeps_and_indexes_the_tracks_done(tm
     assert len(cache.read_index()) == 6 and len(list(cache.folder.glob("*.npz"))) == 6
 
 
-def test_analysis_imports_scipy_signal_only_for_items_that_need_resampling(tmp_path):
-    """``scipy.signal`` costs about 1 s to import: a project whose media play at the project rate never loads it."""
+def test_analysis_never_imports_scipy_signal_even_to_resample(tmp_path):
+    """``scipy.signal`` costs about 1 s to import: media at another rate are resampled without it."""
     import subprocess
     import sys
 
@@ -236,7 +236,8 @@ def test_analysis_imports_scipy_signal_only_for_items_that_need_resampling(tmp_p
     code = ("import sys; from automix.features.analysis import analyse_project; "
             "from automix.project.reader import read_project; "
             "a = analyse_project(read_project(sys.argv[1]), use_cache=False); "
-            "print(len(a.tracks), 'scipy.signal' in sys.modules)")
+            "print(len(a.tracks), round(float(a.feature('rms_db')[1, 1]), 1), 'scipy.signal' in sys.modules)")
     runs = [subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True)
             for p in (same_rate, resampled)]
-    assert [r.stdout.split() for r in runs] == [["2", "False"], ["2", "True"]]
+    # the 22.05 kHz sine of amplitude 0.1 (-23.0 dB RMS); the 16 kHz constant 0.1 resampled (-20.0 dB)
+    assert [r.stdout.split() for r in runs] == [["2", "-23.0", "False"], ["2", "-20.0", "False"]]

@@ -6,7 +6,7 @@ costs 0.3–0.5 s per process (it loads ``scipy.special`` and copies numpy's
 namespace for the array API, which imports ``numpy.f2py`` and
 ``numpy.testing``): a third of the time it takes to decode the media of a
 16-track song. :func:`rfft_rows` loads that extension module alone, from its
-file inside the installed scipy (about 5 ms), and calls ``r2c`` with the
+file inside the installed scipy (about 5 ms, :mod:`automix.audio.scipy_ext`), and calls ``r2c`` with the
 arguments ``scipy.fft.rfft`` passes for a float array (no normalisation, one
 worker): the spectra are bit-identical (``tests/test_fft.py``). Where the file
 is missing or does not load (another scipy layout), ``scipy.fft.rfft`` is
@@ -15,16 +15,12 @@ imported and used instead.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import threading
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-_POCKETFFT_NAME = "pypocketfft"
-"""Name the extension module was built with (its ``PyInit_`` symbol)."""
+from automix.audio.scipy_ext import load_scipy_extension
 
 _lock = threading.Lock()
 _r2c: list[Callable[[np.ndarray, int], np.ndarray]] = []  # the loaded transform, once
@@ -32,24 +28,11 @@ _r2c: list[Callable[[np.ndarray, int], np.ndarray]] = []  # the loaded transform
 
 def _load_pocketfft_r2c() -> Callable[[np.ndarray, int], np.ndarray] | None:
     """``r2c`` of scipy's pocketfft extension loaded by file, or None when it cannot be."""
-    spec = importlib.util.find_spec("scipy")  # locates the package without importing it
-    if spec is None or spec.origin is None:
+    module = load_scipy_extension("fft/_pocketfft", "pypocketfft")
+    r2c = getattr(module, "r2c", None)
+    if r2c is None:
         return None
-    folder = Path(spec.origin).parent / "fft" / "_pocketfft"
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = folder / f"{_POCKETFFT_NAME}{suffix}"
-        if not path.is_file():
-            continue
-        try:
-            loader = importlib.machinery.ExtensionFileLoader(_POCKETFFT_NAME, str(path))
-            module_spec = importlib.util.spec_from_file_location(_POCKETFFT_NAME, str(path), loader=loader)
-            module = importlib.util.module_from_spec(module_spec)
-            loader.exec_module(module)
-            r2c = module.r2c
-        except (ImportError, OSError, AttributeError):
-            return None
-        return lambda x, axis: r2c(x, (axis,), True, 0, None, 1)  # forward, no scaling, one worker
-    return None
+    return lambda x, axis: r2c(x, (axis,), True, 0, None, 1)  # forward, no scaling, one worker
 
 
 def _scipy_rfft(x: np.ndarray, axis: int) -> np.ndarray:

@@ -3,10 +3,10 @@
 For every unmuted item whose active take has an audio source the renderer
 applies: item position and length, take source offset (``SOFFS``), looping,
 item volume × take volume, polarity, take pan, fade in/out, play rate and the
-source's own sample rate (both by polyphase resampling with
-``scipy.signal.resample_poly``, imported at the first item that needs it:
-importing ``scipy.signal`` takes about a second, and an item played at its
-own rate never needs it); overlapping items are summed. Not applied
+source's own sample rate (both by polyphase resampling,
+:func:`automix.audio.resample.resample_poly_rows`: the numbers of
+``scipy.signal.resample_poly`` without importing ``scipy.signal``);
+overlapping items are summed. Not applied
 (and said so in the :class:`RenderReport`): track fader/pan/mute/FX, take FX,
 pitch shift. With *preserve pitch* on REAPER time-stretches; this renderer
 resamples instead (same timing, pitch shifted by the rate): an approximation.
@@ -29,6 +29,7 @@ import numpy as np
 
 from automix.audio.io import AudioReader, has_audio_stream, open_audio
 from automix.audio.panlaw import take_pan_gains
+from automix.audio.resample import resample_poly_rows
 from automix.errors import MediaError
 from automix.project.model import Fade, Item, Project, Source, Take, Track
 
@@ -241,8 +242,8 @@ class _ItemPlayer:
         """Output samples k0..k1 (item-relative) by polyphase resampling of a padded window.
 
         Output sample k maps to source position ``p0 + k·down/up``; the window
-        starts at ``p0 + m·down`` so that resample_poly's output grid lands
-        exactly on those positions.
+        starts at ``p0 + m·down`` so that the resampler's output grid lands
+        exactly on those positions; only outputs j0…j1 of the window are computed.
         """
         up, down = self.up, self.down
         pad_in = 12 * max(up, down) // up + 16  # filter half-length in input samples, plus margin
@@ -253,15 +254,7 @@ class _ItemPlayer:
         j1 = k1 - m * up
         n_in = int(math.ceil((j1 + pad_out) * down / up)) + 1
         window = self._source(w0, n_in)
-        y = _resample_poly(window, up, down)
-        return y[j0:j1].astype(np.float32, copy=False)
-
-
-def _resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
-    """``scipy.signal.resample_poly`` of ``(n, channels)`` samples along axis 0 (scipy.signal imported at first use)."""
-    from scipy.signal import resample_poly
-
-    return resample_poly(x, up, down, axis=0)
+        return resample_poly_rows(window, up, down, j0, j1 - j0)
 
 
 def _players(project: Project, track: Track, sample_rate: int, report: RenderReport,
