@@ -21,9 +21,11 @@ do, for one REAPER version (``6.83``, ``7.18``, ``7.62`` …):
   (name → C address), as a native ``EnumProjectMarkers3`` (set
   :attr:`FakeReaper.native_table` False to play reapy's distant API, where
   there is no table);
-* the 7.62 marker functions (``GetNumRegionsOrMarkers``, ``GetRegionOrMarker``,
-  ``GetRegionOrMarkerInfo_Value``, ``GetSetRegionOrMarkerInfo_String``) exist
-  only when the version is 7.62 or later (else ``AttributeError``);
+* a function exists only from the version that has it
+  (:data:`fake_reaper_params.FIRST_VERSION`; else ``AttributeError``): the 7.62
+  marker functions (``GetNumRegionsOrMarkers``, ``GetRegionOrMarker``,
+  ``GetRegionOrMarkerInfo_Value``, ``GetSetRegionOrMarkerInfo_String``), the
+  envelope functions from 5.0, the FX formatting functions from 4.0;
 * envelopes and FX parameters (``GetEnvelopePoint``, ``GetEnvelopeScalingMode``,
   ``Envelope_FormatValue``, ``TrackFX_FormatParamValue`` …) are read from
   the track's current chunk the way REAPER reads them
@@ -53,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from fake_reaper_params import FIRST_VERSION, FakeParamApi, offered
 from fake_reaper_values import FakeValueApi
 
 from automix import rpp
@@ -156,7 +159,7 @@ _ENUM_MARKERS_C = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_int, 
                                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 
-class FakeReaper(FakeValueApi):
+class FakeReaper(FakeValueApi, FakeParamApi):
     """REAPER with one open project, loaded from ``project_path``.
 
     The envelope and FX functions (how REAPER reads the values in a chunk)
@@ -229,7 +232,7 @@ class FakeReaper(FakeValueApi):
         self._native_enum = _ENUM_MARKERS_C(self._enum_markers_native)
 
     def __getattribute__(self, name: str) -> Any:
-        if name in NEW_MARKER_API and object.__getattribute__(self, "version") < (7, 62) or \
+        if name in FIRST_VERSION and not offered(name, object.__getattribute__(self, "version")) or \
                 name in object.__getattribute__(self, "missing_functions"):
             raise AttributeError(f"REAPER {object.__getattribute__(self, 'app_version')} has no function {name}")
         return object.__getattribute__(self, name)
@@ -248,6 +251,11 @@ class FakeReaper(FakeValueApi):
     def set_chunk(self, index: int, text: str) -> None:
         """The user edits track ``index`` (0-based) while an action runs."""
         self._tracks[index][1] = reaper_layout(text)
+        self.dirty = True
+
+    def _set_track_text(self, index: int, chunk: Chunk) -> None:
+        """Store an edited track chunk the way REAPER lays it out (the project becomes dirty)."""
+        self._tracks[index][1] = reaper_layout(rpp.dumps(chunk))
         self.dirty = True
 
     def delete_track(self, index: int) -> None:

@@ -36,7 +36,14 @@ with automix's formulas; the others play a REAPER that disagrees):
 * :attr:`reaeq_gain_domain`: ``"amplitude/4"`` — a band-gain envelope value
   v means 20·log10(4·v) dB; ``"normalised"`` — 0.5 means 0 dB, ±24 dB at 0 and 1;
 * :attr:`reaeq_state_gain_scale`: the factor REAPER applies to a band's linear
-  gain in ReaEQ's state (1.0).
+  gain in ReaEQ's state (1.0);
+* :attr:`format_style`: the text of every formatted value — ``"reaper"``
+  (above), ``"locale"`` (``−3,0 dB``: comma decimals, Unicode minus),
+  ``"empty"`` (nothing) or ``"words"`` (text without a number).
+
+``"reversed"`` as :attr:`reaeq_gain_domain` plays a gain map that is not
+increasing (v means −20·log10(4·v) dB). ``TrackFX_SetParam`` is in
+:mod:`fake_reaper_params`.
 """
 
 from __future__ import annotations
@@ -70,21 +77,34 @@ def fader_amplitude(raw: float) -> float:
     return 2.0 * (max(raw, 0.0) / 1000.0) ** (1.0 / _FADER_EXPONENT)
 
 
-def reaeq_band_gains(vst: Chunk) -> list[float]:
-    """The linear gain of each band in a ReaEQ ``<VST`` block, read as REAPER lays it out (REAPER.md):
-    header (id, magic, pin masks, chunk size, two fields), then ``int32 33, int32 nbands`` and 33-byte
-    band records whose third field (after type, enabled and frequency) is the gain."""
-    data = b"".join(base64.b64decode(line.content.strip()) for line in vst.lines)
+def reaeq_gain_offsets(data: bytes) -> list[int]:
+    """Byte offset of each band's linear gain (float64) in a ReaEQ ``<VST`` block's decoded base64, as REAPER
+    lays it out (REAPER.md): header (id, magic, pin masks, chunk size, two fields), then ``int32 33, int32
+    nbands`` and 33-byte band records whose third field (after type, enabled and frequency) is the gain."""
     n_in = struct.unpack_from("<i", data, 8)[0]
     pos = 12 + 8 * n_in
     n_out = struct.unpack_from("<i", data, pos)[0]
     pos += 4 + 8 * n_out + 12
     record, n_bands = struct.unpack_from("<ii", data, pos)
-    return [struct.unpack_from("<d", data, pos + 8 + record * k + 16)[0] for k in range(n_bands)]
+    return [pos + 8 + record * k + 16 for k in range(n_bands)]
 
 
-def _db_text(db: float, digits: int, unit: str) -> str:
-    return "-inf" if db == -math.inf else f"{db:+.{digits}f}{unit}"
+def reaeq_band_gains(vst: Chunk) -> list[float]:
+    """The linear gain of each band in a ReaEQ ``<VST`` block (:func:`reaeq_gain_offsets`)."""
+    data = b"".join(base64.b64decode(line.content.strip()) for line in vst.lines)
+    return [struct.unpack_from("<d", data, offset)[0] for offset in reaeq_gain_offsets(data)]
+
+
+def _db_text(db: float, digits: int, unit: str, style: str = "reaper") -> str:
+    """REAPER's text for ``db`` (``-6.02dB``, ``+3.0``, ``-inf``), or as :attr:`FakeValueApi.format_style` plays it."""
+    if style == "empty":
+        return ""
+    if style == "words":
+        return "loud" if db > 0 else "quiet"
+    text = "-inf" if db == -math.inf else f"{db:+.{digits}f}{unit}"
+    if style == "locale":  # a comma-decimal locale, Unicode minus, spaced unit
+        text = text.replace(".", ",").replace("-", "\u2212").replace("dB", "") + " dB"
+    return text
 
 
 def _amp_db(amp: float) -> float:
@@ -97,6 +117,7 @@ class FakeValueApi:
     volume_chunk_domain = "amplitude"
     reaeq_gain_domain = "amplitude/4"
     reaeq_state_gain_scale = 1.0
+    format_style = "reaper"
 
     # -- what the chunk holds -------------------------------------------------
     def _track_chunk(self, track: Any) -> Chunk | None:
@@ -168,6 +189,8 @@ class FakeValueApi:
         """How this REAPER reads a ReaEQ band-gain value (envelope point, parameter value)."""
         if self.reaeq_gain_domain == "amplitude/4":
             return _amp_db(4.0 * value)
+        if self.reaeq_gain_domain == "reversed":
+            return -_amp_db(4.0 * value)
         return (value - 0.5) * 48.0
 
     def _reaeq_gain_value(self, gain_amp: float) -> float:
@@ -175,7 +198,19 @@ class FakeValueApi:
         amp = gain_amp * self.reaeq_state_gain_scale
         if self.reaeq_gain_domain == "amplitude/4":
             return amp / 4.0
+        if self.reaeq_gain_domain == "reversed":
+            return 1.0 / (4.0 * amp) if amp > 0 else math.inf
         return 0.5 + _amp_db(amp) / 48.0
+
+    def _reaeq_state_gain(self, value: float) -> float:
+        """Inverse of :meth:`_reaeq_gain_value`: the state's linear gain for parameter value ``value``."""
+        if self.reaeq_gain_domain == "amplitude/4":
+            amp = 4.0 * value
+        elif self.reaeq_gain_domain == "reversed":
+            amp = 1.0 / (4.0 * value) if value > 0 else math.inf
+        else:
+            amp = 10.0 ** ((value - 0.5) * 48.0 / 20.0)
+        return amp / self.reaeq_state_gain_scale
 
     # -- ReaScript functions ----------------------------------------------------
     def GetTrackEnvelopeByName(self, track: Any, envname: str) -> str:
@@ -229,9 +264,9 @@ class FakeValueApi:
         _chunk, env_chunk, fx, _param = found
         if fx < 0:
             amp = fader_amplitude(value) if self._scaling_mode(env_chunk, fx) == 1 else float(value)
-            text = _db_text(_amp_db(amp), 2, "dB")
+            text = _db_text(_amp_db(amp), 2, "dB", self.format_style)
         else:
-            text = _db_text(self._reaeq_gain_db(float(value)), 1, "")
+            text = _db_text(self._reaeq_gain_db(float(value)), 1, "", self.format_style)
         return (env, value, self._out(text, buf_sz), buf_sz)
 
     def _reaeq_gain_block(self, track: Any, fx: int, param: int) -> list | None:
@@ -246,8 +281,8 @@ class FakeValueApi:
         self._enter("TrackFX_FormatParamValue", (track, fx, param, val, buf, buf_sz))
         if self._reaeq_gain_block(track, fx, param) is None:
             return (False, track, fx, param, val, "", buf_sz)
-        return (True, track, fx, param, val, self._out(_db_text(self._reaeq_gain_db(float(val)), 1, ""), buf_sz),
-                buf_sz)
+        text = _db_text(self._reaeq_gain_db(float(val)), 1, "", self.format_style)
+        return (True, track, fx, param, val, self._out(text, buf_sz), buf_sz)
 
     def TrackFX_GetFormattedParamValue(self, track: Any, fx: int, param: int, buf: str, buf_sz: int) -> tuple:
         self._enter("TrackFX_GetFormattedParamValue", (track, fx, param, buf, buf_sz))
@@ -255,7 +290,9 @@ class FakeValueApi:
         if block is None:
             return (False, track, fx, param, "", buf_sz)
         value = self._reaeq_gain_value(reaeq_band_gains(block[0])[int(param) // 3])
-        return (True, track, fx, param, self._out(_db_text(self._reaeq_gain_db(value), 1, ""), buf_sz), buf_sz)
+        text = _db_text(self._reaeq_gain_db(value), 1, "", self.format_style)
+        return (True, track, fx, param, self._out(text, buf_sz), buf_sz)
 
 
-__all__ = ["FakeValueApi", "reaeq_band_gains", "fader_raw", "fader_amplitude", "VALUE_API", "FADER_ZERO_DB", "NULL_ENVELOPE"]
+__all__ = ["FakeValueApi", "reaeq_band_gains", "reaeq_gain_offsets", "fader_raw", "fader_amplitude", "VALUE_API",
+           "FADER_ZERO_DB", "NULL_ENVELOPE"]

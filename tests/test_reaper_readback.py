@@ -22,10 +22,12 @@ from automix.reaper.readback import (
     ValueMismatchError,
     can_confirm,
     confirm_track_values,
+    guard_checks,
     parse_db,
+    representative_points,
 )
 from automix.reaper.session import LiveTrack, run_undoable
-from automix.reaper.value_checks import representative_points, value_checks
+from automix.reaper.value_checks import value_checks
 
 
 @pytest.fixture(params=VERSIONS)
@@ -58,7 +60,8 @@ def _write_and_confirm(fake: FakeReaper, chunks: dict[int, str]):
         for index, text in chunks.items():
             handle = api.track(index)
             tx.set_track_chunk(LiveTrack(index, handle, api.track_chunk(handle, index)), text)
-            readings += confirm_track_values(api, handle, api.describe_track(handle, index), value_checks(text))
+            where = api.describe_track(handle, index)
+            readings += confirm_track_values(api, handle, where, guard_checks(value_checks(text)))
         return f"{readings} readings"
 
     return run_undoable(api, "automix: test", body)
@@ -71,6 +74,9 @@ def test_the_formula_inverse_and_db_parsing():
     assert parse_db("-6.02dB") == -6.02 and parse_db("+3.0") == 3.0 and parse_db("0.00 dB") == 0.0
     assert parse_db("-inf") == -math.inf and parse_db(" -inf dB") == -math.inf and parse_db(".5") == 0.5
     assert parse_db("off") is None and parse_db("") is None
+    assert parse_db("\u22123,5 dB") == -3.5 and parse_db("+3,0") == 3.0 and parse_db("3.0 DB") == 3.0
+    assert parse_db("\u2212inf dB") == -math.inf and parse_db("-\u221e") == -math.inf
+    assert parse_db("50%") is None and parse_db("1.0 kHz") is None and parse_db("-6 dB (vol)") is None
 
 
 def test_value_checks_list_what_the_formulas_say(song):
@@ -80,7 +86,13 @@ def test_value_checks_list_what_the_formulas_say(song):
     assert [c.param for c in kick if c.kind == "fx_param"] == [1, 4] and all(c.fx == 0 for c in kick if c.fx >= 0)
     assert [c.expected_db for c in kick if c.kind == "fx_param"] == pytest.approx([-1.5, 0.75], abs=1e-9)
     text = chunks[1]
-    checks = value_checks(text)
+    every = value_checks(text)
+    lines = text.split("\n")
+    pt_lines = [lines[c.line - 1].split() for c in every]
+    assert all(toks[0] == "PT" and float(toks[1]) == c.time_s and float(toks[2]) == c.value
+               for toks, c in zip(pt_lines, every))  # every envelope point, with its line in the chunk text
+    checks = guard_checks(every)
+    assert len(checks) < len(every)
     assert {c.kind for c in checks} == {"volume", "fx_envelope"}
     track = rpp.loads(text, root_tags=("TRACK",)).root
     fx = automix_eq_fx_index(track)
@@ -145,7 +157,7 @@ def test_values_reaper_reads_as_the_formulas_say_are_kept(song, version):
     fake = FakeReaper(path)
     outcome = _write_and_confirm(fake, chunks)
     assert outcome.ok, outcome.summary
-    checks = value_checks(chunks[0]) + value_checks(chunks[1])
+    checks = guard_checks(value_checks(chunks[0])) + guard_checks(value_checks(chunks[1]))
     envelope_points = sum(c.kind != "fx_param" for c in checks)
     assert outcome.summary == f"{2 * envelope_points + len(checks) - envelope_points} readings"
     assert list(fake.chunks()[:2]) == [chunks[0], chunks[1]] and fake.undo_history == ["automix: test"]

@@ -56,7 +56,10 @@ READBACK_API = ("GetTrackEnvelopeByName", "GetEnvelopeScalingMode", "ScaleFromEn
 VOLUME_ENVELOPE_NAME = "Volume"
 """``GetTrackEnvelopeByName`` name of the ``VOLENV2`` envelope."""
 
-_NUMBER = re.compile(r"([-+]?)\s*(inf|\d+(?:\.\d*)?|\.\d+)", re.IGNORECASE)
+_DB_TEXT = re.compile(r"^\s*([-+\u2212]?)\s*(inf(?:inity)?|\u221e|\d+(?:[.,]\d*)?|[.,]\d+)\s*(?:db)?\s*$",
+                      re.IGNORECASE)
+"""REAPER's formatted decibels: sign (``-``, ``+``, Unicode minus), digits with ``.`` or a locale's ``,``, or
+``inf``/``∞``, then an optional ``dB`` (any case, spaces allowed around every part)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class ValueCheck:
         point: 0-based index of the envelope point (envelope kinds), else -1.
         time_s: the point's time, seconds (envelope kinds).
         what: what it is, for messages (``the volume envelope``, ``ReaEQ 'automix EQ' band 2 gain``).
+        line: 1-based line of the envelope point's ``PT`` line in the track chunk text (envelope kinds), else -1.
     """
 
     kind: str
@@ -83,6 +87,7 @@ class ValueCheck:
     point: int = -1
     time_s: float = 0.0
     what: str = ""
+    line: int = -1
 
     def to_json(self) -> dict:
         """A JSON-able dict (``-inf`` as None)."""
@@ -98,7 +103,8 @@ class ValueCheck:
             check = cls(kind=str(data["kind"]),
                         expected_db=-math.inf if data["expected_db"] is None else float(data["expected_db"]),
                         value=float(data["value"]), fx=int(data["fx"]), param=int(data["param"]),
-                        point=int(data["point"]), time_s=float(data["time_s"]), what=str(data["what"]))
+                        point=int(data["point"]), time_s=float(data["time_s"]), what=str(data["what"]),
+                        line=int(data.get("line", -1)))
         except (KeyError, TypeError, ValueError) as exc:
             raise ReaperError(f"the worker sent an unreadable value check ({type(exc).__name__}: {exc})") from None
         if check.kind not in KINDS:
@@ -111,18 +117,49 @@ class ValueMismatchError(ReaperError):
 
 
 def parse_db(text: str) -> float | None:
-    """The dB number in REAPER's formatted text (``-6.02dB``, ``+3.0``, ``-inf``); None when there is none."""
-    match = _NUMBER.search(text or "")
+    """The decibels REAPER's formatted text says (``-6.02dB``, ``+3.0``, ``3,5 dB``, ``-inf``); None otherwise.
+
+    Text with anything else in it (another unit, ``%``, words) is not decibels: None.
+    """
+    match = _DB_TEXT.match(text or "")
     if match is None:
         return None
     sign, digits = match.groups()
-    number = math.inf if digits.lower() == "inf" else float(digits)
-    return -number if sign == "-" else number
+    number = math.inf if digits.lower() in ("inf", "infinity", "\u221e") else float(digits.replace(",", "."))
+    return -number if sign in ("-", "\u2212") else number
 
 
 def amplitude_db(amplitude: float) -> float:
     """20·log10(amplitude), ``-inf`` for 0."""
     return 20.0 * math.log10(amplitude) if amplitude > 0 else -math.inf
+
+
+def representative_points(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the first point and of the lowest- and highest-valued points (sorted, no repeats).
+
+    Args:
+        points: (time_s, value) of one envelope's points, in file order.
+    """
+    if not points:
+        return []
+    values = [v for _t, v in points]
+    return sorted({0, values.index(min(values)), values.index(max(values))})
+
+
+def guard_checks(checks: list[ValueCheck]) -> list[ValueCheck]:
+    """What :func:`confirm_track_values` reads back of one track: every ``fx_param`` check and, of each
+    envelope, the first point and the points holding its lowest and highest value (a mapping that is wrong
+    anywhere in the range shows at its ends; a few calls per envelope rather than one per point)."""
+    envelopes: dict[tuple[str, int, int], list[ValueCheck]] = {}
+    out = []
+    for check in checks:
+        if check.kind == "fx_param":
+            out.append(check)
+        else:
+            envelopes.setdefault((check.kind, check.fx, check.param), []).append(check)
+    for points in envelopes.values():
+        out.extend(points[k] for k in representative_points([(c.time_s, c.value) for c in points]))
+    return out
 
 
 def can_confirm(api: ReaperApi) -> bool:
@@ -229,4 +266,5 @@ def _is_null(pointer: Any) -> bool:
 
 
 __all__ = ["ValueCheck", "ValueMismatchError", "confirm_track_values", "can_confirm", "parse_db", "amplitude_db",
+           "representative_points", "guard_checks",
            "TOLERANCE_DB", "READBACK_API", "KINDS"]

@@ -15,10 +15,12 @@ worker is done, the result is applied in one undo block
 (:func:`~automix.reaper.session.run_undoable`) — but only if the project is
 as it was when the snapshot was taken (track chunks, track handles, markers,
 automix's stored state); otherwise nothing is written and the message says
-what changed. After each track's chunk is set, REAPER is asked what it makes
-of the volume and EQ values written (:mod:`automix.reaper.readback`); a
-reading that differs from automix's formula by more than 0.1 dB takes every
-write back and is reported. Running any automix action while a job runs asks whether to
+what changed. Each track's chunk is written by a
+:class:`~automix.reaper.checked_write.CheckedWriter`: REAPER's own formatting
+calibrates the volume and ReaEQ gain values (:mod:`automix.reaper.calibration`)
+and reads them back (:mod:`automix.reaper.readback`); a value REAPER cannot be
+made to read within 0.1 dB of the wanted dB takes every write back and is
+reported. Running any automix action while a job runs asks whether to
 cancel it; a cancelled job (or one whose script REAPER terminates: the
 ``atexit`` hook) kills the worker and changes nothing.
 
@@ -46,7 +48,7 @@ from automix.reaper.job_files import (
     read_result,
     write_request,
 )
-from automix.reaper.readback import READBACK_API, can_confirm, confirm_track_values
+from automix.reaper.checked_write import CheckedWriter
 from automix.reaper.session import (
     ActionOutcome,
     LiveTrack,
@@ -233,27 +235,23 @@ class LiveJob:
                 + (f"; {len(changes) - 5} more" if len(changes) > 5 else "")
                 + "), so automix wrote nothing: run the action again"))
         snapshot, handles = self._snapshot, self._handles
-        confirm = can_confirm(self.api)
-        if not confirm and any(result.checks.values()):
-            self._console("automix: this REAPER's API lacks " + ", ".join(
-                name for name in READBACK_API if not self.api.has(name)) + ": the volume and EQ values written "
-                "are not confirmed against REAPER (they follow the same formulas as headless mode)")
+        writer = CheckedWriter(self.api, result.checks)
 
         def body(tx: LiveTransaction) -> str:
             for index, text in sorted(result.tracks.items()):
                 if not 0 <= index < len(handles.handles):
                     raise ReaperError(f"the worker returned track {index + 1}; the project has "
                                       f"{len(handles.handles)} tracks")
-                handle = handles.handles[index]
-                tx.set_track_chunk(LiveTrack(index, handle, snapshot.track_chunks[index]), text)
-                if confirm and result.checks.get(index):
-                    confirm_track_values(self.api, handle, self.api.describe_track(handle, index),
-                                         list(result.checks[index]))
+                writer.write(tx, LiveTrack(index, handles.handles[index], snapshot.track_chunks[index]), text)
             for key, value in result.ext_state.items():
                 tx.set_ext_state(EXT_SECTION, key, value)
             return result.summary
 
-        return run_undoable(self.api, self.title, body)
+        outcome = run_undoable(self.api, self.title, body)
+        if outcome.ok:
+            for line in writer.notes():
+                self._console(line)
+        return outcome
 
     def _finish(self, outcome: ActionOutcome) -> None:
         if self.outcome is not None:

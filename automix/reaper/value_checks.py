@@ -11,10 +11,10 @@ chunk, :func:`value_checks` lists
 * ``fx_param``: the gain of every automix ReaEQ band without an envelope
   (linear gain in the plug-in state; dB = 20·log10(gain)).
 
-Of each envelope only the first point and the points holding its lowest and
-highest value are listed (at most three): a mapping that is wrong anywhere
-in the range shows at its ends, and REAPER's API is asked a few calls per
-envelope rather than one per point.
+Every envelope point is listed with its line in the chunk text (the action
+may rewrite its value when REAPER maps dB differently from the formula,
+:mod:`automix.reaper.calibration`); the read-back reads only a few of them
+(:func:`~automix.reaper.readback.guard_checks`).
 """
 
 from __future__ import annotations
@@ -27,21 +27,13 @@ from automix.rpp import Chunk, split_tokens
 VOLUME_ENVELOPE_TAG = "VOLENV2"
 
 
-def _points(env: Chunk) -> list[tuple[float, float]]:
-    """(time_s, value) of the envelope's ``PT`` lines, in file order."""
+def _points(env: Chunk) -> list[tuple[float, float, int]]:
+    """(time_s, value, 1-based line in the chunk text) of the envelope's ``PT`` lines, in file order."""
     out = []
     for line in env.findall_lines("PT"):
         toks = split_tokens(line.content)
-        out.append((float(toks[1]), float(toks[2])))
+        out.append((float(toks[1]), float(toks[2]), int(line.line or -1)))
     return out
-
-
-def representative_points(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of the first point and of the lowest- and highest-valued points (sorted, no repeats)."""
-    if not points:
-        return []
-    values = [v for _t, v in points]
-    return sorted({0, values.index(min(values)), values.index(max(values))})
 
 
 def _parameter(env: Chunk) -> int | None:
@@ -58,11 +50,9 @@ def value_checks(chunk_text: str) -> list[ValueCheck]:
     checks: list[ValueCheck] = []
     volume = track.find(VOLUME_ENVELOPE_TAG)
     if volume is not None:
-        points = _points(volume)
-        for k in representative_points(points):
-            time_s, amp = points[k]
+        for k, (time_s, amp, line) in enumerate(_points(volume)):
             checks.append(ValueCheck("volume", amplitude_db(amp), amp, point=k, time_s=time_s,
-                                     what="the volume envelope"))
+                                     what="the volume envelope", line=line))
     vst = find_automix_eq(track)
     fx = automix_eq_fx_index(track)
     if vst is None or fx is None:
@@ -79,13 +69,11 @@ def value_checks(chunk_text: str) -> list[ValueCheck]:
         if param is None:
             continue
         enveloped.add(param)
-        points = _points(node)
         band = (param - 1) // 3 + 1
-        for k in representative_points(points):
-            time_s, value = points[k]
+        for k, (time_s, value, line) in enumerate(_points(node)):
             checks.append(ValueCheck("fx_envelope", gain_envelope_db(value), value, fx=fx, param=param, point=k,
                                      time_s=time_s, what=f"the ReaEQ {AUTOMIX_EQ_RENAME!r} band {band} gain "
-                                                         f"envelope (FX {fx + 1}, parameter {param})"))
+                                                         f"envelope (FX {fx + 1}, parameter {param})", line=line))
     state = decode_reaeq([n.content for n in vst.lines])
     for k, band in enumerate(state.bands):
         param = band_gain_param(k)
@@ -97,4 +85,4 @@ def value_checks(chunk_text: str) -> list[ValueCheck]:
     return checks
 
 
-__all__ = ["value_checks", "representative_points"]
+__all__ = ["value_checks"]
