@@ -31,9 +31,10 @@ from automix.models.mix_model import (
 )
 from automix.plan.corrective_eq import corrective_eq
 from automix.plan.model import MAX_PLAN_GAIN_DB
-from automix.plan.planner import MODEL_LEVEL_WEIGHT, active_matrix, make_plan
+from automix.plan.planner import active_matrix, make_plan
 from automix.plan.sources import section_sources
 from automix.plan.suggest import suggest_region
+from automix.plan.type_levels import MODEL_LEVEL_WEIGHT
 from automix.project.model import Project, Track
 
 MODEL_FEATURES = ("rms_db", "centroid_hz", "active_fraction")

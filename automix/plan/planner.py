@@ -16,7 +16,8 @@ For each song section:
    :data:`MAX_PRACTICE_DEVIATION_DB` from it; with no model at all the practice figures are used.
 3. The type's target loudness is spread over its playing tracks (each at its
    share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`),
-   blended with the track-level balance (:data:`MODEL_LEVEL_WEIGHT`).
+   blended with equal loudness and the track-level balance, the more so the fewer songs the model
+   saw the type in (:mod:`automix.plan.type_levels`).
    Gains are relative to the recorded level: the stem's gated loudness while
    it plays in the section (:data:`~automix.features.region.LEVEL_FEATURE`),
    the scale the training targets are measured on (:mod:`automix.training.samples`).
@@ -86,6 +87,12 @@ from automix.plan.model import (
 )
 from automix.plan.pans import MAX_PAN_SPREAD, song_pans
 from automix.plan.sources import SectionSource, section_noise_db, section_sources
+from automix.plan.type_levels import (
+    TypeSettings,
+    blend_type_levels,
+    model_evidence_songs,
+    model_level_weights,
+)
 
 ACTIVE_WITHIN_DB = 12.0
 """A track plays in a section when its level is at most this far below its loudest section."""
@@ -99,25 +106,9 @@ section (EBU R128's programme level; headroom for drum peaks). A track recorded 
 the +18 dB the envelope and fader reach is clipped there alone (:func:`~automix.plan.level.fit_to_gain_range`), never the
 whole mix."""
 
-MODEL_LEVEL_WEIGHT = 0.75
-"""Weight (0–1) of the models' type balance against the bank's track-level balance
-(:mod:`automix.models.track_balance`; equal loudness of the playing stems without one): a stem's level is
-``w·model + (1 − w)·track balance``. Below 0.75 the demo's intended rock balance, which only the type models
-know, is no longer met within 3 dB; leave-one-song-out over the 8 real songs (``automix evaluate --real``, two
-trials) gives automix / equal loudness 1.01 / 0.87 (one / six regions) at 0.75 and 0.96 / 0.81 at 0.25."""
-
 MAX_PRACTICE_DEVIATION_DB = 8.0
 """A model's level for a type is kept within ± this of the published typical level (on the model's
 scale): a safety net against wild predictions of models trained on few songs."""
-
-
-@dataclass(frozen=True)
-class TypeSettings:
-    """Per-type settings of one section: ``level_db`` relative to the mix (k,), ``pan`` (k,)."""
-
-    type_ids: tuple[str, ...]
-    level_db: np.ndarray
-    pan: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -195,7 +186,8 @@ def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAna
     rows_of = [(level[known[t]], pred.pan[known[t]]) if t in known else (practice.level_db[j] + offset,
                practice.pan[j]) for j, t in enumerate(present_types)]
     lv, pn = (np.array([r[c] for r in rows_of], dtype=float) for c in range(2))
-    return TypeSettings(tuple(present_types), lv, pn)
+    evidence = model_evidence_songs(info, model, [t if t in known else "" for t in present_types])
+    return TypeSettings(tuple(present_types), lv, pn, evidence)
 
 
 def type_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,
@@ -212,34 +204,22 @@ def _eq_bands(gains_db: np.ndarray) -> tuple[EqBand, ...]:
                  for (kind, freq, bw), g in zip(EQ_BAND_LAYOUT, gains_db))
 
 
-def shrink_toward_equal_loudness(settings: TypeSettings, types: Sequence[str], playing: np.ndarray,
-                                 weight: float) -> np.ndarray:
-    """Type levels relative to the mix, ``weight·model + (1 − weight)·equal loudness`` (k,) dB, power sum 0 dB.
-
-    Equal loudness of the playing stems gives a type of n playing tracks ``10·log10(n)`` dB; a type the
-    model has no level for takes that alone. NaN for types with no playing track.
-    """
-    n_play = np.array([sum(1 for i, tt in enumerate(types) if tt == t and playing[i]) for t in settings.type_ids])
-    with np.errstate(divide="ignore"):
-        equal = np.where(n_play > 0, 10.0 * np.log10(np.maximum(n_play, 1)), np.nan)
-    model = normalize_relative_loudness(np.where(n_play > 0, settings.level_db, np.nan))
-    blended = np.where(np.isfinite(model), weight * model + (1.0 - weight) * equal, equal)
-    return normalize_relative_loudness(np.where(n_play > 0, blended, np.nan))
-
-
 def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], playing: np.ndarray,
                    settings: TypeSettings, mix_level_db: float, roles: RoleModel = EQUAL_SHARES,
                    balance: TrackBalanceModel = EQUAL_LOUDNESS, genre: str | None = None,
                    ) -> dict[int, tuple[float, float]]:
     """(gain dB, pan) per track index for section ``k``.
 
-    Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the section) putting each at ``w`` times
-    its share of its type's loudness (``roles``) plus ``1 − w`` times the track-level ``balance`` (w =
-    :data:`MODEL_LEVEL_WEIGHT`); every track of a present type gets the type's pan.
+    Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the section) putting each at its share
+    (``roles``) of its type's blended loudness (:func:`~automix.plan.type_levels.blend_type_levels`, weight
+    ``w`` per type from :func:`~automix.plan.type_levels.model_level_weights`) plus ``1 − w`` times the
+    track-level ``balance``; every track of a present type gets the type's pan.
     """
     vectors = analysis.vectors()[:, k, :]
     levels_db = vectors[:, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]
-    rel = shrink_toward_equal_loudness(settings, types, playing, MODEL_LEVEL_WEIGHT)
+    weight = model_level_weights(settings)
+    rel = blend_type_levels(settings, types, playing, weight)
+    weight_of = dict(zip(settings.type_ids, weight))
     rows = np.flatnonzero(playing)
     track_rel = dict(zip(rows, balance.relative_levels_db(vectors[rows], [types[i] for i in rows], genre)))
     out: dict[int, tuple[float, float]] = {}
@@ -254,7 +234,7 @@ def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], play
                                width=min(spread, MAX_PAN_SPREAD), side_hints=hints)
         gain_of = dict(zip(play, gains))
         for i, p in zip(members, pans):
-            out[i] = (float(gain_of[i]) + (1.0 - MODEL_LEVEL_WEIGHT) * track_rel[i] if i in gain_of else math.nan,
+            out[i] = (float(gain_of[i]) + (1.0 - weight_of[t]) * track_rel[i] if i in gain_of else math.nan,
                       float(p))
     return out
 

@@ -1,0 +1,106 @@
+"""Per-type levels of one section and how far the planner trusts them.
+
+A section's type settings (:class:`TypeSettings`) give each present track type a level relative to the
+mix (dB) and a pan, from a model or the published practice table. The planner does not take a model's
+type levels at face value: each type's level is blended with equal loudness of the playing stems
+(:func:`blend_type_levels`; the track-level balance of :mod:`automix.models.track_balance` then adds its
+own part), with a weight that grows with the evidence the model had for that type
+(:func:`model_level_weights`):
+
+``w_t = MODEL_LEVEL_WEIGHT · n_t / (n_t + EVIDENCE_PRIOR_SONGS)``
+
+where ``n_t`` is the number of training songs' worth of rows in which type ``t`` played (the model's
+rows with the type present × its songs / its rows). A type a model saw in many songs (kick, snare,
+lead vocal in the shipped models, trained on synthesised and practice-balanced songs as well as real
+ones) keeps nearly the full weight; a type seen in one or two songs leans on equal loudness and the
+track balance; a type the model has no level for (filled in from the practice table) gets weight 0, as
+its published level already enters the track balance as a descriptor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from automix.knowledge.targets import normalize_relative_loudness
+from automix.models.files import ModelInfo
+from automix.models.mix_model import MixModel
+
+MODEL_LEVEL_WEIGHT = 0.75
+"""Largest weight (0–1) of the models' type balance against equal loudness and the bank's track-level
+balance (:mod:`automix.models.track_balance`): a stem's level is ``w·model + (1 − w)·track balance``
+with ``w`` up to this for a type the model has seen in many songs. Below 0.75 the demo's intended rock
+balance, which only the type models know, is no longer met within 3 dB."""
+
+EVIDENCE_PRIOR_SONGS = 0.5
+"""Songs of evidence at which a type's model level gets half of :data:`MODEL_LEVEL_WEIGHT`
+(:func:`model_level_weights`). Chosen by nested leave-one-song-out over the 8 real songs of
+``automix evaluate --real`` from 0.5, 1, 2, 4 and 8 (see models/README.md)."""
+
+FULL_EVIDENCE = np.inf
+"""Evidence of settings whose source does not say how many songs it saw (the practice table, old model
+files): the full :data:`MODEL_LEVEL_WEIGHT`."""
+
+
+@dataclass(frozen=True)
+class TypeSettings:
+    """Per-type settings of one section, one entry per present type (k of them).
+
+    Attributes:
+        type_ids: the types.
+        level_db: (k,) level relative to the mix, dB.
+        pan: (k,) pan, −1 … +1.
+        evidence_songs: (k,) songs of training evidence behind each level (:data:`FULL_EVIDENCE` when
+            unknown, 0 for a level the model did not predict); None = full evidence for every type.
+    """
+
+    type_ids: tuple[str, ...]
+    level_db: np.ndarray
+    pan: np.ndarray
+    evidence_songs: np.ndarray | None = None
+
+
+def model_evidence_songs(info: ModelInfo, model: MixModel, type_ids: Sequence[str]) -> np.ndarray:
+    """(k,) songs of evidence for each of ``type_ids`` in a fitted model (0 for a type it does not know).
+
+    ``model.type_counts_[t] · n_songs / n_samples``: the rows with the type present, in songs. A model
+    file that does not give its song and row counts is trusted fully (:data:`FULL_EVIDENCE`).
+    """
+    n_songs, n_rows = info.training.n_songs, info.training.n_samples
+    if n_songs <= 0 or n_rows <= 0:
+        return np.full(len(type_ids), FULL_EVIDENCE)
+    counts = np.asarray(model.type_counts_, dtype=float)
+    known = {t: i for i, t in enumerate(model.track_types)}
+    return np.array([counts[known[t]] * n_songs / n_rows if t in known else 0.0 for t in type_ids])
+
+
+def model_level_weights(settings: TypeSettings) -> np.ndarray:
+    """(k,) weight of each type's level against equal loudness (see the module docstring)."""
+    n = (np.full(len(settings.type_ids), FULL_EVIDENCE) if settings.evidence_songs is None
+         else np.asarray(settings.evidence_songs, dtype=float))
+    with np.errstate(invalid="ignore"):
+        share = np.where(np.isinf(n), 1.0, n / (n + EVIDENCE_PRIOR_SONGS))
+    return MODEL_LEVEL_WEIGHT * np.clip(share, 0.0, 1.0)
+
+
+def blend_type_levels(settings: TypeSettings, types: Sequence[str], playing: np.ndarray,
+                      weight: np.ndarray) -> np.ndarray:
+    """Type levels relative to the mix, ``weight·model + (1 − weight)·equal loudness`` per type, (k,) dB.
+
+    Equal loudness of the playing stems gives a type of n playing tracks ``10·log10(n)`` dB. The model's
+    levels are first put on that scale (their mean per playing stem equal, each type's tracks taken at
+    equal shares), so types blended with different weights stay comparable. A type with no level takes
+    equal loudness alone. The result has power sum 0 dB; NaN for types with no playing track.
+    """
+    n_play = np.array([sum(1 for i, tt in enumerate(types) if tt == t and playing[i]) for t in settings.type_ids])
+    with np.errstate(divide="ignore"):
+        equal = np.where(n_play > 0, 10.0 * np.log10(np.maximum(n_play, 1)), np.nan)
+    model = np.where(n_play > 0, np.asarray(settings.level_db, dtype=float), np.nan)
+    known = np.isfinite(model)
+    if known.any():
+        model = model - float(np.sum(n_play[known] * (model[known] - equal[known])) / n_play[known].sum())
+    w = np.broadcast_to(np.asarray(weight, dtype=float), model.shape)
+    blended = np.where(known, w * model + (1.0 - w) * equal, equal)
+    return normalize_relative_loudness(np.where(n_play > 0, blended, np.nan))
