@@ -1,7 +1,7 @@
 """A track recorded far too quietly keeps its balance, and the mix its level (issue 14, item 10).
 
-Known truth: the tones of ``test_heard`` with the guitar recorded 30 dB lower
-than in the reference song. Its plan asks for 30 dB more gain than the
+Known truth: the tones of ``test_heard`` with the guitar recorded :data:`QUIET_DB` lower
+than in the reference song. Its plan asks for that much more gain than the
 reference's, beyond the volume envelope's +6 dB: the fader carries the static
 part. Rendered as REAPER will play the written project, every track is heard
 at its planned level (±0.5 dB), the guitar where the reference song puts it,
@@ -27,17 +27,22 @@ from automix.plan.planner import MIX_LEVEL_DB
 from automix.project.reader import read_project
 
 
+QUIET_DB = 28.0
+"""How much quieter the guitar is recorded (dB): far beyond the envelope's reach, within envelope and fader
+together (the reference plan puts the guitar near −12 dB, the plan reaches +18 dB)."""
+
+
 def _gtr_fader_db(path) -> float:
     doc = rpp.load(path)
     gtr = next(t for t in doc.iter("TRACK") if t.get_values("NAME") == ["Gtr"])
     return 20 * math.log10(float(gtr.get_values("VOLPAN")[0]))
 
 
-def test_a_track_recorded_30_db_too_quiet_ends_at_its_balance_and_the_mix_at_its_target(tmp_path):
+def test_a_track_recorded_far_too_quietly_ends_at_its_balance_and_the_mix_at_its_target(tmp_path):
     normal = _mix(_song(tmp_path / "normal"))
-    quiet = _mix(_quiet_gtr(tmp_path / "quiet", TONES["Gtr"][1] * 10 ** (-30 / 20)))
+    quiet = _mix(_quiet_gtr(tmp_path / "quiet", TONES["Gtr"][1] * 10 ** (-QUIET_DB / 20)))
     a, b = _planned(normal), _planned(quiet)
-    assert b["Gtr"] > MAX_GAIN_DB and b["Gtr"] == pytest.approx(a["Gtr"] + 30.0, abs=0.1), (a, b)
+    assert b["Gtr"] > MAX_GAIN_DB and b["Gtr"] == pytest.approx(a["Gtr"] + QUIET_DB, abs=0.1), (a, b)
     for name in ("Bass", "Lead Vox", "Kick"):
         assert b[name] == pytest.approx(a[name], abs=1.0), (name, a, b)
     assert _gtr_fader_db(quiet.output) == pytest.approx(b["Gtr"] - MAX_GAIN_DB, abs=0.01)
@@ -46,9 +51,9 @@ def test_a_track_recorded_30_db_too_quiet_ends_at_its_balance_and_the_mix_at_its
     reference = render_mix(read_project(normal.output), normal.plan)
     mixed = render_mix(read_project(quiet.output), quiet.plan)
     heard, wanted = _heard_db_in_render(mixed), _heard_db_in_render(reference)
-    # levels re the reference recordings: the quiet guitar's plan is 30 dB over its level in the mix
+    # levels re the reference recordings: the quiet guitar's plan is QUIET_DB over its level in the mix
     for name in TONES:
-        assert heard[name] == pytest.approx(b[name] - (30.0 if name == "Gtr" else 0.0), abs=0.5), (name, heard, b)
+        assert heard[name] == pytest.approx(b[name] - (QUIET_DB if name == "Gtr" else 0.0), abs=0.5), (name, heard, b)
     assert heard["Gtr"] == pytest.approx(wanted["Gtr"], abs=0.5)
     loudness = integrated_loudness(mixed, 8000)
     assert loudness == pytest.approx(MIX_LEVEL_DB, abs=1.0)
