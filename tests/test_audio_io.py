@@ -207,3 +207,21 @@ def test_pyav_reads_overlapping_the_previous_one_do_not_decode_the_file_again(tm
         for k in range(0, r.info.frames - 6000, 4000):  # 6000-sample windows every 4000 samples
             np.testing.assert_array_equal(r.read(k, 6000), whole[k:k + 6000])
         assert opens == []
+
+
+def test_pyav_decoded_samples_stay_a_few_reads_long_and_a_read_back_decodes_again(tmp_path):
+    """Memory stays flat in file length: only the samples from the last read on are kept; earlier ones decode anew."""
+    pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
+    sr = 48000
+    p = _write_aac_noise(tmp_path / "noise.m4a", 4 * sr, sr, seed=5)
+    with PyAVReader(p) as r:
+        whole = r.read(0, r.info.frames)
+    with PyAVReader(p) as r:
+        for k in range(0, r.info.frames, 4000):
+            n = min(4000, r.info.frames - k)
+            np.testing.assert_array_equal(r.read(k, n), whole[k:k + n])
+            assert r._store.shape[0] <= 3 * (4000 + 1024)  # a read, the FIFO's last frame, growth slack
+        np.testing.assert_array_equal(r.read(1000, 3000), whole[1000:4000])  # before the kept samples
+        past = r.read(r.info.frames - 10, 30)
+        np.testing.assert_array_equal(past[:10], whole[-10:])
+        assert past.shape == (30, 2) and np.all(past[10:] == 0.0)

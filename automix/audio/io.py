@@ -1,6 +1,8 @@
 """Block-wise decoding of audio files (the I/O edge of the audio engine).
 
-WAV, AIFF, FLAC, OGG/Vorbis and MP3 are decoded with soundfile (libsndfile).
+WAV, AIFF, FLAC, OGG/Vorbis and MP3 are decoded with soundfile (libsndfile);
+plain PCM / float WAV files that libsndfile opened are then read with numpy
+(:class:`WavReader`, :mod:`automix.audio.wav`: the same samples, faster).
 M4A/AAC, the audio stream of video containers (MP4, MOV, MKV, WebM, AVI:
 REAPER's ``<SOURCE VIDEO`` items) and anything else libsndfile cannot open is
 decoded with the optional PyAV package (``pip install "automix-reaper[m4a]"``); without it a
@@ -20,7 +22,6 @@ A file whose header is garbage, whose sample rate lies outside
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -28,6 +29,7 @@ from typing import Iterator
 import numpy as np
 import soundfile as sf
 
+from automix.audio.wav import WavLayout, pcm_to_float32, wav_layout
 from automix.errors import MediaError
 from automix.project.model import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ
 
@@ -115,7 +117,9 @@ class AudioReader:
 
 
 class SoundfileReader(AudioReader):
-    """Reader backed by libsndfile (WAV, AIFF, FLAC, OGG, MP3)."""
+    """Reader backed by libsndfile (WAV, AIFF, FLAC, OGG, MP3); ``subtype`` is its sample format (``PCM_24`` …)."""
+
+    subtype: str
 
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
@@ -126,6 +130,7 @@ class SoundfileReader(AudioReader):
         try:
             self.info = AudioInfo(self._path, int(self._file.samplerate), int(self._file.channels),
                                   int(self._file.frames), str(self._file.format)).check()
+            self.subtype = str(self._file.subtype)
         except MediaError:
             self._file.close()
             raise
@@ -148,11 +153,51 @@ class SoundfileReader(AudioReader):
         self._file.close()
 
 
+class WavReader(AudioReader):
+    """Reader of plain PCM / float WAV files with numpy (:mod:`automix.audio.wav`): soundfile's samples, faster.
+
+    Opened by :func:`open_audio` after soundfile has opened the same file and
+    agreed on its rate, channels, length and sample format.
+    """
+
+    def __init__(self, path: Path, layout: WavLayout, info: AudioInfo) -> None:
+        self._path = path
+        self._layout = layout
+        self.info = info
+        try:
+            self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise MediaError(f"cannot open audio: {exc}", file=path) from None
+        self._raw = bytearray(0)
+
+    def _fetch(self, start: int, n: int) -> np.ndarray:
+        lay = self._layout
+        size = n * lay.frame_bytes
+        if len(self._raw) < lay.lead + size:
+            self._raw = bytearray(lay.lead + size)
+        try:
+            self._file.seek(lay.data_offset + start * lay.frame_bytes)
+            got = self._file.readinto(memoryview(self._raw)[lay.lead: lay.lead + size])
+        except OSError as exc:
+            raise MediaError(f"cannot read audio at frame {start}: {exc}", file=self._path) from None
+        return pcm_to_float32(self._raw, lay, (got or 0) // lay.frame_bytes)
+
+    def read(self, start_frame: int, n_frames: int) -> np.ndarray:
+        return self._padded(start_frame, n_frames, self._fetch)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class PyAVReader(AudioReader):
     """Reader backed by PyAV (FFmpeg) for M4A/AAC and other compressed formats.
 
-    Decodes forward only, keeping a window of decoded samples; a read before
-    the window restarts decoding from the beginning of the file.
+    Decodes forward only. Decoded frames (1024 samples each for AAC) go
+    into an FFmpeg sample FIFO, one call per frame; when a read needs them
+    they leave it as one frame, converted once into a float32 ``(n, channels)``
+    store that keeps the samples from the last read's start on (reads overlap by a
+    resampling window). A read before the store restarts decoding from
+    the beginning of the file.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -187,10 +232,11 @@ class PyAVReader(AudioReader):
         except self._av.error.FFmpegError as exc:  # type: ignore[attr-defined]
             raise MediaError(f"cannot decode audio: {exc}", file=self._path) from exc
         self._frames_iter = self._container.decode(audio=0)
-        # decoded frames in order, each as one 1-D array per channel (views of the frame's planes)
-        self._chunks: deque[list[np.ndarray]] = deque()
-        self._buf_start = 0  # file position of the first sample of the first chunk
-        self._buffered = 0  # samples in the chunks
+        self._fifo = self._av.AudioFifo()
+        self._queued = 0  # samples in the FIFO
+        self._store = np.zeros((0, 0), np.float32)  # decoded samples (capacity, channels), rows [_lo, _hi)
+        self._lo = self._hi = 0
+        self._buf_start = 0  # file position of row _lo
 
     def _count_frames(self, stream, rate: int) -> int:
         if stream.duration is not None and stream.time_base is not None:
@@ -203,79 +249,80 @@ class PyAVReader(AudioReader):
         return total
 
     def _decode_until(self, end: int) -> None:
-        """Decode frames (a few ms of audio each) until the chunks reach file position ``end`` or the file ends.
-
-        Each frame is kept in the decoder's sample format as one 1-D array per
-        channel: views of planar frames' planes (no copy), strided columns of
-        interleaved ones. Samples are converted and interleaved once per read.
-        """
-        channels = self.info.channels
+        """Decode until the samples reach file position ``end`` or the file ends, then move them to the store."""
+        need = end - self._buf_start - (self._hi - self._lo)
+        queued, write, frames = self._queued, self._fifo.write, self._frames_iter
         try:
-            while self._buf_start + self._buffered < end:
-                frame = next(self._frames_iter)
-                n = frame.samples
-                fmt = frame.format
-                dtype = _PYAV_SAMPLE_DTYPES[fmt.packed.name]  # KeyError: a format automix does not read
-                if fmt.is_planar:
-                    columns = [np.frombuffer(plane, dtype, n) for plane in frame.planes[:channels]]
-                else:
-                    raw = np.frombuffer(frame.planes[0], dtype, n * len(frame.layout.channels))
-                    raw = raw.reshape(n, -1)
-                    columns = [raw[:, c] for c in range(min(channels, raw.shape[1]))]
-                self._chunks.append(columns)
-                self._buffered += n
-        except StopIteration:
-            return
+            try:
+                while queued < need:
+                    frame = next(frames)
+                    frame.pts = None  # the FIFO checks timestamps are contiguous: positions are counted here
+                    write(frame)
+                    queued += frame.samples
+            except StopIteration:
+                pass
+            finally:
+                self._queued = queued
+            if queued:
+                self._store_frame(self._fifo.read())
         except (self._av.error.FFmpegError, ValueError, KeyError, TypeError) as exc:  # type: ignore[attr-defined]
-            raise MediaError(f"cannot decode audio after {self._buf_start + self._buffered} frames: {exc}",
+            raise MediaError(f"cannot decode audio after {self._buf_start + self._hi - self._lo} frames: {exc}",
                              file=self._path) from None
+
+    def _store_frame(self, frame) -> None:
+        """Append the FIFO's frame to the store as float32 (integer samples scaled to [-1, 1)).
+
+        The store is ``(capacity, channels)``, what reads return; channels the
+        frame lacks are zero.
+        """
+        n = frame.samples
+        fmt = frame.format
+        dtype = _PYAV_SAMPLE_DTYPES[fmt.packed.name]  # KeyError: a format automix does not read
+        channels = self.info.channels
+        if self._hi + n > self._store.shape[0]:
+            kept = self._store[self._lo:self._hi]
+            held = kept.shape[0]
+            store = np.empty((max(2 * held, held + n), channels), np.float32) \
+                if held + n > self._store.shape[0] else self._store
+            if held:
+                store[:held] = kept  # moves down in place when the store is large enough
+            self._store, self._lo, self._hi = store, 0, held
+        rows = self._store[self._hi: self._hi + n]
+        if fmt.is_planar:
+            planes = [np.frombuffer(plane, dtype, n) for plane in frame.planes[:channels]]
+        else:
+            raw = np.frombuffer(frame.planes[0], dtype, n * len(frame.layout.channels)).reshape(n, -1)
+            planes = list(raw[:, :channels].T)
+        for c, plane in enumerate(planes):
+            rows[:, c] = plane
+        rows[:, len(planes):] = 0.0
+        if np.issubdtype(dtype, np.integer):
+            rows /= float(np.iinfo(dtype).max) + 1.0
+        self._hi += n
+        self._queued -= n
 
     def _drop_before(self, start: int) -> None:
         """Forget the decoded samples before file position ``start``."""
-        while self._chunks and self._buf_start + self._chunks[0][0].shape[0] <= start:
-            n = self._chunks.popleft()[0].shape[0]
-            self._buf_start += n
-            self._buffered -= n
-        if self._chunks and start > self._buf_start:
-            cut = start - self._buf_start
-            self._chunks[0] = [c[cut:] for c in self._chunks[0]]
-            self._buf_start += cut
-            self._buffered -= cut
+        cut = min(max(start - self._buf_start, 0), self._hi - self._lo)
+        self._lo += cut
+        self._buf_start += cut
 
     def _fetch(self, start: int, n: int) -> np.ndarray:
         """Samples ``[start, start + n)`` as float32 ``(m, channels)`` (fewer at the end of the file).
 
         Reads are mostly consecutive or overlap the previous one (resampling
-        windows): decoded frames are kept from ``start`` on, each channel of
-        the frames covering the read is joined once and written into the
-        interleaved result, and everything before ``start`` is dropped.
-        Integer samples are scaled to [-1, 1).
+        windows): the samples from ``start`` on are kept, the ones before
+        are dropped.
         """
         if start < self._buf_start:
             self.close()
             self._open()
         self._decode_until(start + n)
         self._drop_before(start)
-        m = min(n, self._buffered)
-        if not self._chunks or m <= 0:
-            self._buf_start = max(self._buf_start, start)
+        if start > self._buf_start:  # past the end of the file
             return np.zeros((0, self.info.channels), np.float32)
-        used = 0  # chunks wholly inside the read
-        covered = 0
-        while used < len(self._chunks) and covered + self._chunks[used][0].shape[0] <= m:
-            covered += self._chunks[used][0].shape[0]
-            used += 1
-        parts = [self._chunks[k] for k in range(used)]
-        if covered < m:  # the read ends inside the next chunk
-            parts.append([c[: m - covered] for c in self._chunks[used]])
-        dtype = parts[0][0].dtype
-        data = np.empty((m, self.info.channels), np.float32)
-        for c in range(len(parts[0])):
-            data[:, c] = np.concatenate([p[c] for p in parts]) if len(parts) > 1 else parts[0][c]
-        data[:, len(parts[0]):] = 0.0
-        if np.issubdtype(dtype, np.integer):
-            data /= float(np.iinfo(dtype).max) + 1.0
-        return data
+        m = min(n, self._hi - self._lo)
+        return self._store[self._lo: self._lo + m].copy()
 
     def read(self, start_frame: int, n_frames: int) -> np.ndarray:
         return self._padded(start_frame, n_frames, self._fetch)
@@ -292,12 +339,18 @@ def open_audio(path: str | Path) -> AudioReader:
     if p.suffix.lower() in _PYAV_SUFFIXES:
         return PyAVReader(p)
     try:
-        return SoundfileReader(p)
+        reader = SoundfileReader(p)
     except MediaError as sf_error:
         try:
             return PyAVReader(p)
         except MediaError:
             raise sf_error from None
+    layout = wav_layout(p) if reader.info.format in ("WAV", "WAVEX") else None
+    if layout is None or (layout.frames, layout.channels, layout.sample_rate, layout.subtype) != \
+            (reader.info.frames, reader.info.channels, reader.info.sample_rate, reader.subtype):
+        return reader
+    reader.close()
+    return WavReader(p, layout, reader.info)
 
 
 def has_audio_stream(path: str | Path) -> bool:
