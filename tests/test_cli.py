@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -47,3 +48,17 @@ def test_unknown_file_is_one_line_error_with_exit_status_2(tmp_path, capsys):
 def test_no_command_prints_help_and_fails(capsys):
     assert main([]) == 1
     assert "COMMAND" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("preset, expected", [(None, 1), ("2", 2)])
+def test_commands_start_openblas_with_one_thread_unless_the_user_set_it(preset, expected):
+    """Starting OpenBLAS's threads costs ~55 ms a process; automix's matrices are too small to use them."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    code = ("import io, contextlib; from automix.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): status = main(['models'])\n"
+            "import numpy, threadpoolctl\n"
+            "print(status, [i['num_threads'] for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split("\n")[0] == f"0 [{expected}]"

@@ -26,16 +26,17 @@ or :class:`WorkerLostError` is raised.
 
 Dask is the optional extra ``automix-reaper[dask]``; asking for a scheduler
 without it raises :class:`DaskMissingError` naming the extra.
+
+The process pool (``multiprocessing``, sockets, pickling: about 30 ms to
+import), ``logging`` and ``uuid`` are imported by the functions that use them,
+so that mixing one project in this process does not pay for them.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -122,6 +123,8 @@ def _import_distributed() -> Any:
 @contextmanager
 def dask_client(scheduler: str) -> Iterator[Any]:
     """A ``distributed.Client`` for ``local:N`` (a LocalCluster started and closed here) or an address."""
+    import logging
+
     scheduler = parse_scheduler(scheduler)
     distributed = _import_distributed()
     n = local_workers(scheduler)
@@ -186,6 +189,8 @@ def run_tasks(fn: Callable[[T], R], items: Sequence[T], *, jobs: int = 1, schedu
 def _run_pool(fn: Callable[[Any], Any], items: Sequence[Any], which: Iterable[int], jobs: int,
               results: list[Any], on_done: Callable[[int, Any], None] | None) -> list[int]:
     """Run ``items[i]`` for ``i`` in ``which`` in a pool of ``jobs`` processes; returns the indices lost with it."""
+    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+
     lost = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_call, fn, items[i]): i for i in which}
@@ -202,6 +207,8 @@ def _run_pool(fn: Callable[[Any], Any], items: Sequence[Any], which: Iterable[in
 
 def _run_alone(fn: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
     """``(True, result)`` of ``fn(item)`` run in a process of its own, ``(False, None)`` when that process dies."""
+    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=1) as pool:
         try:
             return True, pool.submit(_call, fn, item).result()
@@ -230,6 +237,8 @@ def _unwrap(results: list[Any]) -> list[Any]:
 
 def _run_dask(fn: Callable[[T], R], items: Sequence[T], scheduler: str,
               on_done: Callable[[int, R], None] | None, on_lost: Callable[[T, str], R] | None) -> list[R]:
+    import uuid
+
     distributed = _import_distributed()
     results: list[Any] = [None] * len(items)
     with dask_client(scheduler) as client:
