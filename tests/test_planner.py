@@ -34,7 +34,7 @@ from automix.plan.model import MAX_PLAN_GAIN_DB
 from automix.plan.planner import active_matrix, make_plan
 from automix.plan.sources import section_sources
 from automix.plan.suggest import suggest_region
-from automix.plan.type_levels import MODEL_LEVEL_WEIGHT, UNCOUNTED_WEIGHT
+from automix.plan.type_levels import MODEL_LEVEL_WEIGHT
 from automix.project.model import Project, Track
 
 MODEL_FEATURES = ("rms_db", "centroid_hz", "active_fraction")
@@ -209,7 +209,7 @@ def test_practice_figures_without_any_model(tmp_path):
     # as the practice figures say, shrunk toward equal loudness (one track each: 0 dB apart)
     kick_mix = -20.0 + g["Kick"] + eq_change["Kick"]
     vox_mix = -26.0 + g["Lead Vox"] + eq_change["Lead Vox"]
-    expected = UNCOUNTED_WEIGHT * (rel["kick"] - rel["lead_vox"])  # the practice table counts no songs
+    expected = MODEL_LEVEL_WEIGHT * (rel["kick"] - rel["lead_vox"])
     assert kick_mix - vox_mix == pytest.approx(expected, abs=0.05)
     assert result.plan.model == "published mixing practice"
 

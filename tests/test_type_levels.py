@@ -10,7 +10,6 @@ from automix.models.mix_model import MixModel
 from automix.plan.type_levels import (
     EVIDENCE_PRIOR_SONGS,
     MODEL_LEVEL_WEIGHT,
-    UNCOUNTED_WEIGHT,
     TypeSettings,
     blend_type_levels,
     model_evidence_songs,
@@ -28,9 +27,9 @@ def test_weight_grows_with_the_songs_a_type_was_seen_in():
     s = _settings({"kick": 0.0, "snare": 0.0, "fx": 0.0, "synth": 0.0, "bass": 0.0},
                   [np.inf, 0.0, EVIDENCE_PRIOR_SONGS, 9 * EVIDENCE_PRIOR_SONGS, 0.25 * EVIDENCE_PRIOR_SONGS])
     w = model_level_weights(s)
-    assert w == pytest.approx([UNCOUNTED_WEIGHT, 0.0, MODEL_LEVEL_WEIGHT / 2, 0.9 * MODEL_LEVEL_WEIGHT,
+    assert w == pytest.approx([MODEL_LEVEL_WEIGHT, 0.0, MODEL_LEVEL_WEIGHT / 2, 0.9 * MODEL_LEVEL_WEIGHT,
                                0.2 * MODEL_LEVEL_WEIGHT], abs=1e-12)
-    assert model_level_weights(_settings({"kick": 0.0})) == pytest.approx([UNCOUNTED_WEIGHT])  # not counted
+    assert model_level_weights(_settings({"kick": 0.0})) == pytest.approx([MODEL_LEVEL_WEIGHT])  # no evidence given
 
 
 def test_evidence_is_the_rows_with_the_type_in_songs():

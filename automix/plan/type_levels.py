@@ -12,11 +12,9 @@ own part), with a weight that grows with the evidence the model had for that typ
 where ``n_t`` is the number of training songs' worth of rows in which type ``t`` played (the model's
 rows with the type present × its songs / its rows). A type a model saw in many songs (kick, snare,
 lead vocal in the shipped models, trained on synthesised and practice-balanced songs as well as real
-ones) keeps most of the weight; a type seen in one or two songs leans on equal loudness and the
+ones) keeps nearly the full weight; a type seen in one or two songs leans on equal loudness and the
 track balance; a type the model has no level for (filled in from the practice table) gets weight 0, as
-its published level already enters the track balance as a descriptor. Sources that do not count their
-songs (the practice table alone, older model files) keep one weight for every type
-(:data:`UNCOUNTED_WEIGHT`).
+its published level already enters the track balance as a descriptor.
 """
 
 from __future__ import annotations
@@ -30,28 +28,20 @@ from automix.knowledge.targets import normalize_relative_loudness
 from automix.models.files import ModelInfo
 from automix.models.mix_model import MixModel
 
-MODEL_LEVEL_WEIGHT = 1.0
-"""Weight (0–1) of the models' type balance, against equal loudness and the bank's track-level balance
-(:mod:`automix.models.track_balance`), for a type the model has seen in unboundedly many songs: a stem's
-level is ``w·model + (1 − w)·track balance`` with ``w = MODEL_LEVEL_WEIGHT · n / (n + EVIDENCE_PRIOR_SONGS)``."""
+MODEL_LEVEL_WEIGHT = 0.75
+"""Largest weight (0–1) of the models' type balance against equal loudness and the bank's track-level
+balance (:mod:`automix.models.track_balance`): a stem's level is ``w·model + (1 − w)·track balance``
+with ``w`` up to this for a type the model has seen in many songs. Below 0.75 the demo's intended rock
+balance, which only the type models know, is no longer met within 3 dB."""
 
-EVIDENCE_PRIOR_SONGS = 3.0
+EVIDENCE_PRIOR_SONGS = 0.5
 """Songs of evidence at which a type's model level gets half of :data:`MODEL_LEVEL_WEIGHT`
-(:func:`model_level_weights`). Chosen with :data:`MODEL_LEVEL_WEIGHT` by nested leave-one-song-out over the
-8 real songs of ``automix evaluate --real`` (the choice made without the scored song, in every fold the
-same) among the pairs (0.75, 0.5), (1, 0.5), (1, 1), (1, 2), (1, 3) with which the demo's intended rock
-balance is still met within 3 dB ((0.75, 1), (0.85, 2) and (1, 4) miss its snare by 3.1–3.3 dB).
-With the shipped rock models (kick, snare and lead vocal seen in about 9 songs) the demo's types keep
-a weight of about 0.75."""
+(:func:`model_level_weights`). Chosen by nested leave-one-song-out over the 8 real songs of
+``automix evaluate --real`` from 0.5, 1, 2, 4 and 8 (see models/README.md)."""
 
-UNCOUNTED = np.inf
-"""Evidence of settings whose source does not count its songs (the practice table, a model file without
-song and row counts): they take :data:`UNCOUNTED_WEIGHT`."""
-
-UNCOUNTED_WEIGHT = 0.75
-"""Weight of the type levels of a source that does not count its songs: the one blend the planner used for
-every type before it counted evidence (with it the demo's intended balance is met; leave-one-song-out over
-the 8 real songs scored automix / equal loudness 1.01 (one region) and 0.92 (six regions) with it)."""
+FULL_EVIDENCE = np.inf
+"""Evidence of settings whose source does not say how many songs it saw (the practice table, old model
+files): the full :data:`MODEL_LEVEL_WEIGHT`."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +52,8 @@ class TypeSettings:
         type_ids: the types.
         level_db: (k,) level relative to the mix, dB.
         pan: (k,) pan, −1 … +1.
-        evidence_songs: (k,) songs of training evidence behind each level (:data:`UNCOUNTED` when
-            not counted, 0 for a level the model did not predict); None = not counted for any type.
+        evidence_songs: (k,) songs of training evidence behind each level (:data:`FULL_EVIDENCE` when
+            unknown, 0 for a level the model did not predict); None = full evidence for every type.
     """
 
     type_ids: tuple[str, ...]
@@ -76,11 +66,11 @@ def model_evidence_songs(info: ModelInfo, model: MixModel, type_ids: Sequence[st
     """(k,) songs of evidence for each of ``type_ids`` in a fitted model (0 for a type it does not know).
 
     ``model.type_counts_[t] · n_songs / n_samples``: the rows with the type present, in songs. A model
-    file that does not give its song and row counts has :data:`UNCOUNTED` evidence.
+    file that does not give its song and row counts is trusted fully (:data:`FULL_EVIDENCE`).
     """
     n_songs, n_rows = info.training.n_songs, info.training.n_samples
     if n_songs <= 0 or n_rows <= 0:
-        return np.full(len(type_ids), UNCOUNTED)
+        return np.full(len(type_ids), FULL_EVIDENCE)
     counts = np.asarray(model.type_counts_, dtype=float)
     known = {t: i for i, t in enumerate(model.track_types)}
     return np.array([counts[known[t]] * n_songs / n_rows if t in known else 0.0 for t in type_ids])
@@ -88,11 +78,11 @@ def model_evidence_songs(info: ModelInfo, model: MixModel, type_ids: Sequence[st
 
 def model_level_weights(settings: TypeSettings) -> np.ndarray:
     """(k,) weight of each type's level against equal loudness (see the module docstring)."""
-    n = (np.full(len(settings.type_ids), UNCOUNTED) if settings.evidence_songs is None
+    n = (np.full(len(settings.type_ids), FULL_EVIDENCE) if settings.evidence_songs is None
          else np.asarray(settings.evidence_songs, dtype=float))
-    counted = np.isfinite(n)
-    songs = np.where(counted, np.maximum(n, 0.0), 0.0)
-    return np.where(counted, MODEL_LEVEL_WEIGHT * songs / (songs + EVIDENCE_PRIOR_SONGS), UNCOUNTED_WEIGHT)
+    with np.errstate(invalid="ignore"):
+        share = np.where(np.isinf(n), 1.0, n / (n + EVIDENCE_PRIOR_SONGS))
+    return MODEL_LEVEL_WEIGHT * np.clip(share, 0.0, 1.0)
 
 
 def blend_type_levels(settings: TypeSettings, types: Sequence[str], playing: np.ndarray,
