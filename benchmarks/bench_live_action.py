@@ -19,12 +19,22 @@ the longest single UI-thread block, the UI thread's total busy time and its
 share of the live wall time. Before the out-of-process worker the action held
 the UI thread for the whole analysis (block = wall time).
 
-The read-back of the values written (:mod:`automix.reaper.readback`) runs in
+The calibration and read-back of the values written
+(:mod:`automix.reaper.calibration`, :mod:`automix.reaper.readback`) run in
 the final apply block: each round also runs the action on a fake without the
-read-back functions, and prints the apply block with and without it and the
-number of ReaScript calls the read-back made (in REAPER each is an in-process
-call; the fake parses the track chunk on every call, so its times are an upper
-bound).
+read-back functions, and prints the apply block with and without them and the
+number of ReaScript calls they made (in REAPER each is an in-process call; the
+fake parses the track chunk on every call, so its times are an upper bound).
+
+**Calibration at scale**: the headless demo's track chunks are written, as the
+action writes them (:class:`~automix.reaper.checked_write.CheckedWriter`, one
+undo block), into projects of the demo's tracks repeated to ``--tracks``
+counts, against a fake REAPER that agrees with automix's formulas and two that
+do not (raw fader values in volume points; ReaEQ state gains doubled).
+Printed per case: calibration calls, read-back calls, corrected values, and
+the write time against the same write without calibration and read-back
+(the baseline, measured in the same run; for the two disagreeing REAPERs the
+baseline writes values REAPER would misread).
 """
 
 from __future__ import annotations
@@ -40,13 +50,23 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_reaper import DeferLoop, FakeReaper, install_worker  # noqa: E402
+from fake_reaper import DeferLoop, FakeReaper, install_worker, reaper_layout  # noqa: E402
+
+from automix import rpp  # noqa: E402
 
 from automix.demo.project import write_demo  # noqa: E402
 from automix.jobs.mix import MixOptions, run_mix_job  # noqa: E402
 from automix.reaper.actions import auto_mix_project  # noqa: E402
 from automix.reaper.adapter import ReaperApi  # noqa: E402
+from automix.reaper.calibration import CALIBRATION_API  # noqa: E402
+from automix.reaper.checked_write import CheckedWriter  # noqa: E402
 from automix.reaper.readback import READBACK_API  # noqa: E402
+from automix.reaper.session import LiveTrack, run_undoable  # noqa: E402
+from automix.reaper.value_checks import value_checks  # noqa: E402
+
+MAPPINGS = {"formulas": {}, "raw volume": {"volume_chunk_domain": "raw"},
+            "doubled gains": {"reaeq_state_gain_scale": 2.0}}
+"""How the fake REAPER reads the numbers automix writes (``tests/fake_reaper_values.py``)."""
 
 
 class TimedLoop(DeferLoop):
@@ -92,15 +112,68 @@ def one_round(demo: Path, folder: Path) -> dict[str, float]:
             "tracks": float(fake.count("SetTrackStateChunk"))}
 
 
+def _repeated_project(demo: Path, headless: Path, copies: int, folder: Path) -> tuple[Path, dict[int, str]]:
+    """A project of the demo's tracks repeated ``copies`` times, and the headless chunks for each track."""
+    text = demo.read_text(encoding="utf-8")
+    start, end = text.index("\n  <TRACK"), text.rindex("\n>")
+    tracks = [rpp.dumps(t) for t in rpp.load(demo).root.findall("TRACK")]
+    wanted = [reaper_layout(rpp.dumps(t)) for t in rpp.load(headless).root.findall("TRACK")]
+    path = folder / f"repeated-{copies}.rpp"
+    path.write_text(text[:start + 1] + "".join(tracks * copies) + text[end + 1:], encoding="utf-8")
+    return path, dict(enumerate(wanted * copies))
+
+
+def _write(project: Path, chunks: dict[int, str], reads: dict, checked: bool) -> dict[str, float]:
+    fake = FakeReaper(project)
+    for name, value in reads.items():
+        setattr(fake, name, value)
+    if not checked:
+        fake.missing_functions = frozenset(READBACK_API + CALIBRATION_API)
+    api = ReaperApi(fake)
+    writer = CheckedWriter(api, {k: tuple(value_checks(text)) for k, text in chunks.items()})
+    handles = [api.track(k) for k in chunks]
+
+    def body(tx) -> str:
+        for k, text in chunks.items():
+            writer.write(tx, LiveTrack(k, handles[k], fake.chunks()[k]), text)
+        return "ok"
+
+    t0 = time.perf_counter()
+    outcome = run_undoable(api, "bench", body)
+    seconds = time.perf_counter() - t0
+    assert outcome.ok, outcome.summary
+    calibrator = writer.calibrator
+    return {"s": seconds, "calibration_calls": float(calibrator.calls if calibrator else 0),
+            "readings": float(writer.readings), "corrected": float(calibrator.corrected if calibrator else 0),
+            "values": float(sum(len(value_checks(t)) for t in chunks.values()))}
+
+
+def calibration_round(demo: Path, folder: Path, counts: list[int]) -> dict[tuple[int, str], dict[str, float]]:
+    headless = folder / "calibration-headless.rpp"
+    assert run_mix_job(demo, MixOptions(output=headless)).ok
+    n_demo = len(rpp.load(demo).root.findall("TRACK"))
+    out = {}
+    for count in counts:
+        project, chunks = _repeated_project(demo, headless, max(1, round(count / n_demo)), folder)
+        for name, reads in MAPPINGS.items():
+            checked = _write(project, chunks, reads, True)
+            baseline = _write(project, chunks, reads, False)
+            out[(len(chunks), name)] = {**checked, "baseline_s": baseline["s"]}
+    headless.unlink()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="demo length, s")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--tracks", type=int, nargs="+", default=[11, 110], help="project sizes for calibration")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-live-"))
     try:
         demo = write_demo(folder, duration_s=args.seconds).project_path
         rounds = [one_round(demo, folder) for _ in range(args.rounds)]
+        calibration = [calibration_round(demo, folder, args.tracks) for _ in range(args.rounds)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
@@ -109,9 +182,17 @@ def main() -> None:
     print(f"live action, until applied   {med['live_s']:7.2f} s   ratio live/headless {med['live_s'] / med['headless_s']:.2f}")
     print(f"longest UI-thread block      {med['longest_block_ms']:7.1f} ms  ({med['longest_block_ms'] / 1000 / med['headless_s']:.3f} of the headless time)")
     print(f"UI thread busy in total      {med['ui_busy_s']:7.2f} s   ({med['ui_busy_s'] / med['live_s']:.1%} of the live time, {med['ticks']:.0f} ticks)")
-    print(f"apply block with read-back   {med['apply_ms']:7.1f} ms  without {med['apply_without_ms']:.1f} ms, ratio "
-          f"{med['apply_ms'] / med['apply_without_ms']:.2f}; {med['readback_calls']:.0f} read-back calls for "
+    print(f"apply block, calibrated + read back {med['apply_ms']:7.1f} ms  without {med['apply_without_ms']:.1f} ms, "
+          f"ratio {med['apply_ms'] / med['apply_without_ms']:.2f}; {med['readback_calls']:.0f} read-back calls for "
           f"{med['tracks']:.0f} tracks")
+
+    print("calibration (medians): tracks, REAPER, values written, calibration calls, read-back readings, "
+          "values corrected, write time calibrated / baseline")
+    for key in calibration[0]:
+        m = {k: statistics.median(r[key][k] for r in calibration) for k in calibration[0][key]}
+        print(f"  {key[0]:4d} tracks  {key[1]:14s} {m['values']:6.0f} values  {m['calibration_calls']:4.0f} calls  "
+              f"{m['readings']:5.0f} readings  {m['corrected']:5.0f} corrected  {m['s']:6.2f} s / "
+              f"{m['baseline_s']:.2f} s = {m['s'] / m['baseline_s']:.2f}")
 
 
 if __name__ == "__main__":

@@ -220,6 +220,19 @@ def test_a_lost_connection_while_saving_the_plan_sets_every_chunk_back(demo, ban
     assert fake.ext_state.get(("AUTOMIX", "PLAN"), "") == ""
 
 
+def test_progress_reaches_the_console_while_the_worker_runs(demo, bank):
+    fake = FakeReaper(demo)
+    ticks: list[tuple[int, int]] = []  # (console lines so far, undo blocks opened so far) at every defer tick
+    outcome = run_action(auto_mix_project, fake, between=lambda _tick: ticks.append(
+        (len(fake.console), fake.count("Undo_BeginBlock2"))), models_dir=bank)
+    assert outcome.ok, outcome.summary
+    before_apply = [n for n, undo in ticks if undo == 0]
+    assert len(before_apply) >= 3  # the action polled the worker on several ticks before applying
+    early = "".join(fake.console[:max(before_apply)])
+    assert re.search(r"track '[^']+'", early), early  # per-track progress shown while the worker was running
+    assert f"{AUTO_MIX_TITLE}: done." not in early
+
+
 def test_a_reaper_without_the_read_back_functions_gets_the_mix_with_a_note(demo, bank):
     fake = FakeReaper(demo)
     fake.missing_functions = frozenset({"Envelope_FormatValue", "GetEnvelopeScalingMode"})

@@ -126,6 +126,20 @@ def test_a_mapping_that_cannot_be_calibrated_is_refused_and_nothing_stays(song, 
     assert fake.undo_history == ["automix: test (failed, nothing changed)"] and fake.ui_refresh_held == 0
 
 
+def test_a_reaper_that_can_read_back_but_not_set_parameters_checks_the_formulas(song, version):  # noqa: F811
+    path, chunks = song
+    fake = _fake(path)
+    fake.missing_functions = frozenset({"TrackFX_SetParam"})
+    outcome, writer = _write(fake, chunks)
+    assert outcome.ok and writer.mode == "confirm" and writer.readings > 0
+    assert writer.notes() == ["automix: this REAPER's API lacks TrackFX_SetParam: the volume and EQ values written "
+                              "follow automix's formulas, read back but not calibrated"]
+    fake = _fake(path, reaeq_state_gain_scale=2.0)
+    fake.missing_functions = frozenset({"TrackFX_SetParam"})
+    outcome, _writer = _write(fake, chunks)  # without calibration, a misread gain is refused, as before
+    assert not outcome.ok and "more than 0.1 dB apart" in outcome.summary and fake.chunks() == fake.original_chunks
+
+
 def test_a_reaper_that_formats_nothing_gets_the_formulas_with_a_note(song, version):  # noqa: F811
     path, chunks = song
     fake = _fake(path, format_style="empty")
@@ -194,3 +208,44 @@ def test_an_auto_mix_reaper_reads_differently_is_written_as_it_reads_it(demo_and
     assert _assert_every_value_reads_as_wanted(fake, headless) > 100
     calls = [int(m) for m in re.findall(r"\((\d+) calibration calls\)", console)]
     assert len(calls) == 1 and calls[0] < 150  # a few dozen per kind of value, not one per point
+
+
+def _repeated(path, copies: int):
+    """The project at ``path`` with its tracks repeated ``copies`` times (written beside it)."""
+    from automix import rpp
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("\n  <TRACK"), text.rindex("\n>")
+    tracks = [rpp.dumps(t) for t in rpp.load(path).root.findall("TRACK")]
+    out = path.with_name(f"repeated-{copies}.rpp")
+    out.write_text(text[:start + 1] + "".join(tracks * copies) + text[end + 1:], encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("mapping", ["the formulas", "volume points as raw fader values",
+                                     "band gains as normalised values"])
+def test_calibration_calls_do_not_grow_with_the_number_of_tracks(song, version, mapping):  # noqa: F811
+    path, chunks = song
+    runs = {}
+    for copies in (1, 6):
+        wanted = {k: chunks[k % 2] for k in range(2 * copies)}
+        fake = _fake(_repeated(path, copies), **MAPPINGS[mapping])
+        outcome, writer = _write(fake, wanted)
+        assert outcome.ok, outcome.summary
+        assert _assert_every_value_reads_as_wanted(fake, wanted) > 0
+        runs[copies] = writer
+    assert runs[6].calibrator.calls == runs[1].calibrator.calls > 0
+    assert runs[6].calibrator.corrected == 6 * runs[1].calibrator.corrected
+    assert runs[6].readings == 6 * runs[1].readings
+
+
+def test_running_the_auto_mix_twice_on_a_misreading_reaper_replaces_never_stacks(demo_and_headless, version):
+    demo, bank, headless = demo_and_headless
+    fake = _fake(demo, volume_chunk_domain="raw", reaeq_state_gain_scale=2.0)
+    assert run_action(auto_mix_project, fake, models_dir=bank).ok
+    first = fake.chunks()
+    outcome = run_action(auto_mix_project, fake, models_dir=bank)
+    assert outcome.ok, outcome.summary
+    assert fake.chunks() == first and fake.undo_history == [AUTO_MIX_TITLE] * 2
+    for text in fake.chunks():
+        assert text.count("<VOLENV2") == 1 and text.count("<PANENV2") == 1 and text.count("automix EQ") <= 1
+    assert _assert_every_value_reads_as_wanted(fake, headless) > 100

@@ -284,8 +284,9 @@ def gain_envelope_value(gain_db: float) -> float:
     **Unverified**: public sources give ReaEQ's gain two domains — the normalised
     API value (0 dB = 0.5) and the plug-in's "real" value, amplitude / 4, which
     envelope points are believed to store. This is the one place the headless
-    mapping lives; the live mode can calibrate against REAPER
-    (``Envelope_FormatValue``) and pass its own mapping instead.
+    mapping lives; inside REAPER the live actions start from it and calibrate
+    against REAPER's own formatting (``TrackFX_FormatParamValue``), writing the
+    value REAPER reads as the wanted gain (:mod:`automix.reaper.calibration`).
     """
     if not math.isfinite(gain_db):
         raise ProjectEditError(f"EQ band gain must be finite, got {gain_db!r} dB")

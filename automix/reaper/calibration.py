@@ -78,9 +78,13 @@ class Calibrator:
     def __init__(self, api: ReaperApi, checks: dict[int, tuple[ValueCheck, ...]]) -> None:
         self.api = api
         self.calls = 0
+        """ReaScript calls made to measure the maps (they do not grow with the number of tracks)."""
+        self.param_reads = 0
+        """Band gains read in :meth:`correct_params` (each one the read-back of that gain)."""
         self.maps: dict[str, ValueMap] = {}
         self.unconfirmed: dict[str, str] = {}
         self.corrected = 0
+        """Values written otherwise than the formula says (envelope points rewritten, gains set)."""
         self.volume_domain: tuple[int, str] | None = None
         """(scaling mode, ``amplitude`` or ``raw``) of the volume envelopes, once calibrated."""
         self._ranges: dict[str, tuple[float, float]] = {}
@@ -136,7 +140,7 @@ class Calibrator:
             if reading is not None and close(reading, check.expected_db, STOP_DB):
                 continue
             value = vmap.value_for(check.expected_db)
-            self._call("TrackFX_SetParam", track, check.fx, check.param, value)
+            self.api.call("TrackFX_SetParam", track, check.fx, check.param, value)
             self.corrected += 1
             left.append(check)
         return left
@@ -262,7 +266,10 @@ class Calibrator:
         return vmap
 
     def _read_param(self, track: Any, where: str, check: ValueCheck) -> float | None:
-        result = self._call("TrackFX_GetFormattedParamValue", track, check.fx, check.param, "", FORMAT_BUFFER_BYTES)
+        """The band gain REAPER reads now (``TrackFX_GetFormattedParamValue``: a read-back, not calibration)."""
+        self.param_reads += 1
+        result = self.api.call("TrackFX_GetFormattedParamValue", track, check.fx, check.param, "",
+                               FORMAT_BUFFER_BYTES)
         return parse_db(result[4]) if result[0] else None
 
     def _call(self, name: str, *args: Any) -> Any:

@@ -46,6 +46,7 @@ class CheckedWriter:
         self.api = api
         self.checks = checks
         self.readings = 0
+        """Values read back from REAPER (the guard's readings and the band gains read before correcting)."""
         if Calibrator.available(api) and can_confirm(api):
             self.mode = "calibrate"
         elif can_confirm(api):
@@ -65,7 +66,9 @@ class CheckedWriter:
             fixed = self.calibrator.correct_chunk(track.handle, where, text, checks)
             if fixed != text:
                 tx.set_track_chunk(track, fixed)
+            before = self.calibrator.param_reads
             checks = self.calibrator.confirmed(self.calibrator.correct_params(track.handle, where, checks))
+            self.readings += self.calibrator.param_reads - before
         self.readings += confirm_track_values(self.api, track.handle, where, guard_checks(checks))
 
     def notes(self) -> list[str]:
@@ -75,6 +78,10 @@ class CheckedWriter:
             return ["automix: this REAPER's API lacks " + ", ".join(dict.fromkeys(missing)) + ": the volume and EQ "
                     "values written are not confirmed against REAPER (they follow the same formulas as headless "
                     "mode)"]
+        if self.mode == "confirm" and any(self.checks.values()):
+            missing = [name for name in CALIBRATION_API if not self.api.has(name)]
+            return ["automix: this REAPER's API lacks " + ", ".join(missing) + ": the volume and EQ values written "
+                    "follow automix's formulas, read back but not calibrated"]
         return self.calibrator.notes() if self.calibrator is not None else []
 
 
