@@ -39,7 +39,8 @@ with automix's formulas; the others play a REAPER that disagrees):
   gain in ReaEQ's state (1.0);
 * :attr:`format_style`: the text of every formatted value — ``"reaper"``
   (above), ``"locale"`` (``−3,0 dB``: comma decimals, Unicode minus),
-  ``"empty"`` (nothing) or ``"words"`` (text without a number).
+  ``"empty"`` (nothing), ``"words"`` (text without a number) or ``"fx words"``
+  (words for FX values, REAPER's text for volume).
 
 ``"reversed"`` as :attr:`reaeq_gain_domain` plays a gain map that is not
 increasing (v means −20·log10(4·v) dB). ``TrackFX_SetParam`` is in
@@ -212,6 +213,12 @@ class FakeValueApi:
             amp = 10.0 ** ((value - 0.5) * 48.0 / 20.0)
         return amp / self.reaeq_state_gain_scale
 
+    def _style(self, kind: str) -> str:
+        """The text style for ``volume`` or ``fx`` values (``"fx words"`` plays words for FX values only)."""
+        if self.format_style == "fx words":
+            return "words" if kind == "fx" else "reaper"
+        return self.format_style
+
     # -- ReaScript functions ----------------------------------------------------
     def GetTrackEnvelopeByName(self, track: Any, envname: str) -> str:
         self._enter("GetTrackEnvelopeByName", (track, envname))
@@ -264,9 +271,9 @@ class FakeValueApi:
         _chunk, env_chunk, fx, _param = found
         if fx < 0:
             amp = fader_amplitude(value) if self._scaling_mode(env_chunk, fx) == 1 else float(value)
-            text = _db_text(_amp_db(amp), 2, "dB", self.format_style)
+            text = _db_text(_amp_db(amp), 2, "dB", self._style("volume"))
         else:
-            text = _db_text(self._reaeq_gain_db(float(value)), 1, "", self.format_style)
+            text = _db_text(self._reaeq_gain_db(float(value)), 1, "", self._style("fx"))
         return (env, value, self._out(text, buf_sz), buf_sz)
 
     def _reaeq_gain_block(self, track: Any, fx: int, param: int) -> list | None:
@@ -281,7 +288,7 @@ class FakeValueApi:
         self._enter("TrackFX_FormatParamValue", (track, fx, param, val, buf, buf_sz))
         if self._reaeq_gain_block(track, fx, param) is None:
             return (False, track, fx, param, val, "", buf_sz)
-        text = _db_text(self._reaeq_gain_db(float(val)), 1, "", self.format_style)
+        text = _db_text(self._reaeq_gain_db(float(val)), 1, "", self._style("fx"))
         return (True, track, fx, param, val, self._out(text, buf_sz), buf_sz)
 
     def TrackFX_GetFormattedParamValue(self, track: Any, fx: int, param: int, buf: str, buf_sz: int) -> tuple:
@@ -290,7 +297,7 @@ class FakeValueApi:
         if block is None:
             return (False, track, fx, param, "", buf_sz)
         value = self._reaeq_gain_value(reaeq_band_gains(block[0])[int(param) // 3])
-        text = _db_text(self._reaeq_gain_db(value), 1, "", self.format_style)
+        text = _db_text(self._reaeq_gain_db(value), 1, "", self._style("fx"))
         return (True, track, fx, param, self._out(text, buf_sz), buf_sz)
 
 

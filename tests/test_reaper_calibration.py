@@ -108,8 +108,10 @@ def test_every_value_is_written_as_reaper_reads_it(song, version, mapping):  # n
 
 @pytest.mark.parametrize("reads, message", [
     ({"reaeq_gain_domain": "reversed"}, r"REAPER's formatting is not monotonic \(TrackFX_FormatParamValue\)"),
-    ({"format_style": "words"}, r"REAPER formats the value [0-9.e-]+ as '(quiet|loud)' \((Envelope_FormatValue|"
-                                r"TrackFX_FormatParamValue)\), which automix cannot read as decibels"),
+    ({"format_style": "words"}, r"REAPER formats the value [0-9.e-]+ as '(quiet|loud)' \(Envelope_FormatValue\), "
+                                r"which automix cannot read as decibels"),
+    ({"format_style": "fx words"}, r"REAPER formats the value [0-9.e-]+ as '(quiet|loud)' "
+                                   r"\(TrackFX_FormatParamValue\), which automix cannot read as decibels"),
 ])
 def test_a_mapping_that_cannot_be_calibrated_is_refused_and_nothing_stays(song, version, reads, message):  # noqa: F811
     path, chunks = song
@@ -118,7 +120,7 @@ def test_a_mapping_that_cannot_be_calibrated_is_refused_and_nothing_stays(song, 
     assert not outcome.ok and isinstance(outcome.error, CalibrationError)
     text = fake.message_boxes[-1][0]
     assert re.search(message, text), text
-    if "reaeq_gain_domain" in reads:  # names the track, the FX and the parameter
+    if "reaeq_gain_domain" in reads or reads.get("format_style") == "fx words":  # names track, FX and parameter
         assert text.startswith("track 1 ('Kick'): the ReaEQ 'automix EQ' band 1 gain (FX 1, parameter 1): ")
     else:
         assert text.startswith("track 1 ('Kick'): the volume envelope: ")
