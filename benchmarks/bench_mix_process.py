@@ -175,7 +175,10 @@ def profile(project: Path) -> None:
     from automix.plan.planner import make_plan
 
     cache = project.with_name(project.name + ".automix-cache")
-    code = "import automix.cli, automix.commands.mix, automix.jobs.mix, scipy.signal"
+    code = ("from automix.cli import limit_blas_threads; limit_blas_threads(); "
+            "import automix.commands.mix, automix.jobs.mix")  # what `automix mix` imports before it reads media
+    if ".m4a" in project.read_text(encoding="utf-8", errors="replace").lower():
+        code += ", av"
     proc = subprocess.Popen([sys.executable, "-c", code])
     t0 = time.perf_counter()
     _, _, usage = os.wait4(proc.pid, 0)
