@@ -91,7 +91,7 @@ N_COMPONENTS = 16
 independent, so cutting the outputs to m = 8 directions would drop half the tracks' EQ."""
 N_AUGMENT = 12
 """Re-recordings of each real excerpt: every stem re-gained (±12 dB) and, with probability 1/2, given a
-spectral deviation (±6 dB per band) whose undo is the EQ target (automix/augment.py)."""
+spectral deviation (±6 dB per band) whose undo is the EQ target (automix/training/augment.py)."""
 N_SYNTH_EQ_COPIES = 16
 """Re-recordings of each synthesised song (parts and bounced stems): level ±15 dB, noise floor, deviations."""
 N_STEM_REGAINS = 3
@@ -111,7 +111,7 @@ GROUP_GENRE = {"rock_punk_metal": "rock", "alt_rock_blues": "alt_rock", "pop_sin
 EXCLUDE_FEATURES = ("loudness_lufs", "spread_hz", "zcr", "lr_balance_db", "slope_db_per_oct", "active_fraction",
                     "band_db_low", "band_db_low_mid", "band_db_mid", "band_db_high_mid", "band_db_high")
 """Left out of the shipped models' inputs (size; the absolute band levels are replaced by the level-independent
-shape_db_* inputs of automix/model_inputs.py): rms_db, centroid_hz and the 5 shape_db_* stay."""
+shape_db_* inputs of automix/models/inputs.py): rms_db, centroid_hz and the 5 shape_db_* stay."""
 
 MLR_EXTRA_EXCLUDE = tuple(f"shape_db_{b}" for b in ("low", "low_mid", "mid", "high_mid", "high"))
 """The MLR baselines use the MLR paper's kind of inputs (RMS level and spectral centroid per type, + presence);
@@ -495,16 +495,16 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
              "* Real mixes: the MUSDB18 7-second previews *Music Delta – 80s Rock* (genre Rock, from its "
              "metadata) and *The Easton Ellises – Falcon 69* (labelled alt rock by us; MUSDB gives no genre), "
              "and the MedleyDB excerpt *Phoenix – Scotch Morris* (World/Folk). Ground truth: the estimation "
-             f"engine against the real mix. Each also re-recorded {N_AUGMENT} times (automix/augment.py, on the "
+             f"engine against the real mix. Each also re-recorded {N_AUGMENT} times (automix/training/augment.py, on the "
              "audio): every stem re-gained by ±12 dB and, with probability 1/2, given a random spectral "
              "deviation of up to ±6 dB per band (one band, a tilt, or every band); targets = the estimated "
              "settings minus the re-gain and minus the deviation. No section labels: used for every section "
              "of their group.",
-             "* Published mixing practice (automix/mixing_practice.py, sources stated there): the 18 "
+             "* Published mixing practice (automix/knowledge/practice.py, sources stated there): the 18 "
              "Cambridge-MT raw tracks of *Actions – South Of The Water* balanced at the practice levels of "
              "each genre group (3 parts of the excerpt named Intro/Verse/Chorus), EQ target 0, 3 random "
              "re-gains (feature level).",
-             f"* {N_SYNTH_SONGS} synthesised songs (automix/synth.py; seeds and lengths "
+             f"* {N_SYNTH_SONGS} synthesised songs (automix/demo/synth.py; seeds and lengths "
              + ", ".join(f"{sd} ({d:g} s)" for sd, d in SYNTH_SONGS) + f", {SYNTH_RATE} Hz — never the demo's "
              "seed 0) at their intended section balance: the only section-dependent data. The synthesiser's "
              f"balance is taken as the {SYNTH_POLICY_GROUP} engineer's policy; the other groups get the practice "
@@ -517,7 +517,7 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
              "MLR paper (its spectral slope left out).",
              f"* KDE with m = {N_COMPONENTS} (all outputs: the tracks' EQ deviations are independent, so fewer "
              f"components would drop tracks), ridge {RIDGE:g}; inputs per type: rms_db, centroid_hz, the 5 "
-             "shape_db_* (band level minus the track's RMS, automix/model_inputs.py) and presence. At "
+             "shape_db_* (band level minus the track's RMS, automix/models/inputs.py) and presence. At "
              "inference the planner clips EQ to ±6 dB (automix.plan.planner.MAX_EQ_DB).",
              "", "This is a small prior, not a model of a real collection: retrain on Cambridge-MT or "
              "MedleyDB for real figures (recipes/retrain_full_collections.md), or learn from your own "
@@ -531,15 +531,18 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
         fig = lambda key: f"{ev[key]:.2f}" if key in ev else "–"  # noqa: E731
         lines.append(f"| {p.stem} | {doc['training']['n_songs']} | {doc['training']['n_samples']} | "
                      f"{fig('loocv_level_mae_db')} | {fig('loocv_level_median_abs_db')} |")
-    lines += ["", "## Held-out balance on real songs (`automix evaluate --real`)", "",
+    lines += ["", "## Held-out balance on real songs (these models, as shipped)", "",
               "Every real song of ../shared/audio with a reference mix, mixed by the planner with models "
-              "retrained by this recipe *without that song* (leave-one-song-out), its stems re-gained at random "
+              "retrained by this recipe *without that song* (leave-one-song-out: its other real songs plus the "
+              "synthesised and practice-balanced rows above, as the shipped models are), its stems re-gained at random "
               f"(±12 dB, {HELD_OUT_TRIALS} trials), as one region and as six equal regions (intro, verse, chorus, "
               "verse, chorus, outro). Balance error: per region, each playing stem's gated loudness as heard (gain "
               "plus its corrective EQ's loudness change) relative to "
               "the mean of the playing stems, mean absolute difference from the reference mix (dB). Jumps: "
               "adjacent regions where a playing stem's gain moves ≥ 3 dB more than the median stem's while "
-              "the reference's faders do not. Figures from models trained on the song itself are never shown.",
+              "the reference's faders do not. Figures from models trained on the song itself are never shown. "
+              "`automix evaluate --real` scores the same songs with folds retrained on the other real songs "
+              "alone (no synthesised or practice rows): those figures are in the top-level README.",
               "", scores_markdown(results)]
     if balance_md:
         lines += ["", "## Track balance", "", balance_md]
@@ -556,7 +559,7 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
                   "suggestion.", "", eq_md]
     if corpus_md:
         lines += ["", "## Method check: the generated corpus", "",
-                  "40 finished projects generated by `automix/corpus.py` (real raw tracks from ../shared/audio "
+                  "40 finished projects generated by `automix/training/corpus.py` (real raw tracks from ../shared/audio "
                   "and synthesised songs, mixed by a known policy that depends on genre, section and the other "
                   "tracks), read back by `automix learn`'s reader, leave-one-song-out per genre group × section "
                   "(KDE alpha = 1, the `automix train` default):", "", corpus_md]
