@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from automix.features.region import REGION_FEATURE_NAMES  # noqa: E402
 from automix.knowledge.genres import GENRE_GROUPS  # noqa: E402
-from automix.knowledge.practice import GENRE_GROUP_OFFSETS_DB, practice_relative_levels  # noqa: E402
+from automix.knowledge.practice import practice_relative_levels  # noqa: E402
 from automix.knowledge.targets import spread_type_loudness  # noqa: E402
 from automix.knowledge.track_types import TRACK_TYPE_IDS, classify_track  # noqa: E402
 from automix.models.bank import ModelBank  # noqa: E402
@@ -103,8 +103,11 @@ SYNTH_RATE = 44100
 NOISE_FLOOR_DBFS = -78.0
 """White noise floor of the synthesised re-recordings (a recording's preamp noise, as in the demo)."""
 SYNTH_POLICY_GROUP = "rock_punk_metal"
-"""The synthesiser's section balance is taken as this group's engineer policy; the other groups get the
-practice offsets relative to it (GENRE_GROUP_OFFSETS_DB[group] − GENRE_GROUP_OFFSETS_DB[rock])."""
+"""The synthesiser's section balance is taken as this group's engineer policy, and the synthesised songs
+train this group only (and the all-genre model). Shifting them by the practice offsets into the other
+groups invents mixes no engineer made: held out on the 8 real songs (genre told) that cost 3.56 / 3.35 dB
+(one / six regions) against 3.10 / 3.08 dB without them; the other groups learn from their real songs and
+the practice-balanced Cambridge-MT rows."""
 SECTIONS = ("intro", "verse", "chorus")
 GROUP_GENRE = {"rock_punk_metal": "rock", "alt_rock_blues": "alt_rock", "pop_singer_songwriter": "pop",
                "acoustic_jazz_country": "acoustic"}
@@ -224,17 +227,10 @@ STEM_OF_TYPE = {"kick": "Drums", "snare": "Drums", "hihat": "Drums", "tom": "Dru
 """How synthesised parts are bounced to MUSDB-style stems (drums, bass, other, vocals)."""
 
 
-def synth_offsets_db(group: str) -> dict[str, float]:
-    """Per-type shift (dB) of the synthesiser's balance for a genre group (see :data:`SYNTH_POLICY_GROUP`)."""
-    own = dict(GENRE_GROUP_OFFSETS_DB.get(group, ()))
-    ref = dict(GENRE_GROUP_OFFSETS_DB.get(SYNTH_POLICY_GROUP, ()))
-    return {t: own.get(t, 0.0) - ref.get(t, 0.0) for t in set(own) | set(ref)}
-
-
 def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
-    """Synthesised songs at their intended balance (rock policy, other groups shifted), + re-recorded copies.
+    """Synthesised songs at their intended balance (:data:`SYNTH_POLICY_GROUP` only), + re-recorded copies.
 
-    Each song is used per group as its separate parts and bounced to four
+    Each song is used as its separate parts and bounced to four
     wet stems (:data:`STEM_OF_TYPE`, each at 0 dB in the mix) like the MUSDB
     stems; both also as :data:`N_SYNTH_EQ_COPIES` re-recordings (random
     level, noise floor, spectral deviations undone by the EQ target).
@@ -254,26 +250,25 @@ def synth_samples(rng: np.random.Generator) -> list[SectionSample]:
         pans = np.array([p.pan for p in song.parts])
         copies = augmented_copies(parts_audio, SYNTH_RATE, spans, rng, N_SYNTH_EQ_COPIES, max_regain_db=15.0,
                                   noise_dbfs=NOISE_FLOOR_DBFS)
-        for grp in GENRE_GROUPS:
-            offsets = synth_offsets_db(grp.id)
-            gains = np.array([[b + offsets.get(p.track_type, 0.0) for b in p.balance_db] for p in song.parts])
-            song_id, genre = f"synth-{seed}-{grp.id}", GROUP_GENRE[grp.id]
-            src = f"automix.demo.synth seed {seed}, {duration_s:g} s"
-            for k, sec in enumerate(song.sections):
-                s = section_sample(song_id=song_id, genre=genre, section=sec.kind,
-                                   region=sec.name, source=src, track_types=types,
-                                   features=feats[:, k], gain_db=gains[:, k], pan=pans,
-                                   eq_db=np.zeros((len(types), 5)), playing=playing[:, k] & active[:, k])
-                if s is not None:
-                    out.append(s)
-            truth = StemTruth(gains.T, np.tile(pans, (len(spans), 1)), np.zeros((len(spans), len(types), 5)))
-            for c in copies:
-                out += copy_samples(c, truth, song_id=song_id, genre=genre, source=src + " (re-recorded)",
-                                    sections=sections, track_types=types, active=active)
-            _stems, stem_rows = _bounced(song, gains, active, spans, grp.id, seed)
-            # bounced stems: clean + N_STEM_REGAINS feature-level re-gains only, so that these synthetic
-            # 4-stem rows do not outweigh the real excerpts' (the only other 4-stem material)
-            out += stem_rows + augment(stem_rows, rng, N_STEM_REGAINS)
+        group = SYNTH_POLICY_GROUP
+        gains = np.array([list(p.balance_db) for p in song.parts])
+        song_id, genre = f"synth-{seed}-{group}", GROUP_GENRE[group]
+        src = f"automix.demo.synth seed {seed}, {duration_s:g} s"
+        for k, sec in enumerate(song.sections):
+            s = section_sample(song_id=song_id, genre=genre, section=sec.kind,
+                               region=sec.name, source=src, track_types=types,
+                               features=feats[:, k], gain_db=gains[:, k], pan=pans,
+                               eq_db=np.zeros((len(types), 5)), playing=playing[:, k] & active[:, k])
+            if s is not None:
+                out.append(s)
+        truth = StemTruth(gains.T, np.tile(pans, (len(spans), 1)), np.zeros((len(spans), len(types), 5)))
+        for c in copies:
+            out += copy_samples(c, truth, song_id=song_id, genre=genre, source=src + " (re-recorded)",
+                                sections=sections, track_types=types, active=active)
+        _stems, stem_rows = _bounced(song, gains, active, spans, group, seed)
+        # bounced stems: clean + N_STEM_REGAINS feature-level re-gains only, so that these synthetic
+        # 4-stem rows do not outweigh the real excerpts' (the only other 4-stem material)
+        out += stem_rows + augment(stem_rows, rng, N_STEM_REGAINS)
     return out
 
 
@@ -368,7 +363,7 @@ def main() -> int:
                    f"(re-gain, spectral deviation), {len(real) - n_excerpts} CC0 producer sessions (whole song "
                    f"and 6 parts, + {N_SESSION_REGAINS} re-gains each), "
                    f"Cambridge-MT raw tracks at published practice levels, "
-                   f"{N_SYNTH_SONGS} synthesised songs x 4 genre groups + {N_SYNTH_EQ_COPIES} re-recordings each; "
+                   f"{N_SYNTH_SONGS} synthesised songs ({SYNTH_POLICY_GROUP}) + {N_SYNTH_EQ_COPIES} re-recordings each; "
                    f"{n_songs} song ids, {len(samples)} rows")
     if args.out.exists():
         shutil.rmtree(args.out / "baselines", ignore_errors=True)
@@ -506,9 +501,11 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
              "re-gains (feature level).",
              f"* {N_SYNTH_SONGS} synthesised songs (automix/demo/synth.py; seeds and lengths "
              + ", ".join(f"{sd} ({d:g} s)" for sd, d in SYNTH_SONGS) + f", {SYNTH_RATE} Hz — never the demo's "
-             "seed 0) at their intended section balance: the only section-dependent data. The synthesiser's "
-             f"balance is taken as the {SYNTH_POLICY_GROUP} engineer's policy; the other groups get the practice "
-             "offsets relative to it. Each song is used as separate parts (clean rows and "
+             "seed 0) at their intended section balance. The synthesiser's balance is taken as the "
+             f"{SYNTH_POLICY_GROUP} engineer's policy, so they train that group (and the all-genre model) only: "
+             "shifted into the other groups by the practice offsets they taught mixes no engineer made, and held "
+             "out on the real songs they cost 0.5 dB (one region) and 0.3 dB (six regions). Each song is used as "
+             "separate parts (clean rows and "
              f"{N_SYNTH_EQ_COPIES} re-recordings: level "
              f"±15 dB, white noise floor at {NOISE_FLOOR_DBFS:g} dBFS, spectral deviations as above, EQ target = "
              "the deviation's undo; these are where the EQ is learnt: EQ = f(spectral shape)) and bounced to four "
@@ -548,6 +545,12 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
         lines += ["", "## Track balance", "", balance_md]
     if roles_md:
         lines += ["", "## Roles within a type", "", roles_md]
+    lines += ["", "## Corrective EQ target shapes", "",
+              "`eq/type_spectra.json` (not rebuilt by this recipe: `recipes/build_eq_targets.py`): per track type × "
+              "band, the mean and spread of the band level relative to the stem's total over the real mixed stems "
+              "of ../shared/audio (the CC0 producer sessions, MUSDB and MedleyDB stems), with published practice as "
+              "the prior; checked leave-one-song-out by `benchmarks/bench_corrective_eq.py`. Details and figures "
+              "in `eq/README.md`."]
     if eq_md:
         lines += ["", "## EQ: known-truth check", "",
                   "A demo song of another seed (3, 16 s, never trained on) with tracks re-recorded through a known "
