@@ -193,13 +193,18 @@ def test_pyav_reads_equal_the_decoders_own_frames_bit_for_bit(tmp_path):
     np.testing.assert_array_equal(y[300:300 + m], reference[:m])
 
 
-def test_pyav_reads_overlapping_the_previous_one_do_not_decode_the_file_again(tmp_path, monkeypatch):
-    """Resampling windows overlap the previous read: they are served from the decoded frames (no restart)."""
+def _aac_noise_read_whole(tmp_path, seconds: int, seed: int):
+    """An AAC noise file of ``seconds`` at 48 kHz and its samples read in one call: (path, (n, 2) float32)."""
     pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
     sr = 48000
-    p = _write_aac_noise(tmp_path / "noise.m4a", 2 * sr, sr, seed=4)
+    p = _write_aac_noise(tmp_path / "noise.m4a", seconds * sr, sr, seed=seed)
     with PyAVReader(p) as r:
-        whole = r.read(0, r.info.frames)
+        return p, r.read(0, r.info.frames)
+
+
+def test_pyav_reads_overlapping_the_previous_one_do_not_decode_the_file_again(tmp_path, monkeypatch):
+    """Resampling windows overlap the previous read: they are served from the decoded frames (no restart)."""
+    p, whole = _aac_noise_read_whole(tmp_path, seconds=2, seed=4)
     with PyAVReader(p) as r:
         opens = []
         real_open = r._open
@@ -211,11 +216,7 @@ def test_pyav_reads_overlapping_the_previous_one_do_not_decode_the_file_again(tm
 
 def test_pyav_decoded_samples_stay_a_few_reads_long_and_a_read_back_decodes_again(tmp_path):
     """Memory stays flat in file length: only the samples from the last read on are kept; earlier ones decode anew."""
-    pytest.importorskip("av", reason="PyAV (the m4a extra) not installed")
-    sr = 48000
-    p = _write_aac_noise(tmp_path / "noise.m4a", 4 * sr, sr, seed=5)
-    with PyAVReader(p) as r:
-        whole = r.read(0, r.info.frames)
+    p, whole = _aac_noise_read_whole(tmp_path, seconds=4, seed=5)
     with PyAVReader(p) as r:
         for k in range(0, r.info.frames, 4000):
             n = min(4000, r.info.frames - k)
