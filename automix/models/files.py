@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -212,6 +213,15 @@ def read_side_file(path: Path, format_version: int, what: str) -> dict:
     if doc.get("format_version") != format_version:
         raise ModelError(f"{what} format {doc.get('format_version')!r}, automix reads {format_version}", file=path)
     return doc
+
+
+def side_file_figure(doc: dict, key: str) -> float:
+    """An optional figure of a side file (:func:`read_side_file`): ``doc[key]`` as a float, NaN when absent or null.
+
+    Raises ValueError / TypeError for a value that is not a number (the callers name the file).
+    """
+    value = doc.get(key)
+    return math.nan if value is None else float(value)
 
 
 def read_model_info(json_path: str | Path) -> ModelInfo:

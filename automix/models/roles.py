@@ -30,7 +30,7 @@ import numpy as np
 
 from automix.errors import ModelError
 from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
-from automix.models.files import read_side_file
+from automix.models.files import read_side_file, side_file_figure
 from automix.util.atomic import write_text_atomic
 
 ROLES_FILE = Path("roles") / "roles.json"
@@ -163,8 +163,8 @@ def load_role_model(directory: str | Path) -> RoleModel | None:
         beta = float(doc["beta"])
         if not math.isfinite(beta):
             raise ModelError(f"role model beta is {doc['beta']!r}", file=path)
-        num = lambda k: math.nan if doc.get(k) is None else float(doc[k])  # noqa: E731
-        return RoleModel(beta, int(doc.get("n_pairs", 0)), int(doc.get("n_songs", 0)), num("loso_mae_db"),
-                         num("equal_mae_db"), str(doc.get("description", "")))
+        return RoleModel(beta, int(doc.get("n_pairs", 0)), int(doc.get("n_songs", 0)),
+                         side_file_figure(doc, "loso_mae_db"), side_file_figure(doc, "equal_mae_db"),
+                         str(doc.get("description", "")))
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"unreadable role model: {exc}", file=path) from None

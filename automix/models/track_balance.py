@@ -33,7 +33,7 @@ import numpy as np
 from automix.errors import ModelError
 from automix.features.region import REGION_FEATURE_NAMES
 from automix.knowledge.practice import typical_level_db
-from automix.models.files import read_side_file
+from automix.models.files import read_side_file, side_file_figure
 from automix.models.roles import prominence_db
 from automix.util.atomic import write_text_atomic
 
@@ -202,9 +202,8 @@ def load_track_balance(directory: str | Path) -> TrackBalanceModel | None:
         coef = tuple(float(c) for c in doc["coef"])
         if len(coef) != len(names) or not all(math.isfinite(c) for c in coef):
             raise ModelError(f"track balance coef {doc['coef']!r} is not {len(names)} finite numbers", file=path)
-        num = lambda k: math.nan if doc.get(k) is None else float(doc[k])  # noqa: E731
-        return TrackBalanceModel(coef, num("ridge"), int(doc.get("n_songs", 0)), int(doc.get("n_regions", 0)),
-                                 num("loso_error_db"), num("equal_error_db"), str(doc.get("description", "")),
-                                 names)
+        return TrackBalanceModel(coef, side_file_figure(doc, "ridge"), int(doc.get("n_songs", 0)),
+                                 int(doc.get("n_regions", 0)), side_file_figure(doc, "loso_error_db"),
+                                 side_file_figure(doc, "equal_error_db"), str(doc.get("description", "")), names)
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"unreadable track balance model: {exc}", file=path) from None
