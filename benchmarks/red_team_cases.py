@@ -235,6 +235,16 @@ def skipped_and_untouched(project: Path, media: Path, outs: list[Outcome]) -> st
     return ""
 
 
+def in_place_mix_skipping(project: Path, media: Path, *, media_readable: bool = True) -> Plan:
+    """``mix --in-place`` of ``project`` whose ``media`` cannot be decoded: that track skipped and untouched.
+
+    ``media_readable``: the file itself is protected (must come back byte-identical); False for a file
+    the check cannot read either.
+    """
+    return Plan([["mix", project, "--in-place"]], protected=[media] if media_readable else [],
+                check_wrong=lambda outs: skipped_and_untouched(project, media, outs))
+
+
 def write_wav_header(path: Path, fmt_chunk: bytes, data: bytes = b"\x00" * 400) -> None:
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt_chunk)) + fmt_chunk + b"data" + struct.pack("<I", len(data)) + data
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
@@ -551,8 +561,7 @@ def build_cases(corpus: Path | None) -> list[Case]:
     def _(ws):
         p = ws.demo()
         m = replace_media(p, 2, lambda m: m.write_bytes(m.read_bytes()[:30]))
-        return Plan([["mix", p, "--in-place"]], protected=[m],
-                    check_wrong=lambda outs: skipped_and_untouched(p, m, outs))
+        return in_place_mix_skipping(p, m)
 
     if os.geteuid() != 0:  # root reads every file (tests/test_unreadable_media.py simulates the refusal)
         @case("item-9 a media file without read permission", "9", "succeed")
@@ -560,8 +569,7 @@ def build_cases(corpus: Path | None) -> list[Case]:
             p = ws.demo()
             m = media_of(p)[2]
             m.chmod(0)
-            return Plan([["mix", p, "--in-place"]], protected=[],
-                        check_wrong=lambda outs: skipped_and_untouched(p, m, outs))
+            return in_place_mix_skipping(p, m, media_readable=False)
 
     @case("item-9 a FLAC media file cut in the middle", "9", "succeed")
     def _(ws):
@@ -572,8 +580,7 @@ def build_cases(corpus: Path | None) -> list[Case]:
         sf.write(flac, x, sr)
         flac.write_bytes(flac.read_bytes()[: flac.stat().st_size // 2])
         edit(p, lambda t: t.replace(m.name, flac.name))
-        return Plan([["mix", p, "--in-place"]], protected=[flac],
-                    check_wrong=lambda outs: skipped_and_untouched(p, flac, outs))
+        return in_place_mix_skipping(p, flac)
 
     # ---- item 10: silent degradation
     @case("item-10 a silent media file", "10", "succeed")
