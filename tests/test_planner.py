@@ -196,6 +196,20 @@ def test_tracks_of_one_type_share_its_loudness_and_spread_in_stereo(bank):
     assert pans["Kick"] == pytest.approx(0.0, abs=0.15)
 
 
+def test_untold_genre_leaves_levels_to_equal_loudness_and_the_track_balance(bank):
+    """Issue 11 item 6: without a genre the (guessed or all-genre) models' type levels get no weight."""
+    analysis = make_analysis(BAND)
+    heard = {name: lv[0] + 1.0 for name, lv in BAND.items()}  # the stems' loudness (rms + 1 dB)
+    untold = make_plan(analysis, bank, None, use_eq=False)
+    told = make_plan(analysis, bank, "rock", use_eq=False)
+    levels = {p: np.array([heard[n] + g for n, g in _gains(r.plan).items()]) for p, r in
+              (("untold", untold), ("told", told))}
+    # this bank has no track balance and no role model: untold, every playing stem at one loudness
+    assert np.ptp(levels["untold"]) < 0.02
+    assert np.ptp(levels["told"]) > 3.0  # the rock models' type levels (kick over bass, …)
+    assert untold.plan.genre == "all" and told.plan.genre == "rock"
+
+
 def test_practice_figures_without_any_model(tmp_path):
     empty = ModelBank([tmp_path])
     analysis = make_analysis(BAND)

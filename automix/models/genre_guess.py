@@ -66,8 +66,10 @@ class GenreGuess:
 
     def describe(self) -> str:
         """One sentence for the user."""
-        verdict = "used" if self.used else f"below {MIN_CONFIDENCE:.0%}: the all-genre models are used"
-        return f"genre guessed from the instruments: {self.genre} ({self.confidence:.0%} sure; {verdict})"
+        verdict = ("its models set pans, EQ and section moves" if self.used
+                   else f"below {MIN_CONFIDENCE:.0%}: the all-genre models set pans, EQ and section moves")
+        return (f"genre guessed from the instruments: {self.genre} ({self.confidence:.0%} sure; {verdict}; the "
+                f"levels are equal loudness plus the track-level balance — name the genre to use its levels)")
 
 
 @dataclass(frozen=True)

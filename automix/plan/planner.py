@@ -17,7 +17,9 @@ For each song section:
 3. The type's target loudness is spread over its playing tracks (each at its
    share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`),
    blended with equal loudness and the track-level balance, the more so the fewer songs the model
-   saw the type in (:mod:`automix.plan.type_levels`).
+   saw the type in (:mod:`automix.plan.type_levels`); when the project does not name its genre, the
+   levels are equal loudness plus the track-level balance alone (the guessed genre's models set pans,
+   EQ and section moves).
    Gains are relative to the recorded level: the stem's gated loudness while
    it plays in the section (:data:`~automix.features.region.LEVEL_FEATURE`),
    the scale the training targets are measured on (:mod:`automix.training.samples`).
@@ -207,17 +209,18 @@ def _eq_bands(gains_db: np.ndarray) -> tuple[EqBand, ...]:
 def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], playing: np.ndarray,
                    settings: TypeSettings, mix_level_db: float, roles: RoleModel = EQUAL_SHARES,
                    balance: TrackBalanceModel = EQUAL_LOUDNESS, genre: str | None = None,
-                   ) -> dict[int, tuple[float, float]]:
+                   genre_told: bool = True) -> dict[int, tuple[float, float]]:
     """(gain dB, pan) per track index for section ``k``.
 
     Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the section) putting each at its share
     (``roles``) of its type's blended loudness (:func:`~automix.plan.type_levels.blend_type_levels`, weight
     ``w`` per type from :func:`~automix.plan.type_levels.model_level_weights`) plus ``1 − w`` times the
-    track-level ``balance``; every track of a present type gets the type's pan.
+    track-level ``balance``; every track of a present type gets the type's pan. ``genre_told=False``: the
+    project does not name its genre, the type levels get no weight (:data:`~automix.plan.type_levels.UNTOLD_GENRE_WEIGHT`).
     """
     vectors = analysis.vectors()[:, k, :]
     levels_db = vectors[:, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]
-    weight = model_level_weights(settings)
+    weight = model_level_weights(settings, genre_told=genre_told)
     rel = blend_type_levels(settings, types, playing, weight)
     weight_of = dict(zip(settings.type_ids, weight))
     rows = np.flatnonzero(playing)
@@ -268,6 +271,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     types = track_types(analysis)
     active = active_matrix(analysis)
     genre_note = ""
+    genre_told = genre is not None
     if genre is None:
         guess = guess_song_genre(analysis, bank, types, active)
         if guess is not None:
@@ -288,7 +292,7 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
                             + "; ".join(f"{i}: {s.describe()}" for i, s in enumerate(sources)), region=sec.name)
         settings = type_settings(sources[v], bank, analysis, k, types, active[k])
         raw.append(section_tracks(analysis, k, types, active[k], settings, mix_level_db, roles, balance,
-                                  sources[v].genre))
+                                  sources[v].genre, genre_told))
         noise.append(section_noise_db(sources[v]))
         for t, p in zip(settings.type_ids, settings.pan):
             acc = type_pan_sum.setdefault(t, [0.0, 0.0])
