@@ -1,6 +1,7 @@
 """Build the shipped models in ``models/`` (deterministic; run from the repository root).
 
     python3 recipes/build_shipped_models.py [--shared ../shared/audio] [--out models] [--seed 0]
+                                            [--extra-real ~/.cache/automix-lmms]
 
 What the models are trained on (all of it is written into ``models/README.md``):
 
@@ -343,6 +344,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "models")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ridge", type=float, default=RIDGE, help="KDE ridge penalty (default %(default)s)")
+    ap.add_argument("--extra-real", type=Path, action="append", default=[], metavar="DIR",
+                    help="another folder of real songs with their authors' mixes (e.g. the LMMS demo songs "
+                         "rendered by recipes/render_lmms_stems.py), trained on and scored like the CC0 sessions")
     ap.add_argument("--corpus", type=Path, metavar="DIR",
                     help="also build (or reuse) the 40-project generated corpus in DIR and put its "
                          "leave-one-out figures into models/README.md (DIR must be outside the repository)")
@@ -354,14 +358,18 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     real = real_song_samples(args.shared, rng)
     n_excerpts = len(real)
-    real.update(session_samples(args.shared, rng))
+    real_dirs = [d for d in (args.shared, *args.extra_real) if d.is_dir()]
+    for d in real_dirs:
+        real.update(session_samples(d, rng))
     prior = practice_samples(args.shared, rng) + synth_samples(rng)
     samples = for_sections([s for rows in real.values() for s in rows]) + prior
     n_songs = len({s.song_id for s in samples})
+    n_lmms = sum(1 for name in real if name.startswith("lmms-"))
     description = (f"automix shipped models (recipes/build_shipped_models.py, seed {args.seed}): "
                    f"{n_excerpts} real excerpts with estimated ground truth + {N_AUGMENT} re-recordings each "
-                   f"(re-gain, spectral deviation), {len(real) - n_excerpts} CC0 producer sessions (whole song "
-                   f"and 6 parts, + {N_SESSION_REGAINS} re-gains each), "
+                   f"(re-gain, spectral deviation), {len(real) - n_excerpts - n_lmms} CC0 producer sessions"
+                   f"{f' and {n_lmms} LMMS demo songs (their authors mixes, rendered track by track)' if n_lmms else ''} "
+                   f"(whole song and 6 parts, + {N_SESSION_REGAINS} re-gains each), "
                    f"Cambridge-MT raw tracks at published practice levels, "
                    f"{N_SYNTH_SONGS} synthesised songs ({SYNTH_POLICY_GROUP}) + {N_SYNTH_EQ_COPIES} re-recordings each; "
                    f"{n_songs} song ids, {len(samples)} rows")
@@ -373,7 +381,8 @@ def main() -> int:
         for p in list(args.out.glob("*.json")) + list(args.out.glob("*.npz")):
             p.unlink()
     train_all(samples, args.out, evaluate=not args.quick, description=description, ridge=args.ridge)
-    song_datas = [song_data(s, LAYOUTS) for s in discover_real_songs(args.shared)] if args.shared.is_dir() else []
+    real_songs = [s for d in real_dirs for s in discover_real_songs(d)]
+    song_datas = [song_data(s, LAYOUTS) for s in real_songs]
     roles = role_model_of(song_datas)
     save_role_model(roles, args.out)
     save_profiles(genre_profiles_of(song_datas), args.out)
@@ -393,7 +402,7 @@ def main() -> int:
         save_track_balance(track_balance_of(song_datas, held_out), folder)
         return ModelBank([folder])
 
-    results = evaluate_real(discover_real_songs(args.shared), n_trials=HELD_OUT_TRIALS, seed=args.seed,
+    results = evaluate_real(real_songs, n_trials=HELD_OUT_TRIALS, seed=args.seed,
                             genres=("song", None), bank_builder=fold_bank, progress=print)
     print(scores_markdown(results))
     eq_md = eq_check(args.out)
