@@ -257,7 +257,8 @@ def make_plan(analysis: ProjectAnalysis, bank: ModelBank, genre: str | None, *, 
     Args:
         analysis: features of every audio track per section.
         bank: the model bank.
-        genre: genre id, or None for the all-genre models.
+        genre: genre id; None when the project does not name one (guessed from the instrumentation for
+            pans, EQ and section moves, else the all-genre models; levels from the track balance).
         use_eq: False = flat EQ in the plan.
         use_pan: False = every track keeps its fader pan.
         variants: section index → variant number (default 0 everywhere).

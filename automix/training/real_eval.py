@@ -359,7 +359,8 @@ def scores_markdown(scores: Sequence[SongScore]) -> str:
         sel = [s for s in scores if s.told_genre == told]
         if sel:
             parts.append(("### Genre as the song's metadata says\n\n" if told else
-                          "### Genre not told (guessed from the audio, else the all-genre models)\n\n")
+                          "### Genre not told (levels from the track balance; pans, EQ and section moves from "
+                          "the models of the genre guessed from the audio, else the all-genre models)\n\n")
                          + _scores_table(sel))
     return "\n\n".join(parts)
 
