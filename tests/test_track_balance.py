@@ -15,6 +15,7 @@ from automix.errors import ModelError
 from automix.features.region import LEVEL_FEATURE, REGION_FEATURE_NAMES
 from automix.knowledge.practice import typical_level_db
 from automix.models.bank import ModelBank
+from automix.models.roles import RoleModel, save_role_model
 from automix.models.track_balance import (
     BALANCE_FILE,
     DESCRIPTOR_NAMES,
@@ -107,15 +108,32 @@ def test_the_planner_adds_the_track_balance_with_its_weight(tmp_path, slope_db):
     folder = build_test_bank(tmp_path / "bank", "practice")
     save_track_balance(TrackBalanceModel((slope_db, 0.0), 10.0, 5, 30), folder)
     analysis = make_analysis({"Kick": [-20.0, -20.0], "Bass": [-24.0, -24.0], "Fx Riser": [-30.0, -30.0],
-                              "Fx Sweep": [-18.0, -18.0], "Lead Vox": [-22.0, -22.0]})
+                              "Synth Pad": [-18.0, -18.0], "Lead Vox": [-22.0, -22.0]})
+    analysis = _with_prominence(_with_prominence(analysis, "Fx Riser", -4.0), "Synth Pad", -12.0)
+    plan = make_plan(analysis, ModelBank([folder]), "rock", use_eq=False).plan
+    lvl = {t.name: t.features[0].loudness_lufs for t in analysis.tracks}
+    for region in plan.regions:
+        g = {t.name: t.gain_db for t in region.tracks}
+        placed = (lvl["Fx Riser"] + g["Fx Riser"]) - (lvl["Synth Pad"] + g["Synth Pad"])
+        # fx and synth are types the bank's models never saw (evidence 0 songs: model weight 0), so the track
+        # balance places them in full: 8 dB of prominence apart
+        assert placed == pytest.approx(slope_db * 8.0, abs=0.05)
+        kick_over_bass = (lvl["Kick"] + g["Kick"]) - (lvl["Bass"] + g["Bass"])
+        assert abs(kick_over_bass) < 8.0  # kick and bass, well known to the models, keep their type levels
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_inside_a_type_only_the_roles_differ(tmp_path, beta):
+    """Two FX tracks 8 dB of prominence apart sit beta·8 dB apart, whatever the track balance's slope."""
+    folder = build_test_bank(tmp_path / "bank", "practice")
+    save_track_balance(TrackBalanceModel((0.5, 0.0), 10.0, 5, 30), folder)
+    save_role_model(RoleModel(beta=beta, n_pairs=100, n_songs=5), folder)
+    analysis = make_analysis({"Kick": [-20.0, -20.0], "Fx Riser": [-30.0, -30.0], "Fx Sweep": [-18.0, -18.0],
+                              "Lead Vox": [-22.0, -22.0]})
     analysis = _with_prominence(_with_prominence(analysis, "Fx Riser", -4.0), "Fx Sweep", -12.0)
     plan = make_plan(analysis, ModelBank([folder]), "rock", use_eq=False).plan
     lvl = {t.name: t.features[0].loudness_lufs for t in analysis.tracks}
     for region in plan.regions:
         g = {t.name: t.gain_db for t in region.tracks}
         placed = (lvl["Fx Riser"] + g["Fx Riser"]) - (lvl["Fx Sweep"] + g["Fx Sweep"])
-        # fx is a type the bank's models never saw (evidence 0 songs: model weight 0), so the track balance
-        # places the two FX tracks in full: 8 dB of prominence apart
-        assert placed == pytest.approx(slope_db * 8.0, abs=0.05)
-        kick_over_bass = (lvl["Kick"] + g["Kick"]) - (lvl["Bass"] + g["Bass"])
-        assert abs(kick_over_bass) < 8.0  # kick and bass, well known to the models, keep their type levels
+        assert placed == pytest.approx(beta * 8.0, abs=0.05)  # was (beta + 0.5)·8: prominence counted twice

@@ -16,8 +16,8 @@ For each song section:
    :data:`MAX_PRACTICE_DEVIATION_DB` from it; with no model at all the practice figures are used.
 3. The type's target loudness is spread over its playing tracks (each at its
    share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`),
-   blended with equal loudness and the track-level balance, the more so the fewer songs the model
-   saw the type in (:mod:`automix.plan.type_levels`); when the project does not name its genre, the
+   blended with equal loudness and the track-level balance between types, the more so the fewer songs
+   the model saw the type in (:mod:`automix.plan.type_levels`); inside a type only the role shares differ; when the project does not name its genre, the
    levels are equal loudness plus the track-level balance alone (the guessed genre's models set pans,
    EQ and section moves).
    Gains are relative to the recorded level: the stem's gated loudness while
@@ -215,7 +215,8 @@ def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], play
     Playing tracks get gains (against their :data:`LEVEL_FEATURE` in the section) putting each at its share
     (``roles``) of its type's blended loudness (:func:`~automix.plan.type_levels.blend_type_levels`, weight
     ``w`` per type from :func:`~automix.plan.type_levels.model_level_weights`) plus ``1 − w`` times the
-    track-level ``balance``; every track of a present type gets the type's pan. ``genre_told=False``: the
+    track-level ``balance`` between types (its mean over the type's playing tracks: inside a type only the
+    roles differ); every track of a present type gets the type's pan. ``genre_told=False``: the
     project does not name its genre, the type levels get no weight (:data:`~automix.plan.type_levels.UNTOLD_GENRE_WEIGHT`).
     """
     vectors = analysis.vectors()[:, k, :]
@@ -224,7 +225,7 @@ def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], play
     rel = blend_type_levels(settings, types, playing, weight)
     weight_of = dict(zip(settings.type_ids, weight))
     rows = np.flatnonzero(playing)
-    track_rel = dict(zip(rows, balance.relative_levels_db(vectors[rows], [types[i] for i in rows], genre)))
+    track_rel = dict(zip(rows, balance.between_type_levels_db(vectors[rows], [types[i] for i in rows], genre)))
     out: dict[int, tuple[float, float]] = {}
     for j, t in enumerate(settings.type_ids):
         members = [i for i, tt in enumerate(types) if tt == t]
