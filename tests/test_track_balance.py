@@ -103,23 +103,28 @@ def test_round_trip_and_bad_files(tmp_path):
     assert ModelBank([tmp_path]).track_balance_model() == EQUAL_LOUDNESS
 
 
+def _heard_in_each_region(folder, levels: dict[str, list[float]], prominence: dict[str, float]) -> list[dict]:
+    """Each track's planned loudness (dB) per region, the tracks given the prominences asked for."""
+    analysis = make_analysis(levels)
+    for name, p in prominence.items():
+        analysis = _with_prominence(analysis, name, p)
+    plan = make_plan(analysis, ModelBank([folder]), "rock", use_eq=False).plan
+    lvl = {t.name: t.features[0].loudness_lufs for t in analysis.tracks}
+    return [{t.name: lvl[t.name] + t.gain_db for t in region.tracks} for region in plan.regions]
+
+
 @pytest.mark.parametrize("slope_db", [0.0, 0.5])
 def test_the_planner_adds_the_track_balance_with_its_weight(tmp_path, slope_db):
     folder = build_test_bank(tmp_path / "bank", "practice")
     save_track_balance(TrackBalanceModel((slope_db, 0.0), 10.0, 5, 30), folder)
-    analysis = make_analysis({"Kick": [-20.0, -20.0], "Bass": [-24.0, -24.0], "Fx Riser": [-30.0, -30.0],
-                              "Synth Pad": [-18.0, -18.0], "Lead Vox": [-22.0, -22.0]})
-    analysis = _with_prominence(_with_prominence(analysis, "Fx Riser", -4.0), "Synth Pad", -12.0)
-    plan = make_plan(analysis, ModelBank([folder]), "rock", use_eq=False).plan
-    lvl = {t.name: t.features[0].loudness_lufs for t in analysis.tracks}
-    for region in plan.regions:
-        g = {t.name: t.gain_db for t in region.tracks}
-        placed = (lvl["Fx Riser"] + g["Fx Riser"]) - (lvl["Synth Pad"] + g["Synth Pad"])
+    for heard in _heard_in_each_region(folder, {"Kick": [-20.0, -20.0], "Bass": [-24.0, -24.0],
+                                                "Fx Riser": [-30.0, -30.0], "Synth Pad": [-18.0, -18.0],
+                                                "Lead Vox": [-22.0, -22.0]}, {"Fx Riser": -4.0, "Synth Pad": -12.0}):
         # fx and synth are types the bank's models never saw (evidence 0 songs: model weight 0), so the track
         # balance places them in full: 8 dB of prominence apart
-        assert placed == pytest.approx(slope_db * 8.0, abs=0.05)
-        kick_over_bass = (lvl["Kick"] + g["Kick"]) - (lvl["Bass"] + g["Bass"])
-        assert abs(kick_over_bass) < 8.0  # kick and bass, well known to the models, keep their type levels
+        assert heard["Fx Riser"] - heard["Synth Pad"] == pytest.approx(slope_db * 8.0, abs=0.05)
+        # kick and bass, well known to the models, keep their type levels
+        assert abs(heard["Kick"] - heard["Bass"]) < 8.0
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5])
@@ -128,12 +133,8 @@ def test_inside_a_type_only_the_roles_differ(tmp_path, beta):
     folder = build_test_bank(tmp_path / "bank", "practice")
     save_track_balance(TrackBalanceModel((0.5, 0.0), 10.0, 5, 30), folder)
     save_role_model(RoleModel(beta=beta, n_pairs=100, n_songs=5), folder)
-    analysis = make_analysis({"Kick": [-20.0, -20.0], "Fx Riser": [-30.0, -30.0], "Fx Sweep": [-18.0, -18.0],
-                              "Lead Vox": [-22.0, -22.0]})
-    analysis = _with_prominence(_with_prominence(analysis, "Fx Riser", -4.0), "Fx Sweep", -12.0)
-    plan = make_plan(analysis, ModelBank([folder]), "rock", use_eq=False).plan
-    lvl = {t.name: t.features[0].loudness_lufs for t in analysis.tracks}
-    for region in plan.regions:
-        g = {t.name: t.gain_db for t in region.tracks}
-        placed = (lvl["Fx Riser"] + g["Fx Riser"]) - (lvl["Fx Sweep"] + g["Fx Sweep"])
-        assert placed == pytest.approx(beta * 8.0, abs=0.05)  # was (beta + 0.5)·8: prominence counted twice
+    for heard in _heard_in_each_region(folder, {"Kick": [-20.0, -20.0], "Fx Riser": [-30.0, -30.0],
+                                                "Fx Sweep": [-18.0, -18.0], "Lead Vox": [-22.0, -22.0]},
+                                       {"Fx Riser": -4.0, "Fx Sweep": -12.0}):
+        # was (beta + 0.5)·8: prominence counted twice inside a type
+        assert heard["Fx Riser"] - heard["Fx Sweep"] == pytest.approx(beta * 8.0, abs=0.05)
