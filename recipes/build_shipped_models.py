@@ -71,6 +71,7 @@ from automix.training.dataset import (  # noqa: E402
     song_features,
 )
 from automix.training.fit import train_models  # noqa: E402
+from automix.training.level_weights import group_level_weights, set_group_level_weights  # noqa: E402
 from automix.models.genre_guess import save_profiles  # noqa: E402
 from automix.models.roles import save_role_model  # noqa: E402
 from automix.models.track_balance import DESCRIPTOR_NAMES, save_track_balance  # noqa: E402
@@ -405,6 +406,14 @@ def main() -> int:
     results = evaluate_real(real_songs, n_trials=HELD_OUT_TRIALS, seed=args.seed,
                             genres=("song", None), bank_builder=fold_bank, progress=print)
     print(scores_markdown(results))
+    level_weights = group_level_weights(results, {s.name: s.genre for s in real_songs})
+    weighted = set_group_level_weights(args.out, level_weights)
+    weights_md = ("Decided on the held-out songs above (automix/training/level_weights.py; a group needs "
+                  "3 real songs): " + (", ".join(f"{g} {w:g}" for g, w in sorted(level_weights.items())) or "none")
+                  + f" — the `real_song_level_weight` figure of {len(weighted)} model files, a factor on their "
+                  "type levels' weight (0: the levels come from the track balance, as when no genre is named; "
+                  "the told-genre rows above were mixed with the weights decided on the other songs).")
+    print(weights_md)
     eq_md = eq_check(args.out)
     corpus_md = corpus_check(args.corpus, args.shared) if args.corpus else ""
     roles_md = (f"`roles/roles.json` (automix/models/roles.py): a track of a type with several tracks sits "
@@ -419,7 +428,7 @@ def main() -> int:
                   f"chosen by leave-one-song-out, fitted on {balance.n_regions} regions of {balance.n_songs} real "
                   f"songs. Leave-one-song-out balance error {balance.loso_error_db:.2f} dB, equal loudness "
                   f"{balance.equal_error_db:.2f} dB.")
-    write_readme(args.out, description, results, args.seed, corpus_md, eq_md, roles_md, balance_md)
+    write_readme(args.out, description, results, args.seed, corpus_md, eq_md, roles_md, balance_md, weights_md)
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
     print(f"models/ total {size / 1e6:.2f} MB; {time.time() - t0:.1f} s")
     return 0
@@ -490,7 +499,7 @@ def corpus_check(folder: Path, shared: Path) -> str:
 
 
 def write_readme(out: Path, description: str, results, seed: int, corpus_md: str = "", eq_md: str = "",
-                 roles_md: str = "", balance_md: str = "") -> None:
+                 roles_md: str = "", balance_md: str = "", weights_md: str = "") -> None:
     import json
 
     lines = ["# Shipped models", "", "Produced by `python3 recipes/build_shipped_models.py` "
@@ -552,6 +561,8 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
               "", scores_markdown(results)]
     if balance_md:
         lines += ["", "## Track balance", "", balance_md]
+    if weights_md:
+        lines += ["", "## Type-level weight per genre group", "", weights_md]
     if roles_md:
         lines += ["", "## Roles within a type", "", roles_md]
     lines += ["", "## Corrective EQ target shapes", "",

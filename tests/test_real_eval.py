@@ -15,6 +15,7 @@ import soundfile as sf
 from automix.cli import main
 from automix.errors import AutomixError
 from automix.training import real_songs
+from automix.training import real_eval
 from automix.training.real_eval import evaluate_real
 from automix.training.real_songs import discover_real_songs, song_data
 
@@ -96,6 +97,24 @@ def test_leave_one_song_out_scores(songs_dir, tmp_path):
         assert 0.0 <= s.eq_at_limit <= 1.0
         if s.n_regions == 6:
             assert s.jump_pairs == 4 * 5 * 2  # 4 stems playing in 5 adjacent-region pairs, 2 trials
+
+
+def test_told_rows_are_mixed_again_with_the_weights_decided_on_the_other_songs(songs_dir, tmp_path, monkeypatch):
+    decided = []
+
+    def weights(scores, song_genres, *, exclude=None):
+        decided.append(exclude)
+        return {"rock_punk_metal": 0.0}
+
+    monkeypatch.setattr(real_eval, "group_level_weights", weights)
+    scores = evaluate_real(discover_real_songs(songs_dir), cache_dir=tmp_path, n_trials=1, n_augment=2,
+                           genres=("song", None))
+    assert decided == [f"musdb7s-generated-{n}" for n in range(3)]  # one decision per held-out song
+    told = [s for s in scores if s.told_genre]
+    assert len(told) == 6 and all(np.isfinite(s.full_weight_db) for s in told)
+    # with weight 0 the told rows lose the learnt type balance these songs share
+    assert np.mean([s.automix_db for s in told]) > np.mean([s.full_weight_db for s in told]) + 0.3
+    assert all(not np.isfinite(s.full_weight_db) for s in scores if not s.told_genre)
 
 
 def test_cli_real_prints_the_table(songs_dir, tmp_path, capsys):

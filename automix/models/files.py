@@ -272,6 +272,16 @@ def _expected_shapes(method: str, n_feat: int, n_out: int, m: int) -> dict[str, 
     return {"coef_": (n_out, n_feat), "intercept_": (n_out,), "n_observed_": (n_out,)}
 
 
+def set_model_figures(json_path: str | Path, figures: dict[str, float]) -> None:
+    """Add or replace figures in a saved model's ``evaluation`` (the JSON file rewritten atomically; its
+    arrays untouched). ModelError names a file that is not a readable model."""
+    path = Path(json_path)
+    read_model_info(path)
+    doc = _read_json(path)
+    doc["evaluation"] = {**doc.get("evaluation", {}), **{k: float(v) for k, v in figures.items()}}
+    write_bytes_atomic(path, (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode("utf-8"))
+
+
 def load_model(json_path: str | Path) -> LoadedModel:
     """Load a model; any missing, corrupt, tampered or inconsistent part raises ModelError."""
     path = Path(json_path)

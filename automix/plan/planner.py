@@ -90,6 +90,7 @@ from automix.plan.model import (
 from automix.plan.pans import MAX_PAN_SPREAD, song_pans
 from automix.plan.sources import SectionSource, section_noise_db, section_sources
 from automix.plan.type_levels import (
+    REAL_SONG_LEVEL_WEIGHT,
     TypeSettings,
     blend_type_levels,
     model_evidence_songs,
@@ -189,7 +190,8 @@ def _model_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAna
                practice.pan[j]) for j, t in enumerate(present_types)]
     lv, pn = (np.array([r[c] for r in rows_of], dtype=float) for c in range(2))
     evidence = model_evidence_songs(info, model, [t if t in known else "" for t in present_types])
-    return TypeSettings(tuple(present_types), lv, pn, evidence)
+    weight = info.evaluation.get(REAL_SONG_LEVEL_WEIGHT, 1.0)
+    return TypeSettings(tuple(present_types), lv, pn, evidence, weight if math.isfinite(weight) else 1.0)
 
 
 def type_settings(source: SectionSource, bank: ModelBank, analysis: ProjectAnalysis, k: int,

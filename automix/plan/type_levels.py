@@ -54,6 +54,13 @@ group, and a guessed electronic song's type levels lose to the track balance in 
 genre's models still set pans, EQ targets and section moves. Naming the genre (notes ``genre: …`` or
 ``--genre``) brings the genre's type levels in — a personal model of ``automix learn`` included."""
 
+REAL_SONG_LEVEL_WEIGHT = "real_song_level_weight"
+"""Figure of a model file (its ``evaluation``, 0…1, 1 when absent) by which its type levels' weight is
+multiplied: how far its genre group's type levels earned their place on held-out real songs. Written by
+:func:`automix.training.real_eval.set_group_level_weights` from :func:`~automix.training.real_eval.group_level_weights`
+(0 for a group whose real songs, each mixed by models trained without it, came out better with the
+track-level balance alone; models of ``automix learn`` never carry it)."""
+
 FULL_EVIDENCE = np.inf
 """Evidence of settings whose source does not say how many songs it saw (the practice table, old model
 files): the full :data:`MODEL_LEVEL_WEIGHT`."""
@@ -69,12 +76,14 @@ class TypeSettings:
         pan: (k,) pan, −1 … +1.
         evidence_songs: (k,) songs of training evidence behind each level (:data:`FULL_EVIDENCE` when
             unknown, 0 for a level the model did not predict); None = full evidence for every type.
+        level_weight: the model's :data:`REAL_SONG_LEVEL_WEIGHT` (0–1), a factor on every type's weight.
     """
 
     type_ids: tuple[str, ...]
     level_db: np.ndarray
     pan: np.ndarray
     evidence_songs: np.ndarray | None = None
+    level_weight: float = 1.0
 
 
 def model_evidence_songs(info: ModelInfo, model: MixModel, type_ids: Sequence[str]) -> np.ndarray:
@@ -102,7 +111,7 @@ def model_level_weights(settings: TypeSettings, *, genre_told: bool = True) -> n
          else np.asarray(settings.evidence_songs, dtype=float))
     with np.errstate(invalid="ignore"):
         share = np.where(np.isinf(n), 1.0, n / (n + EVIDENCE_PRIOR_SONGS))
-    return MODEL_LEVEL_WEIGHT * np.clip(share, 0.0, 1.0)
+    return MODEL_LEVEL_WEIGHT * float(np.clip(settings.level_weight, 0.0, 1.0)) * np.clip(share, 0.0, 1.0)
 
 
 def blend_type_levels(settings: TypeSettings, types: Sequence[str], playing: np.ndarray,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ from automix.plan.planner import make_plan
 from automix.project.model import Project, Track
 from automix.training.balance_restore import balance_error_db, shift_levels
 from automix.training.fit import train_models
+from automix.training.level_weights import group_level_weights, set_group_level_weights
 from automix.training.real_songs import SECTION_LAYOUT, RealSong, SongData, song_data
 from automix.training.samples import (
     LEVEL_FEATURE,
@@ -111,6 +112,9 @@ class SongScore:
     genre: str = ""
     """The genre the song was mixed with (``song``'s own, or what automix guessed when not told)."""
     told_genre: bool = True
+    full_weight_db: float = math.nan
+    """Told genre: the balance error with the group's type levels at full weight, when the row was mixed
+    with a weight decided on the other songs (:mod:`automix.training.level_weights`) that differs."""
 
 
 def layout_spans(data: SongData, n_regions: int) -> list[int]:
@@ -340,16 +344,41 @@ def evaluate_real(songs: Sequence[RealSong], *, cache_dir: str | Path | None = N
             return default_bank(fold_samples(datas, held_out, seed, n_augment), folder,
                                 role_model_of(datas, held_out),
                                 genre_profiles_of(datas, held_out), track_balance_of(datas, held_out))
-    scores = []
-    for d in datas:
-        if progress:
-            progress(f"training without {d.song.name}, then mixing it")
-        with tempfile.TemporaryDirectory(prefix="automix-fold-") as tmp:
-            bank = bank_builder(d.song.name, Path(tmp))
+    scores: list[SongScore] = []
+    with tempfile.TemporaryDirectory(prefix="automix-folds-") as tmp:
+        folders = {}
+        for i, d in enumerate(datas):
+            if progress:
+                progress(f"training without {d.song.name}, then mixing it")
+            folders[d.song.name] = Path(tmp) / f"fold-{i}"
+            folders[d.song.name].mkdir()
+            bank = bank_builder(d.song.name, folders[d.song.name])
             for g in genres:
                 for n in LAYOUTS:
                     scores.append(score_song(d, bank, n, genre=g, n_trials=n_trials, seed=seed))
+        if "song" in genres and None in genres:
+            scores = _with_nested_level_weights(datas, scores, folders, n_trials, seed)
     return scores
+
+
+def _with_nested_level_weights(datas: Sequence[SongData], scores: list[SongScore], folders: dict[str, Path],
+                               n_trials: int, seed: int) -> list[SongScore]:
+    """The told-genre rows mixed again where the group weights decided on the *other* songs
+    (:func:`automix.training.level_weights.group_level_weights`) lower the song's type levels."""
+    genres = {d.song.name: d.song.genre for d in datas}
+    out = list(scores)
+    for d in datas:
+        grp = genre_group(d.song.genre)
+        weights = group_level_weights(scores, genres, exclude=d.song.name)
+        if grp is None or weights.get(grp.id, 1.0) == 1.0:
+            continue
+        set_group_level_weights(folders[d.song.name], weights)
+        bank = ModelBank([folders[d.song.name]])
+        for i, s in enumerate(out):
+            if s.song == d.song.name and s.told_genre:
+                again = score_song(d, bank, s.n_regions, genre="song", n_trials=n_trials, seed=seed)
+                out[i] = replace(again, full_weight_db=s.automix_db)
+    return out
 
 
 def scores_markdown(scores: Sequence[SongScore]) -> str:
