@@ -20,8 +20,10 @@ in this process (soundfile for WAV, PyAV for M4A, which soundfile cannot read);
 cache removed first (so it decodes and analyses everything and writes the cache,
 the mixed project and the plan, as a first mix does). The page cache is warm for
 both. Printed: each round's times, the median ratio (2)/(1) (target ≤ 1.2) and the
-mix process's peak RSS (``wait4`` of the child; target ≤ 400 MB for 16 × 4 min).
-CPU times (the child's user + system from ``wait4``, all its threads; the
+mix process's peak RSS (``wait4`` of the child: its largest process) and the peak of the summed RSS of
+the process and its analysis worker processes (sampled from ``/proc`` every 10 ms; target ≤ 400 MB for
+16 × 4 min).
+CPU times (the child's user + system from ``wait4``, all its threads and its reaped workers; the
 decode's process time) are printed too: on a loaded machine they move less than
 wall times.
 
@@ -41,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -108,21 +111,56 @@ def _kind(path: Path) -> str:
     return "WAVE"  # the reader decodes by the file's content (soundfile, else PyAV)
 
 
-def mix_process(project: Path) -> tuple[float, float, float]:
-    """Run ``automix mix`` as a new process on a cold feature cache; returns (wall s, CPU s, peak RSS MB)."""
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory (MB) of ``pid`` and every process below it now (Linux ``/proc``; 0 where unreadable)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += next((float(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed RSS of a process and its children (analysis workers) every 10 ms; ``peak_mb``."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.stop = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.01):
+            self.peak_mb = max(self.peak_mb, _tree_rss_mb(self.pid))
+
+
+def mix_process(project: Path) -> tuple[float, float, float, float]:
+    """Run ``automix mix`` as a new process on a cold feature cache.
+
+    Returns (wall s, CPU s of it and its workers, peak RSS of its largest process MB, peak summed RSS of
+    the process and its analysis workers MB, sampled every 10 ms).
+    """
     cache = project.with_name(project.name + ".automix-cache")
     shutil.rmtree(cache, ignore_errors=True)
     out = project.with_name("out.rpp")
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "automix", "mix", str(project), "-o", str(out), "-q"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    tree = TreeMemory(proc.pid)
+    tree.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    tree.stop.set()
+    tree.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"automix mix failed ({proc.returncode}): {err}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, tree.peak_mb
 
 
 def bench(label: str, project: Path, paths: list[Path], decode, rounds: int) -> None:
@@ -133,20 +171,21 @@ def bench(label: str, project: Path, paths: list[Path], decode, rounds: int) -> 
     for r in range(rounds):
         if r % 2 == 0:
             dec, dec_cpu = _timed_decode(decode, paths)
-            mix, mix_cpu, rss = mix_process(project)
+            mix, mix_cpu, rss, tree_rss = mix_process(project)
         else:
-            mix, mix_cpu, rss = mix_process(project)
+            mix, mix_cpu, rss, tree_rss = mix_process(project)
             dec, dec_cpu = _timed_decode(decode, paths)
-        rows.append((dec, mix, dec_cpu, mix_cpu, rss))
+        rows.append((dec, mix, dec_cpu, mix_cpu, rss, tree_rss))
         print(f"  round {r + 1}: decode {dec:6.2f} s (CPU {dec_cpu:6.2f})   automix mix process {mix:6.2f} s "
               f"(CPU {mix_cpu:6.2f})   ratio wall {mix / dec:5.2f} CPU {mix_cpu / dec_cpu:5.2f}   "
-              f"peak RSS {rss:6.1f} MB")
+              f"peak RSS {rss:6.1f} MB (with its workers {tree_rss:6.1f} MB)")
     med = [statistics.median(r[k] for r in rows) for k in range(4)]
     wall = statistics.median(r[1] / r[0] for r in rows)
     cpu = statistics.median(r[3] / r[2] for r in rows)
     print(f"{label}: medians: decode {med[0]:.2f} s (CPU {med[2]:.2f} s), mix process {med[1]:.2f} s "
           f"(CPU {med[3]:.2f} s, all threads); ratio wall {wall:.2f} (target <= {TARGET_RATIO}), "
-          f"CPU {cpu:.2f}; peak RSS {max(r[4] for r in rows):.0f} MB (target <= {TARGET_RSS_MB} for 16 x 4 min)")
+          f"CPU {cpu:.2f}; peak RSS {max(r[4] for r in rows):.0f} MB, with its analysis workers "
+          f"{max(r[5] for r in rows):.0f} MB (target <= {TARGET_RSS_MB} for 16 x 4 min)")
 
 
 def _timed_decode(decode, paths: list[Path]) -> tuple[float, float]:

@@ -336,7 +336,7 @@ def open_audio(path: str | Path) -> AudioReader:
     p = Path(path)
     if not p.exists():
         raise MediaError("media file not found", file=p)
-    if p.suffix.lower() in _PYAV_SUFFIXES:
+    if decoded_by_pyav(p):
         return PyAVReader(p)
     try:
         reader = SoundfileReader(p)
@@ -353,6 +353,12 @@ def open_audio(path: str | Path) -> AudioReader:
     return WavReader(p, layout, reader.info)
 
 
+def decoded_by_pyav(path: str | Path) -> bool:
+    """True for media read through PyAV (AAC, ALAC, Opus … in containers), whose decoding runs frame by frame
+    under the interpreter lock: two such files decode on two cores only in two processes."""
+    return Path(path).suffix.lower() in _PYAV_SUFFIXES
+
+
 def has_audio_stream(path: str | Path) -> bool:
     """False for a media container PyAV opens that holds no audio stream (a video-only clip), else True.
 
@@ -361,7 +367,7 @@ def has_audio_stream(path: str | Path) -> bool:
     real problem.
     """
     p = Path(path)
-    if p.suffix.lower() not in _PYAV_SUFFIXES or not p.is_file():
+    if not decoded_by_pyav(p) or not p.is_file():
         return True
     try:
         import av

@@ -27,9 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
+import multiprocessing.context
 import os
+import sys
+import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,7 +42,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from automix.audio.io import audio_info
+from automix.audio.io import audio_info, decoded_by_pyav
 from automix.audio.render import render_track
 from automix.errors import AutomixError, MediaError, ProjectError
 from automix.features.cache import (
@@ -258,6 +263,67 @@ def _analyse_or_error(project: Project, track: Track, sections: tuple[SongSectio
         return exc
 
 
+_FORKED_JOB: tuple[Project, tuple[SongSection, ...], int | None] | None = None
+"""The project, sections and rate a forked analysis process works on (set in the parent just before it forks)."""
+
+
+def _analyse_in_child(index: int) -> tuple[tuple[RegionFeatures, ...] | None, tuple[str, str | None] | None]:
+    """Worker-process side of :func:`_analyse_in_processes`: features of track ``index`` of the forked job, or
+    its media error as (message, file) (exceptions with keyword fields do not cross a process boundary)."""
+    project, sections, sample_rate = _FORKED_JOB
+    result = _analyse_or_error(project, project.tracks[index], sections, sample_rate, True)
+    if isinstance(result, MediaError):
+        return None, (result.message, result.file)
+    return result, None
+
+
+def fork_context() -> multiprocessing.context.BaseContext | None:
+    """The ``fork`` start method when tracks may be analysed in worker processes here, else None.
+
+    Only on Linux (fork is the safe default there; macOS system libraries are not fork-safe), only from a
+    process with no other thread running (a fork copies no threads but their locks) and not from a
+    daemonic process (a ``--jobs`` or cluster worker, which may not have children).
+    """
+    if sys.platform != "linux" or threading.active_count() > 1 or multiprocessing.current_process().daemon:
+        return None
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:
+        return None
+
+
+def _analyse_in_processes(project: Project, tracks: Sequence[Track], sections: tuple[SongSection, ...],
+                          sample_rate: int | None, n: int, context: multiprocessing.context.BaseContext,
+                          ) -> Iterator[tuple[RegionFeatures, ...] | MediaError]:
+    """:func:`analyse_tracks` with ``n`` forked worker processes, one track per task, results in order.
+
+    A worker that dies (killed, out of memory) breaks the pool: the tracks not yet returned are analysed
+    in this process instead. Closing the generator cancels the tracks not started.
+    """
+    global _FORKED_JOB
+    pool = ProcessPoolExecutor(n, mp_context=context)
+    done = 0
+    finished = False
+    try:
+        _FORKED_JOB = (project, sections, sample_rate)
+        try:  # the first submit forks every worker, so they start with the job
+            futures = [pool.submit(_analyse_in_child, t.index) for t in tracks]
+        finally:
+            _FORKED_JOB = None
+        for fut in futures:
+            features, error = fut.result()
+            done += 1
+            yield features if error is None else MediaError(error[0], file=error[1])
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for track in tracks[done:]:
+            yield _analyse_or_error(project, track, sections, sample_rate, True)
+    else:
+        finished = True
+    finally:  # stopped early: the tracks not started are cancelled, the running ones are not waited for
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
 def analyse_tracks(project: Project, tracks: Sequence[Track], sections: tuple[SongSection, ...],
                    sample_rate: int | None = None, *,
                    threads: int | None = None) -> Iterator[tuple[RegionFeatures, ...] | MediaError]:
@@ -272,11 +338,19 @@ def analyse_tracks(project: Project, tracks: Sequence[Track], sections: tuple[So
     track still overlaps its rendering and its features. At most ``threads``
     tracks are in flight, so memory stays a few blocks per thread. Stopping
     early (an error, or closing the generator) cancels the tracks not started.
+    Media decoded by PyAV (:func:`~automix.audio.io.decoded_by_pyav`) holds the
+    GIL frame by frame: when any track has such media and :func:`fork_context`
+    allows it, the tracks are analysed in ``threads`` forked worker processes
+    instead (each overlapping its rendering and its features).
     """
     n = default_analysis_threads() if threads is None else max(1, int(threads))
     if n == 1 or len(tracks) <= 1:
         for track in tracks:
             yield _analyse_or_error(project, track, sections, sample_rate, True)
+        return
+    context = fork_context()
+    if context is not None and any(decoded_by_pyav(p) for t in tracks for p in track_media_paths(t)):
+        yield from _analyse_in_processes(project, tracks, sections, sample_rate, min(n, len(tracks)), context)
         return
     pool = ThreadPoolExecutor(n, thread_name_prefix="automix-analysis")
     todo = iter(tracks)
