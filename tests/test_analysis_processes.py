@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,3 +90,50 @@ def test_no_worker_processes_from_a_threaded_or_daemonic_process(monkeypatch):
         other.join()
     monkeypatch.setattr(analysis.multiprocessing.current_process(), "daemon", True, raising=False)
     assert fork_context() is None
+
+
+KILLED_MIX = """
+import os, signal, sys, time
+sys.path[:0] = {paths!r}
+import automix.features.analysis as analysis
+from automix.project.reader import read_project
+
+def sleeping_child(index):
+    open(os.path.join({folder!r}, f"worker-{{os.getpid()}}"), "w").close()
+    time.sleep(60)
+
+analysis._analyse_in_child = sleeping_child
+project = read_project({project!r})
+pid = os.fork()
+if pid == 0:  # the mix process: analyses until it is killed, as the REAPER action's cancel kills its worker
+    analysis.analyse_project(project, use_cache=False, threads=2)
+    os._exit(0)
+deadline = time.time() + 30
+while len([f for f in os.listdir({folder!r}) if f.startswith("worker-")]) < 2 and time.time() < deadline:
+    time.sleep(0.05)
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_workers_die_with_a_killed_mix(m4a_project, tmp_path):
+    """kill -9 of the analysing process mid-analysis leaves no worker process behind (PR_SET_PDEATHSIG)."""
+    folder = tmp_path / "pids"
+    folder.mkdir()
+    root = Path(analysis.__file__).resolve().parents[2]
+    code = KILLED_MIX.format(paths=[str(root), str(root / "tests")], folder=str(folder), project=str(m4a_project))
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    pids = [int(f.name.split("-")[1]) for f in folder.iterdir()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while any(map(_running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_running, pids)), f"worker processes {pids} outlived the killed mix"

@@ -24,12 +24,14 @@ track muted or missing) with a message naming the file.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import math
 import multiprocessing
 import multiprocessing.context
 import os
+import signal
 import sys
 import threading
 from collections import deque
@@ -277,6 +279,17 @@ def _analyse_in_child(index: int) -> tuple[tuple[RegionFeatures, ...] | None, tu
     return result, None
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: Linux kills this worker when the process that forked it dies (``PR_SET_PDEATHSIG``),
+    so a mix killed mid-analysis (``kill -9``, the REAPER action's cancel) leaves no worker behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def fork_context() -> multiprocessing.context.BaseContext | None:
     """The ``fork`` start method when tracks may be analysed in worker processes here, else None.
 
@@ -301,7 +314,7 @@ def _analyse_in_processes(project: Project, tracks: Sequence[Track], sections: t
     in this process instead. Closing the generator cancels the tracks not started.
     """
     global _FORKED_JOB
-    pool = ProcessPoolExecutor(n, mp_context=context)
+    pool = ProcessPoolExecutor(n, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),))
     done = 0
     finished = False
     try:
