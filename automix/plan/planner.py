@@ -17,9 +17,10 @@ For each song section:
 3. The type's target loudness is spread over its playing tracks (each at its
    share, whatever its recording level: :func:`automix.knowledge.targets.spread_type_loudness`),
    blended with equal loudness and the track-level balance between types, the more so the fewer songs
-   the model saw the type in (:mod:`automix.plan.type_levels`); inside a type only the role shares differ; when the project does not name its genre, the
-   levels are equal loudness plus the track-level balance alone (the guessed genre's models set pans,
-   EQ and section moves).
+   the model saw the type in and the less its genre group's type levels earned on held-out real songs
+   (:mod:`automix.plan.type_levels`); inside a type only the role shares differ. When the project does
+   not name its genre, the levels are equal loudness plus the track-level balance alone (the guessed
+   genre's models set pans, EQ and section moves).
    Gains are relative to the recorded level: the stem's gated loudness while
    it plays in the section (:data:`~automix.features.region.LEVEL_FEATURE`),
    the scale the training targets are measured on (:mod:`automix.training.samples`).
@@ -219,7 +220,8 @@ def section_tracks(analysis: ProjectAnalysis, k: int, types: Sequence[str], play
     ``w`` per type from :func:`~automix.plan.type_levels.model_level_weights`) plus ``1 − w`` times the
     track-level ``balance`` between types (its mean over the type's playing tracks: inside a type only the
     roles differ); every track of a present type gets the type's pan. ``genre_told=False``: the
-    project does not name its genre, the type levels get no weight (:data:`~automix.plan.type_levels.UNTOLD_GENRE_WEIGHT`).
+    project does not name its genre, the type levels get no weight
+    (:data:`~automix.plan.type_levels.UNTOLD_GENRE_WEIGHT`).
     """
     vectors = analysis.vectors()[:, k, :]
     levels_db = vectors[:, REGION_FEATURE_NAMES.index(LEVEL_FEATURE)]
