@@ -366,10 +366,11 @@ def main() -> int:
     samples = for_sections([s for rows in real.values() for s in rows]) + prior
     n_songs = len({s.song_id for s in samples})
     n_lmms = sum(1 for name in real if name.startswith("lmms-"))
+    lmms_part = f" and {n_lmms} LMMS demo songs (their authors' mixes, rendered track by track)" if n_lmms else ""
     description = (f"automix shipped models (recipes/build_shipped_models.py, seed {args.seed}): "
                    f"{n_excerpts} real excerpts with estimated ground truth + {N_AUGMENT} re-recordings each "
                    f"(re-gain, spectral deviation), {len(real) - n_excerpts - n_lmms} CC0 producer sessions"
-                   f"{f' and {n_lmms} LMMS demo songs (their authors mixes, rendered track by track)' if n_lmms else ''} "
+                   f"{lmms_part} "
                    f"(whole song and 6 parts, + {N_SESSION_REGAINS} re-gains each), "
                    f"Cambridge-MT raw tracks at published practice levels, "
                    f"{N_SYNTH_SONGS} synthesised songs ({SYNTH_POLICY_GROUP}) + {N_SYNTH_EQ_COPIES} re-recordings each; "
