@@ -164,3 +164,23 @@ def test_cli_real_takes_several_folders(songs_dir, tmp_path, capsys):
     assert "4 songs" in out
     assert main(["-q", "evaluate", "--real", str(songs_dir), str(songs_dir)]) != 0
     assert "'musdb7s-generated-0' found in more than one folder" in capsys.readouterr().err
+
+
+def test_balance_ceiling_recipe_fits_the_types_of_songs_that_share_one_balance(songs_dir, tmp_path, capsys):
+    """recipes/balance_ceiling.py: the generated songs share one balance (four stems of distinct sound), so
+    both descriptor sets fitted on them explain it, and held out nearly so; equal loudness misses by 3 dB."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "recipes" / "balance_ceiling.py"
+    spec = importlib.util.spec_from_file_location("balance_ceiling", path)
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    assert recipe.main(["--shared", str(songs_dir), "--cache", str(tmp_path / "c")]) == 0
+    rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [(r[0].strip(), r[1].split("(")[0].strip()) for r in rows] == [
+        ("1", "audio"), ("1", "audio + type"), ("6", "audio"), ("6", "audio + type")]
+    for regions, descriptors, songs, equal, fitted, worse, held_out in rows:
+        assert int(songs) == 3 and float(equal) == pytest.approx(3.0, abs=0.15)
+        fitted_db, held_out_db = float(fitted.split("(")[0]), float(held_out.split("(")[0])
+        assert fitted_db < 0.1 and int(worse) == 0
+        assert fitted_db <= held_out_db + 1e-9 and held_out_db < 0.3

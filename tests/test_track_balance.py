@@ -25,6 +25,9 @@ from automix.models.track_balance import (
     balance_region,
     fit_track_balance,
     load_track_balance,
+    loso_error_db,
+    mean_balance_error_db,
+    ridge_coef,
     save_track_balance,
     track_descriptors,
 )
@@ -83,6 +86,26 @@ def test_noise_alone_falls_back_to_equal_loudness():
     model = fit_track_balance(_songs(0.0, 4.0, seed=3))
     assert model.ridge == math.inf and model.coef == (0.0, 0.0)
     assert fit_track_balance({k: v for k, v in list(_songs(0.5, 0.1).items())[:2]}) == EQUAL_LOUDNESS
+
+
+def test_ridge_fit_takes_any_number_of_descriptors():
+    """recipes/balance_ceiling.py fits wider rows (audio descriptors + one column per type) with the same code."""
+    rng = np.random.default_rng(5)
+    truth = np.array([0.5, -1.0, 0.0, 2.0])
+    songs = {}
+    for s in range(4):
+        regions = []
+        for _ in range(3):
+            x = rng.normal(size=(6, 4))
+            x -= x.mean(axis=0)
+            regions.append(BalanceRegion(x, x @ truth))
+        songs[f"song{s}"] = regions
+    coef = ridge_coef(list(songs.values()), 1e-9)
+    assert coef == pytest.approx(truth, abs=1e-6)
+    assert ridge_coef(list(songs.values()), math.inf).tolist() == [0.0] * 4  # equal loudness, same width
+    assert loso_error_db(songs, math.inf) == pytest.approx(
+        np.mean([mean_balance_error_db(r, np.zeros(4)) for r in songs.values()]))
+    assert loso_error_db(songs, 1e-9) < 1e-6
 
 
 def test_round_trip_and_bad_files(tmp_path):

@@ -141,11 +141,16 @@ def _weighted(songs: Sequence[Sequence[BalanceRegion]]) -> tuple[np.ndarray, np.
 
 
 def ridge_coef(songs: Sequence[Sequence[BalanceRegion]], ridge: float) -> np.ndarray:
-    """Ridge slopes (D,) on the regions of several songs, each song weighing 1 (``ridge=inf``: all 0)."""
+    """Ridge slopes (D,) on the regions of several songs, each song weighing 1 (``ridge=inf``: all 0).
+
+    D is the regions' descriptor count (:data:`DESCRIPTOR_NAMES` for the shipped model); no region: D of it.
+    """
     songs = [s for s in songs if s]
-    if not songs or math.isinf(ridge):
+    if not songs:
         return np.zeros(len(DESCRIPTOR_NAMES))
     x, y, w = _weighted(songs)
+    if math.isinf(ridge):
+        return np.zeros(x.shape[1])
     a = x.T @ (x * w[:, None]) + ridge * np.eye(x.shape[1])
     return np.linalg.solve(a, x.T @ (w * y))
 
