@@ -70,9 +70,10 @@ from automix.training.dataset import (  # noqa: E402
     samples_from_stems,
     song_features,
 )
-from automix.training.fit import train_models  # noqa: E402
+from automix.training.fit import SMALL_MODEL_EXCLUDED_FEATURES, train_models  # noqa: E402
 from automix.training.level_weights import group_level_weights, set_group_level_weights  # noqa: E402
 from automix.models.genre_guess import save_profiles  # noqa: E402
+from automix.models.inputs import MODEL_FEATURE_NAMES  # noqa: E402
 from automix.models.roles import save_role_model  # noqa: E402
 from automix.models.track_balance import DESCRIPTOR_NAMES, save_track_balance  # noqa: E402
 from automix.training.real_eval import (  # noqa: E402
@@ -113,14 +114,9 @@ the practice-balanced Cambridge-MT rows."""
 SECTIONS = ("intro", "verse", "chorus")
 GROUP_GENRE = {"rock_punk_metal": "rock", "alt_rock_blues": "alt_rock", "pop_singer_songwriter": "pop",
                "acoustic_jazz_country": "acoustic"}
-EXCLUDE_FEATURES = ("loudness_lufs", "spread_hz", "zcr", "lr_balance_db", "slope_db_per_oct", "active_fraction",
-                    "band_db_low", "band_db_low_mid", "band_db_mid", "band_db_high_mid", "band_db_high")
-"""Left out of the shipped models' inputs (size; the absolute band levels are replaced by the level-independent
-shape_db_* inputs of automix/models/inputs.py): rms_db, centroid_hz and the 5 shape_db_* stay."""
-
-MLR_EXTRA_EXCLUDE = tuple(f"shape_db_{b}" for b in ("low", "low_mid", "mid", "high_mid", "high"))
-"""The MLR baselines use the MLR paper's kind of inputs (RMS level and spectral centroid per type, + presence);
-this also keeps models/ under 2.5 MB."""
+MLR_INPUTS = ("rms_db", "centroid_hz")
+"""The MLR baselines keep the MLR paper's inputs (RMS level and spectral centroid per type, + presence); this also
+keeps models/ under 2.5 MB."""
 
 REAL_SONGS = REAL_EXCERPTS
 
@@ -325,7 +321,7 @@ def train_all(samples: list[SectionSample], out: Path, *, evaluate: bool, descri
     Leave-one-song-out figures (``evaluate``) for the group × section models only: the group × all and
     all × all models hold the union of those rows, and their folds would triple the recipe's time.
     """
-    kde = dict(alpha=ridge, exclude_features=EXCLUDE_FEATURES, description=description, min_songs=1)
+    kde = dict(alpha=ridge, exclude_features=SMALL_MODEL_EXCLUDED_FEATURES, description=description, min_songs=1)
     if sections:
         train_models(samples, out, "kde", N_COMPONENTS, buckets=[(g.id, s) for g in GENRE_GROUPS for s in SECTIONS],
                      evaluate=evaluate, **kde)
@@ -335,8 +331,8 @@ def train_all(samples: list[SectionSample], out: Path, *, evaluate: bool, descri
     if not baselines:
         return
     train_models(samples, out / "baselines" / "mlr", "mlr", buckets=[(g.id, "all") for g in GENRE_GROUPS] +
-                 [("all", "all")], exclude_features=EXCLUDE_FEATURES + MLR_EXTRA_EXCLUDE, evaluate=False,
-                 description=description, min_songs=1)
+                 [("all", "all")], exclude_features=[f for f in MODEL_FEATURE_NAMES if f not in MLR_INPUTS],
+                 evaluate=False, description=description, min_songs=1)
 
 
 def main() -> int:
@@ -529,12 +525,13 @@ def write_readme(out: Path, description: str, results, seed: int, corpus_md: str
              f"±15 dB, white noise floor at {NOISE_FLOOR_DBFS:g} dBFS, spectral deviations as above, EQ target = "
              "the deviation's undo; these are where the EQ is learnt: EQ = f(spectral shape)) and bounced to four "
              f"MUSDB-style stems (drums, bass, other, vocals; clean rows + {N_STEM_REGAINS} re-gains).",
-             "* MLR baselines (models/baselines/mlr): inputs rms_db, centroid_hz and presence per type, as in the "
-             "MLR paper (its spectral slope left out).",
+             f"* MLR baselines (models/baselines/mlr): inputs {', '.join(MLR_INPUTS)} and presence per type, as "
+             "in the MLR paper (its spectral slope left out).",
              f"* KDE with m = {N_COMPONENTS} (all outputs: the tracks' EQ deviations are independent, so fewer "
-             f"components would drop tracks), ridge {RIDGE:g}; inputs per type: rms_db, centroid_hz, the 5 "
-             "shape_db_* (band level minus the track's RMS, automix/models/inputs.py) and presence. At "
-             "inference the planner clips EQ to ±6 dB (automix.plan.planner.MAX_EQ_DB).",
+             f"components would drop tracks), ridge {RIDGE:g}; inputs per type: centroid_hz, the 5 "
+             "shape_db_* (band level minus the track's RMS, automix/models/inputs.py) and presence — no "
+             "recording level (rms_db, loudness, band levels), so a track recorded louder or quieter never moves "
+             "the others. At inference the planner clips EQ to ±6 dB (automix.plan.planner.MAX_EQ_DB).",
              "", "This is a small prior, not a model of a real collection: retrain on Cambridge-MT or "
              "MedleyDB for real figures (recipes/retrain_full_collections.md), or learn from your own "
              "mixes (`automix learn`).", "", "## Models", "",

@@ -76,3 +76,31 @@ def test_the_shipped_track_balance_beat_equal_loudness_on_held_out_songs():
     balance = ModelBank([MODELS]).track_balance_model()  # recipes/build_track_balance.py
     assert balance.n_songs >= 3 and 0.0 < balance.ridge < float("inf")
     assert balance.loso_error_db < balance.equal_error_db
+
+
+def test_a_track_recorded_30_db_quieter_moves_no_other_track(tmp_path):
+    """The shipped models never read a recording level: only that track's gain makes up for it."""
+    from dataclasses import replace
+
+    from automix.cli import main
+    from automix.features.analysis import analyse_project
+    from automix.features.region import RegionFeatures
+    from automix.plan.planner import make_plan
+    from automix.project.reader import read_project
+    from automix.training.balance_restore import shift_levels
+
+    assert main(["-q", "demo", str(tmp_path), "--duration", "16"]) == 0
+    analysis = analyse_project(read_project(tmp_path / "demo.rpp"))
+    quiet = next(i for i, t in enumerate(analysis.tracks) if t.name == "Overheads")
+    track = analysis.tracks[quiet]
+    shifted = shift_levels(np.stack([f.as_vector() for f in track.features]), np.full(len(track.features), -30.0))
+    features = tuple(RegionFeatures.from_vector(f.track, f.region, v) for f, v in zip(track.features, shifted))
+    quieter = replace(analysis, tracks=tuple(replace(t, features=features) if i == quiet else t
+                                             for i, t in enumerate(analysis.tracks)))
+    bank = ModelBank([MODELS])
+    before, after = (np.array([[t.gain_db for t in r.tracks] for r in make_plan(a, bank, "rock").plan.regions])
+                     for a in (analysis, quieter))
+    moved = after - before
+    assert np.allclose(moved[:, quiet], 30.0, atol=0.05)
+    others = np.delete(moved, quiet, axis=1)
+    assert np.abs(others).max() < 0.05, others

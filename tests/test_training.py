@@ -13,7 +13,9 @@ from automix.features.region import REGION_FEATURE_NAMES
 from automix.knowledge.track_types import TRACK_TYPE_IDS
 from automix.models.bank import ModelBank
 from automix.models.files import load_model
+from automix.models.inputs import RECORDING_LEVEL_FEATURES
 from automix.training.fit import (
+    default_excluded_features,
     informative_columns,
     load_samples,
     save_samples,
@@ -27,11 +29,13 @@ TYPES = ("kick", "bass", "lead_vox")
 
 def make_samples(n_songs: int, genre: str = "rock", sections=("verse", "chorus"), seed: int = 0,
                  song_prefix: str = "song") -> list[SectionSample]:
-    """Rows whose vocal level depends linearly on the bass level feature (a known rule)."""
+    """Rows whose vocal level depends linearly on the bass's spectral centroid (a known rule); every recording
+    level (``rms_db``) is random."""
     rng = np.random.default_rng(seed)
     out = []
     T, F = len(TRACK_TYPE_IDS), len(REGION_FEATURE_NAMES)
     rms = REGION_FEATURE_NAMES.index("rms_db")
+    centroid = REGION_FEATURE_NAMES.index("centroid_hz")
     for i in range(n_songs):
         for sec in sections:
             feats = np.full((T, F), np.nan)
@@ -42,10 +46,11 @@ def make_samples(n_songs: int, genre: str = "rock", sections=("verse", "chorus")
                 present[k] = True
                 feats[k] = rng.normal(0.0, 1.0, F) * 5 + 100
                 feats[k, rms] = rng.uniform(-30, -10)
-            bass = feats[TRACK_TYPE_IDS.index("bass"), rms]
+                feats[k, centroid] = rng.uniform(100.0, 500.0)
+            bass = (feats[TRACK_TYPE_IDS.index("bass"), centroid] - 300.0) / 10.0
             rel[TRACK_TYPE_IDS.index("kick")] = -6.0
             rel[TRACK_TYPE_IDS.index("bass")] = -8.0
-            rel[TRACK_TYPE_IDS.index("lead_vox")] = -3.0 + 0.2 * (bass + 20) + (1.0 if sec == "chorus" else 0.0)
+            rel[TRACK_TYPE_IDS.index("lead_vox")] = -3.0 + 0.2 * bass + (1.0 if sec == "chorus" else 0.0)
             alpha = np.where(present, 1.0, np.nan)
             pan = np.where(present, 0.0, np.nan)
             eq = np.where(present[:, None], 0.0, np.nan) * np.ones((T, 5))
@@ -78,6 +83,16 @@ def test_trained_model_learns_the_rule(tmp_path):
     want = test.level_rel_db[TRACK_TYPE_IDS.index("lead_vox")]
     assert pred.level[v] == pytest.approx(want, abs=1.0)
     assert pred.level[pred.index("kick")] == pytest.approx(-6.0, abs=0.5)
+
+
+def test_relative_level_models_never_read_a_recording_level(tmp_path):
+    train_models(make_samples(4, "pop", ("chorus",)), tmp_path / "relative", "kde", 2, min_songs=2)
+    names = load_model(tmp_path / "relative" / "pop__chorus.json").info.feature_names
+    assert "bass:centroid_hz" in names and "bass:shape_db_low" in names
+    assert not [n for n in names if n.partition(":")[2] in RECORDING_LEVEL_FEATURES]
+    train_models(make_samples(4, "pop", ("chorus",)), tmp_path / "alpha", "kde", 2, "alpha", min_songs=2)
+    assert "bass:rms_db" in load_model(tmp_path / "alpha" / "pop__chorus.json").info.feature_names  # gains need it
+    assert default_excluded_features("alpha") == () and "rms_db" in default_excluded_features()
 
 
 def test_constant_columns_are_not_model_inputs():

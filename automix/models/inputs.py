@@ -23,6 +23,12 @@ SHAPE_FEATURE_NAMES: tuple[str, ...] = tuple(f"shape_db_{b}" for b in BAND_NAMES
 MODEL_FEATURE_NAMES: tuple[str, ...] = tuple(REGION_FEATURE_NAMES) + SHAPE_FEATURE_NAMES
 """Every per-type feature a model may use, in the order of :func:`with_shape_features`'s last axis."""
 
+RECORDING_LEVEL_FEATURES: tuple[str, ...] = ("loudness_lufs", "rms_db", *(f"band_db_{b}" for b in BAND_NAMES))
+"""Region features that move, dB for dB, with a track's recording level. A model predicting levels relative to
+the mix (the default target) never takes them as inputs (:func:`automix.training.fit.default_excluded_features`):
+otherwise a track recorded 30 dB quieter would move the *other* tracks' levels too. Its spectrum enters through
+the level-independent ``shape_db_*`` inputs."""
+
 _BAND_COLS = [REGION_FEATURE_NAMES.index(f"band_db_{b}") for b in BAND_NAMES]
 _RMS_COL = REGION_FEATURE_NAMES.index("rms_db")
 
@@ -39,4 +45,4 @@ def with_shape_features(features: np.ndarray) -> np.ndarray:
     return np.concatenate([f, shape], axis=-1)
 
 
-__all__ = ["SHAPE_FEATURE_NAMES", "MODEL_FEATURE_NAMES", "with_shape_features"]
+__all__ = ["SHAPE_FEATURE_NAMES", "MODEL_FEATURE_NAMES", "RECORDING_LEVEL_FEATURES", "with_shape_features"]

@@ -19,17 +19,15 @@ import numpy as np
 from automix.errors import AutomixError
 from automix.features.region import REGION_FEATURE_NAMES
 from automix.knowledge.targets import normalize_relative_loudness, power_sum_db
+from automix.models.inputs import RECORDING_LEVEL_FEATURES
 from automix.training.samples import LEVEL_FEATURE
 
-LEVEL_SHIFTED_FEATURES = ("loudness_lufs", "rms_db") 
-"""Features that move by g dB when a stem is scaled by g dB (with every ``band_db_*``)."""
-
-
 def shift_levels(features: np.ndarray, gain_db: np.ndarray) -> np.ndarray:
-    """Features (n, F) of stems scaled by ``gain_db`` (n,): level features shift, the rest stay."""
+    """Features (n, F) of stems scaled by ``gain_db`` (n,): the recording-level features
+    (:data:`~automix.models.inputs.RECORDING_LEVEL_FEATURES`) shift by it, the rest stay."""
     out = np.array(features, dtype=float)
     for j, name in enumerate(REGION_FEATURE_NAMES):
-        if name in LEVEL_SHIFTED_FEATURES or name.startswith("band_db_"):
+        if name in RECORDING_LEVEL_FEATURES:
             out[:, j] = out[:, j] + np.asarray(gain_db, dtype=float)
     return out
 

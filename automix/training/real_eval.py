@@ -61,7 +61,7 @@ from automix.plan.corrective_eq import MAX_EQ_DB, corrective_eq
 from automix.plan.planner import make_plan
 from automix.project.model import Project, Track
 from automix.training.balance_restore import balance_error_db, shift_levels
-from automix.training.fit import train_models
+from automix.training.fit import SMALL_MODEL_EXCLUDED_FEATURES, train_models
 from automix.training.level_weights import group_level_weights, set_group_level_weights
 from automix.training.real_songs import SECTION_LAYOUT, RealSong, SongData, song_data
 from automix.training.samples import (
@@ -87,10 +87,7 @@ LAYOUTS: tuple[int, ...] = (1, 6)
 """Regions per song in the evaluation: the whole song, and six equal parts."""
 
 TRAIN_KWARGS: dict = {"method": "kde", "n_components": 16, "alpha": 30.0, "evaluate": False,
-                      "exclude_features": ("loudness_lufs", "spread_hz", "zcr", "lr_balance_db",
-                                           "slope_db_per_oct", "active_fraction", "band_db_low",
-                                           "band_db_low_mid", "band_db_mid", "band_db_high_mid",
-                                           "band_db_high")}
+                      "exclude_features": SMALL_MODEL_EXCLUDED_FEATURES}
 """Model parameters of the per-fold banks (those of the shipped-models recipe)."""
 
 
