@@ -11,6 +11,7 @@ import pytest
 
 from automix.errors import MediaError
 from automix.features.cache import (
+    FEATURE_SET_VERSION,
     FeatureCache,
     cache_folder_for,
     media_key,
@@ -54,7 +55,7 @@ def test_key_depends_on_params_paths_version_not_order(media):
     assert media_key([b, a, a], {"sr": 48000}) == k
     assert media_key([a, b], {"sr": 44100}) != k
     assert media_key([a], {"sr": 48000}) != k
-    assert media_key([a, b], {"sr": 48000}, feature_set_version=2) != k
+    assert media_key([a, b], {"sr": 48000}, feature_set_version=FEATURE_SET_VERSION + 1) != k
     assert len(k) == 64 and int(k, 16) >= 0
     assert media_key([a, b], {"sr": np.int64(48000)}) == k
     with pytest.raises(TypeError, match="'sr'"):

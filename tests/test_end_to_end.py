@@ -161,7 +161,7 @@ def test_shipped_models_bring_every_track_near_the_intended_balance(demo, capsys
         print(f"max |error| {max(map(abs, errors.values())):.2f} dB, median "
               f"{np.median(np.abs(list(errors.values()))):.2f} dB, rms {rms:.2f} dB (raw: rms {raw_rms:.2f} dB)")
     # the models' balance is shrunk toward equal loudness by the evidence behind each type
-    # (plan.type_levels.model_level_weights): rms 1.43 dB with the shipped models
+    # (plan.type_levels.model_level_weights): rms 1.47 dB with the shipped models
     assert rms < raw_rms / 4 and rms < 2.0
     _assert_within_3_db(truth, errors)  # the issue-5 target, with the shipped models
 

@@ -45,6 +45,31 @@ def test_region_accumulator_streams_like_batch_and_aggregates_per_region():
 
 
 
+def _features_of(x: np.ndarray, regions: list[RegionSpan]) -> np.ndarray:
+    acc = RegionFeatureAccumulator(SR, regions, background=False)
+    acc.push(x)
+    return np.stack([f.as_vector() for f in acc.finish()])
+
+
+def test_a_quieter_recording_shifts_only_the_level_features():
+    """Active frames are relative to the track's loudest frame: 30 dB quieter, the spectral means and the active
+    fraction stay, the levels move by 30 dB (a fixed −50 dBFS threshold counted the quiet snare's decays as
+    silence and moved its centroid)."""
+    from automix.models.inputs import RECORDING_LEVEL_FEATURES
+
+    t = make_multitrack(SR, 4.0, seed=3)
+    x = np.stack([t["snare"]] * 2, 1)
+    regions = [RegionSpan("a", 0.0, 2.0), RegionSpan("b", 2.0, 4.0)]
+    loud, quiet = _features_of(x, regions), _features_of(x * 10 ** (-30 / 20), regions)
+    level = [REGION_FEATURE_NAMES.index(n) for n in RECORDING_LEVEL_FEATURES]
+    np.testing.assert_allclose(quiet[:, level], loud[:, level] - 30.0, atol=0.05)
+    rest = [j for j in range(len(REGION_FEATURE_NAMES)) if j not in level]
+    np.testing.assert_allclose(quiet[:, rest], loud[:, rest], rtol=1e-4, atol=1e-6)
+    assert 0.05 < loud[0, REGION_FEATURE_NAMES.index("active_fraction")] < 1.0
+    silence = _features_of(np.zeros((SR, 2)), [RegionSpan("all", 0.0, 1.0)])[0]
+    assert silence[REGION_FEATURE_NAMES.index("active_fraction")] == 0.0  # digital silence is never active
+
+
 def test_background_analysis_equals_inline_even_when_the_caller_reuses_its_buffer():
     t = make_multitrack(SR, 3.0, seed=2)
     x = np.stack([t["bass"] + t["snare"], t["vocal"]], 1).astype(np.float32)

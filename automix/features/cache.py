@@ -47,7 +47,7 @@ from automix.project.model import Track
 from automix.util.atomic import atomic_path, write_text_atomic
 from automix.util.bounded import read_npz_arrays
 
-FEATURE_SET_VERSION = 1
+FEATURE_SET_VERSION = 2
 """Bump when feature computation changes, so old entries stop matching."""
 
 CACHE_FORMAT = 1

@@ -29,8 +29,14 @@ from automix.features.framing import FrameWorkspace, frame_lengths
 FLOOR_DB = -120.0
 """Level features (dB, LUFS) are clamped to this floor so silence stays finite."""
 
-ACTIVE_THRESHOLD_DB = -50.0
-"""A frame is active when its RMS exceeds this level (dBFS)."""
+ACTIVE_RANGE_DB = 40.0
+"""A frame is active when its RMS is at most this far below the track's loudest frame (dB): relative, like
+BS.1770's relative gate, so that a track recorded 20 dB quieter keeps the same active frames, spectral means
+and active fraction (a fixed −50 dBFS threshold moved the demo's snare centroid by 4.9 kHz and its active
+fraction by 0.38, and with it the other tracks' levels)."""
+
+ACTIVE_FLOOR_DB = -100.0
+"""…and above this level (dBFS): digital silence and dither are never active, however quiet the track."""
 
 REGION_FEATURE_NAMES: tuple[str, ...] = (
     "loudness_lufs", "rms_db", "centroid_hz", "slope_db_per_oct", "spread_hz", "zcr",
@@ -60,8 +66,8 @@ class RegionSpan:
 class RegionFeatures:
     """Aggregated features of one track in one region (see :data:`REGION_FEATURE_NAMES`).
 
-    Level values are clamped to :data:`FLOOR_DB`; spectral values are means
-    over active frames and NaN when the track is never active in the region.
+    Level values are clamped to :data:`FLOOR_DB`; spectral values are means over active frames
+    (:func:`active_threshold`) and NaN when the track is never active in the region.
     """
 
     track: str
@@ -117,13 +123,13 @@ class RegionFeatureAccumulator:
 
     def __init__(self, sample_rate: int, regions: Sequence[RegionSpan], *, track: str = "",
                  frame_s: float = 0.02, hop_s: float | None = None,
-                 active_threshold_db: float = ACTIVE_THRESHOLD_DB, background: bool = True) -> None:
+                 active_range_db: float = ACTIVE_RANGE_DB, background: bool = True) -> None:
         self.sample_rate = int(sample_rate)
         self.regions = tuple(regions)
         self.track = track
         self.frame_s, self.hop_s = frame_s, hop_s
         self._frame, self._hop = frame_lengths(sample_rate, frame_s, hop_s)
-        self.active_threshold_db = active_threshold_db
+        self.active_range_db = active_range_db
         self._buffer = np.zeros((0, 2), np.float32)
         self._consumed = 0  # samples before the buffer start
         self._rows: list[FrameFeatures] = []
@@ -189,24 +195,35 @@ class RegionFeatureAccumulator:
             self._pool.shutdown()
             self._pool = None
         frame_s, hop_s = self._frame / self.sample_rate, self._hop / self.sample_rate
+        threshold = active_threshold(ff.rms, self.active_range_db)
         return [region_features(ff, reg, track=self.track, frame_s=frame_s, hop_s=hop_s,
-                                active_threshold_db=self.active_threshold_db) for reg in self.regions]
+                                active_rms=threshold) for reg in self.regions]
+
+
+def active_threshold(frame_rms: np.ndarray, range_db: float = ACTIVE_RANGE_DB) -> float:
+    """Linear RMS above which a frame of a track is active: :data:`ACTIVE_RANGE_DB` below the track's loudest
+    frame (``frame_rms``: every frame of the track, linear), never below :data:`ACTIVE_FLOOR_DB`."""
+    loudest = float(np.max(frame_rms)) if np.size(frame_rms) else 0.0
+    return max(loudest * 10.0 ** (-range_db / 20.0), 10.0 ** (ACTIVE_FLOOR_DB / 20.0))
 
 
 def region_features(ff: FrameFeatures, span: RegionSpan, *, track: str, frame_s: float, hop_s: float,
-                    active_threshold_db: float = ACTIVE_THRESHOLD_DB) -> RegionFeatures:
+                    active_rms: float | None = None) -> RegionFeatures:
     """Aggregate the frames lying wholly inside ``span`` (frames ``frame_s`` long every ``hop_s`` seconds).
 
     Levels are over all the span's frames (loudness gated as BS.1770 gates
     400 ms blocks every 100 ms, from ``round(0.4 / hop_s)`` frames every
     ``round(0.1 / hop_s)``); spectral values and the zero-crossing rate are
-    means over the active frames (RMS above ``active_threshold_db``).
+    means over the active frames: RMS above ``active_rms`` (linear; default :func:`active_threshold` of all
+    of ``ff``'s frames, which should be the whole track).
     """
+    if active_rms is None:
+        active_rms = active_threshold(ff.rms)
     frame_end = ff.start_s + frame_s
     sel = (ff.start_s >= span.start_s - 1e-9) & (frame_end <= span.end_s + 1e-9)
     n = int(sel.sum())
     rms = ff.rms[sel]
-    active = rms > 10.0 ** (active_threshold_db / 20.0)
+    active = rms > active_rms
     per_block = max(int(round(LOUDNESS_BLOCK_S / hop_s)), 1)
     per_step = max(int(round(LOUDNESS_HOP_S / hop_s)), 1)
     lufs = gated_loudness_from_frames(ff.k_energy[sel], per_block, per_step)

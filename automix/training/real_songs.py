@@ -39,7 +39,7 @@ from automix.knowledge.track_types import classify_track
 from automix.training.dataset import estimated_stem_truth, song_features
 from automix.util.atomic import write_bytes_atomic
 
-FEATURE_CACHE_VERSION = 1
+FEATURE_CACHE_VERSION = 2
 """Bumped when the cached content changes meaning."""
 
 SECTION_LAYOUT: tuple[str, ...] = ("intro", "verse", "chorus", "verse", "chorus", "outro")
