@@ -6,8 +6,8 @@ reference's, beyond the volume envelope's +6 dB: the fader carries the static
 part. Rendered as REAPER will play the written project, every track is heard
 at its planned level (±0.5 dB), the guitar where the reference song puts it,
 and the mix's integrated loudness stays within 1 LU of automix's stated target.
-(The other tracks' plans may move a little: the models see the whole
-arrangement's levels; within 1 dB.) A track needing more than the envelope
+(The other tracks' plans stay within 1 dB: no model reads a recording level,
+only BS.1770's absolute gate still sees one.) A track needing more than the envelope
 and fader reach together (+18 dB) is clipped alone and named.
 """
 
