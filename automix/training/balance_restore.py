@@ -22,6 +22,7 @@ from automix.knowledge.targets import normalize_relative_loudness, power_sum_db
 from automix.models.inputs import RECORDING_LEVEL_FEATURES
 from automix.training.samples import LEVEL_FEATURE
 
+
 def shift_levels(features: np.ndarray, gain_db: np.ndarray) -> np.ndarray:
     """Features (n, F) of stems scaled by ``gain_db`` (n,): the recording-level features
     (:data:`~automix.models.inputs.RECORDING_LEVEL_FEATURES`) shift by it, the rest stay."""
