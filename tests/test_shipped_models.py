@@ -104,3 +104,28 @@ def test_a_track_recorded_30_db_quieter_moves_no_other_track(tmp_path):
     assert np.allclose(moved[:, quiet], 30.0, atol=0.05)
     others = np.delete(moved, quiet, axis=1)
     assert np.abs(others).max() < 0.05, others
+
+
+def test_the_whole_song_recorded_20_db_quieter_gets_20_db_more_everywhere(tmp_path):
+    """Analysed again from quieter media, every track's gain rises by the same 20 dB (the activity threshold is
+    relative to each track's loudest frame; only BS.1770's absolute gate still sees the level)."""
+    import soundfile as sf
+
+    from automix.cli import main
+    from automix.features.analysis import analyse_project
+    from automix.plan.planner import make_plan
+    from automix.project.reader import read_project
+
+    assert main(["-q", "demo", str(tmp_path), "--duration", "16"]) == 0
+    bank = ModelBank([MODELS])
+
+    def gains() -> np.ndarray:
+        plan = make_plan(analyse_project(read_project(tmp_path / "demo.rpp")), bank, "rock").plan
+        return np.array([[t.gain_db for t in r.tracks] for r in plan.regions])
+
+    before = gains()
+    for media in sorted((tmp_path / "media").glob("*.wav")):
+        audio, rate = sf.read(media)
+        sf.write(media, audio * 10 ** (-20 / 20), rate, subtype="FLOAT")
+    moved = gains() - before
+    assert np.abs(moved - 20.0).max() < 0.3, moved
