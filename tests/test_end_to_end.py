@@ -166,6 +166,21 @@ def test_shipped_models_bring_every_track_near_the_intended_balance(demo, capsys
     _assert_within_3_db(truth, errors)  # the issue-5 target, with the shipped models
 
 
+def test_the_readme_demo_at_its_default_length_lands_every_track_within_3_db(tmp_path, capsys):
+    """The README's first command: ``automix demo`` (80 s) mixed with the shipped models, no allowance: every track
+    within 3 dB of the intended balance in every region (sparse parts such as the tom fills included: the
+    demo's parts are levelled by their loudness while they play, as automix measures them)."""
+    if not [e for e in ModelBank([installed_models_dir()]).entries() if e.info is not None]:
+        pytest.skip(f"no shipped models in {installed_models_dir()} yet")
+    assert main(["-q", "demo", str(tmp_path)]) == 0
+    result = run_mix_job(tmp_path / "demo.rpp", MixOptions(dry_run=True))
+    truth, errors = _errors(tmp_path, result.plan)
+    with capsys.disabled():
+        print(f"\nbalance error (dB), default-length demo, shipped models:\n{_balance_table(truth, errors)}")
+    worst = max(errors.items(), key=lambda kv: abs(kv[1]))
+    assert abs(worst[1]) <= 3.0, worst
+
+
 def test_suggest_changes_only_that_regions_points(demo, house, mixed, tmp_path):
     out = tmp_path / "suggested.rpp"
     before = mixed.read_text().splitlines()

@@ -113,6 +113,7 @@ def test_the_whole_song_recorded_20_db_quieter_gets_20_db_more_everywhere(tmp_pa
 
     from automix.cli import main
     from automix.features.analysis import analyse_project
+    from automix.plan.model import MAX_PLAN_GAIN_DB
     from automix.plan.planner import make_plan
     from automix.project.reader import read_project
 
@@ -127,5 +128,8 @@ def test_the_whole_song_recorded_20_db_quieter_gets_20_db_more_everywhere(tmp_pa
     for media in sorted((tmp_path / "media").glob("*.wav")):
         audio, rate = sf.read(media)
         sf.write(media, audio * 10 ** (-20 / 20), rate, subtype="FLOAT")
-    moved = gains() - before
+    after = gains()
+    reachable = after < MAX_PLAN_GAIN_DB - 0.01  # a track needing more than the plan's reach is clipped there
+    assert reachable.mean() > 0.8
+    moved = (after - before)[reachable]
     assert np.abs(moved - 20.0).max() < 0.3, moved

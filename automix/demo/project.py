@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 import soundfile as sf
 
-from automix.demo.synth import REFERENCE_RMS_DBFS, Song, SongPart, synthesize_song
+from automix.demo.synth import REFERENCE_LOUDNESS_LUFS, Song, SongPart, synthesize_song
 from automix.errors import AutomixError, MediaError, ProjectWriteError
 from automix.project.writer import (
     ItemSpec,
@@ -34,7 +34,7 @@ from automix.project.writer import (
 )
 from automix.util.atomic import atomic_path, write_text_atomic
 
-TRUTH_VERSION = 1
+TRUTH_VERSION = 2
 MAX_RECORDING_OFFSET_DB = 15.0
 """Largest distance (dB) of a track's recorded level from the intended balance."""
 
@@ -103,7 +103,7 @@ class DemoTruth:
     sample_rate: int
     tempo_bpm: float
     duration_s: float
-    reference_rms_dbfs: float
+    reference_lufs: float
     tracks: tuple[TruthTrack, ...]
     regions: tuple[TruthRegion, ...]
 
@@ -193,7 +193,7 @@ def build_truth(song: Song, offsets_db: np.ndarray, files: list[str], guids: lis
                                       None if level is None else float(level)))
         regions.append(TruthRegion(section.name, section.kind, section.start_s, section.end_s, tuple(entries)))
     return DemoTruth(TRUTH_VERSION, song.seed, DEMO_GENRE, sr, song.tempo_bpm, song.duration_s,
-                     REFERENCE_RMS_DBFS, tracks, tuple(regions))
+                     REFERENCE_LOUDNESS_LUFS, tracks, tuple(regions))
 
 
 def write_demo(directory: str | Path, seed: int = 0, duration_s: float = 80.0,

@@ -3,8 +3,8 @@
 :func:`synthesize_song` lays out Intro, Verse 1, Chorus 1, Verse 2, Chorus 2,
 Outro (10 units of bars, about 120 bpm, fitted to the requested duration),
 writes the drum, bass, guitar and voice parts (:mod:`automix.demo.drums`,
-:mod:`automix.demo.tonal`) and normalises each part so that its RMS over the
-sections where it plays is :data:`REFERENCE_RMS_DBFS`. The intended mix — what
+:mod:`automix.demo.tonal`) and normalises each part so that its gated loudness over the
+sections where it plays is :data:`REFERENCE_LOUDNESS_LUFS`. The intended mix — what
 an engineer would do with those normalised parts — is known exactly:
 ``part.balance_db[section]`` is the gain applied to the normalised part in that
 section and ``part.pan`` its pan (REAPER's −1 left … +1 right).
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from automix.audio.loudness import integrated_loudness_blocks
 from automix.audio.panlaw import angle_from_pan
 from automix.demo.drums import DrumEvents, render_drums
 from automix.demo.tonal import (
@@ -29,8 +30,12 @@ from automix.demo.tonal import (
 )
 from automix.errors import AutomixError
 
-REFERENCE_RMS_DBFS = -20.0
-"""RMS level (dBFS, over the sections where it plays) of every normalised part."""
+REFERENCE_LOUDNESS_LUFS = -20.0
+"""Loudness of every normalised part (BS.1770 gated, LUFS) over the sections where it plays: the level an
+engineer balances, heard while the part plays. The parts' intended balances are in these terms (the
+practice table's), so a sparse part (tom fills) is meant to sound as loud per hit in an 80 s song as in a
+24 s one; normalised by RMS over its sections, silences included, the toms of the 80 s demo were meant
+4–5 dB louder per hit than those of the 24 s one, and automix missed them by that much."""
 
 MIX_TRIM_DB = -10.0
 """Common gain of the intended mix (dB), so that it peaks below 0 dBFS (chorus RMS about −24 dBFS)."""
@@ -98,7 +103,7 @@ class DemoSection:
 
 @dataclass(frozen=True)
 class SongPart:
-    """One recorded part, normalised to :data:`REFERENCE_RMS_DBFS` where it plays.
+    """One recorded part, normalised to :data:`REFERENCE_LOUDNESS_LUFS` where it plays.
 
     Attributes:
         name: track name. track_type: the type id (:mod:`automix.knowledge.track_types`).
@@ -265,17 +270,13 @@ def _tonal_notes(sections, tempo_bpm, rng):
 
 
 def _normalise(audio: np.ndarray, sections, active: tuple[bool, ...], sample_rate: int) -> np.ndarray:
-    """Scale ``audio`` so its RMS over the active sections is :data:`REFERENCE_RMS_DBFS`."""
-    energy, count = 0.0, 0
-    for section, on in zip(sections, active):
-        if on:
-            chunk = audio[int(round(section.start_s * sample_rate)):int(round(section.end_s * sample_rate))]
-            energy += float(np.vdot(chunk.ravel(), chunk.ravel()))
-            count += chunk.size
-    rms = math.sqrt(energy / count) if count else 0.0
-    if rms <= 0.0:
+    """Scale ``audio`` so its gated loudness over the active sections is :data:`REFERENCE_LOUDNESS_LUFS`."""
+    chunks = [audio[int(round(s.start_s * sample_rate)):int(round(s.end_s * sample_rate))]
+              for s, on in zip(sections, active) if on]
+    lufs = integrated_loudness_blocks(chunks, sample_rate)
+    if not math.isfinite(lufs):
         raise AutomixError("demo synthesis produced a silent part")
-    return audio * (10.0 ** (REFERENCE_RMS_DBFS / 20.0) / rms)
+    return audio * 10.0 ** ((REFERENCE_LOUDNESS_LUFS - lufs) / 20.0)
 
 
 def synthesize_song(seed: int = 0, duration_s: float = 80.0, sample_rate: int = 44100) -> Song:
