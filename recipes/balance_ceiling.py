@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from automix.audio.bands import BAND_NAMES  # noqa: E402
 from automix.features.region import REGION_FEATURE_NAMES  # noqa: E402
 from automix.knowledge.track_types import TRACK_TYPE_IDS  # noqa: E402
-from automix.models.roles import prominence_db  # noqa: E402
 from automix.models.track_balance import (  # noqa: E402
+    DESCRIPTOR_NAMES,
     RIDGE_GRID,
     BalanceRegion,
     loso_error_db,
@@ -41,7 +41,7 @@ from automix.training.real_eval import LAYOUTS, layout_spans, reference_levels  
 from automix.training.real_songs import SongData, discover_real_songs, song_data  # noqa: E402
 from automix.training.samples import playing_matrix  # noqa: E402
 
-AUDIO_DESCRIPTORS = ("prominence_db", "practice_level_db", "log2_centroid", "low_band_share_db",
+AUDIO_DESCRIPTORS = (*DESCRIPTOR_NAMES, "log2_centroid", "low_band_share_db",
                      "high_band_share_db", "active_fraction", "slope_db_per_oct")
 """Per-stem descriptors of the ceiling model (none depends on the recording level)."""
 
@@ -57,10 +57,10 @@ def audio_descriptors(features: np.ndarray, types: list[str], genre: str) -> np.
     bands = np.stack([f[:, _F[f"band_db_{b}"]] for b in BAND_NAMES], axis=1)
     total = 10.0 * np.log10(np.sum(10.0 ** (bands / 10.0), axis=1))
     centroid = np.nan_to_num(f[:, _F["centroid_hz"]], nan=1000.0)
-    cols = [prominence_db(f), track_descriptors(f, types, genre)[:, 1], np.log2(np.maximum(centroid, 20.0)),
-            np.maximum(bands[:, 0] - total, -40.0), np.maximum(bands[:, -1] - total, -40.0),
-            f[:, _F["active_fraction"]], np.nan_to_num(f[:, _F["slope_db_per_oct"]])]
-    return np.stack(cols, axis=1)
+    cols = [np.log2(np.maximum(centroid, 20.0)), np.maximum(bands[:, 0] - total, -40.0),
+            np.maximum(bands[:, -1] - total, -40.0), f[:, _F["active_fraction"]],
+            np.nan_to_num(f[:, _F["slope_db_per_oct"]])]
+    return np.concatenate([track_descriptors(f, types, genre), np.stack(cols, axis=1)], axis=1)
 
 
 def song_regions(data: SongData, n_regions: int, with_types: bool) -> list[BalanceRegion]:

@@ -24,8 +24,13 @@ What the models are trained on (all of it is written into ``models/README.md``):
    song and six equal parts, each re-gained :data:`N_SESSION_REGAINS` times.
 2c. **More real songs** (``--extra-real DIR``, e.g. the LMMS demo songs of
    ``recipes/render_lmms_stems.py``): the track balance, the roles and the
-   genre profiles learn from them, the genre × section models do not
-   (:data:`EXTRA_REAL_FOR_TYPE_MODELS`); they are scored held out with the rest.
+   genre profiles learn from them, the genre × section models do not; they are
+   scored held out with the rest. Held out on the 8 real songs of ../shared
+   (genre named, one / six regions) the shipped models scored 0.89× / 0.83×
+   equal loudness from ../shared alone, 0.85× / 0.78× with the 9 LMMS songs in
+   those genre-independent parts (the LMMS songs themselves 0.85× / 0.83×);
+   training the type models on them as well had made the 8 songs worse
+   (1.07× / 0.93×).
 3. **Synthesised songs** (:data:`SYNTH_SONGS`, never the demo's seed 0):
    their intended section-by-section balance (the only section-dependent
    data), taken as the rock group's policy and shifted by the other groups'
@@ -118,13 +123,6 @@ the practice-balanced Cambridge-MT rows."""
 SECTIONS = ("intro", "verse", "chorus")
 GROUP_GENRE = {"rock_punk_metal": "rock", "alt_rock_blues": "alt_rock", "pop_singer_songwriter": "pop",
                "acoustic_jazz_country": "acoustic"}
-EXTRA_REAL_FOR_TYPE_MODELS = False
-"""Whether the songs of ``--extra-real`` also train the genre x section models. They do not. Held out on the 8
-real songs of ../shared (genre named, one / six regions), the shipped models scored 0.89x / 0.83x equal loudness
-from ../shared alone; with the 9 LMMS songs training the genre-independent parts too (track balance, roles,
-genre profiles) 0.85x / 0.78x, the LMMS songs themselves 0.85x / 0.83x. Training the type models on them as
-well had made the 8 songs worse (1.07x / 0.93x)."""
-
 MLR_INPUTS = ("rms_db", "centroid_hz")
 """The MLR baselines keep the MLR paper's inputs (RMS level and spectral centroid per type, + presence); this also
 keeps models/ under 2.5 MB."""
@@ -356,7 +354,7 @@ def main() -> int:
                     help="another folder of real songs with their authors' mixes (e.g. the LMMS demo songs "
                          "rendered by recipes/render_lmms_stems.py): the track balance, the roles and the genre "
                          "profiles learn from them and they are scored; the genre x section models do not "
-                         "(EXTRA_REAL_FOR_TYPE_MODELS)")
+                         "(see 2c above)")
     ap.add_argument("--corpus", type=Path, metavar="DIR",
                     help="also build (or reuse) the 40-project generated corpus in DIR and put its "
                          "leave-one-out figures into models/README.md (DIR must be outside the repository)")
@@ -368,14 +366,13 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     real = real_song_samples(args.shared, rng)
     n_excerpts = len(real)
-    real_dirs = [d for d in (args.shared, *args.extra_real) if d.is_dir()]
-    for d in real_dirs if EXTRA_REAL_FOR_TYPE_MODELS else [args.shared]:
-        real.update(session_samples(d, rng))
+    real.update(session_samples(args.shared, rng))  # the type models: ../shared only (2c)
     prior = practice_samples(args.shared, rng) + synth_samples(rng)
     samples = for_sections([s for rows in real.values() for s in rows]) + prior
     n_songs = len({s.song_id for s in samples})
-    real_songs = [s for d in real_dirs for s in discover_real_songs(d)]
-    n_extra = len(real_songs) - len(discover_real_songs(args.shared))
+    songs_of = {d: discover_real_songs(d) for d in (args.shared, *args.extra_real) if d.is_dir()}
+    real_songs = [s for songs in songs_of.values() for s in songs]
+    n_extra = sum(len(songs) for d, songs in songs_of.items() if d != args.shared)
     description = (f"automix shipped models (recipes/build_shipped_models.py, seed {args.seed}): "
                    f"{n_excerpts} real excerpts with estimated ground truth + {N_AUGMENT} re-recordings each "
                    f"(re-gain, spectral deviation), {len(real) - n_excerpts} CC0 producer sessions "

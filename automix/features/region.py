@@ -208,17 +208,15 @@ def active_threshold(frame_rms: np.ndarray, range_db: float = ACTIVE_RANGE_DB) -
 
 
 def region_features(ff: FrameFeatures, span: RegionSpan, *, track: str, frame_s: float, hop_s: float,
-                    active_rms: float | None = None) -> RegionFeatures:
+                    active_rms: float) -> RegionFeatures:
     """Aggregate the frames lying wholly inside ``span`` (frames ``frame_s`` long every ``hop_s`` seconds).
 
     Levels are over all the span's frames (loudness gated as BS.1770 gates
     400 ms blocks every 100 ms, from ``round(0.4 / hop_s)`` frames every
     ``round(0.1 / hop_s)``); spectral values and the zero-crossing rate are
-    means over the active frames: RMS above ``active_rms`` (linear; default :func:`active_threshold` of all
-    of ``ff``'s frames, which should be the whole track).
+    means over the active frames: RMS above ``active_rms`` (linear; :func:`active_threshold` of the whole
+    track's frames).
     """
-    if active_rms is None:
-        active_rms = active_threshold(ff.rms)
     frame_end = ff.start_s + frame_s
     sel = (ff.start_s >= span.start_s - 1e-9) & (frame_end <= span.end_s + 1e-9)
     n = int(sel.sum())
